@@ -1,0 +1,136 @@
+"""The values that flow between linkwatch's modules.
+
+Outcomes are typed values, not strings: a `State` enum and frozen dataclasses,
+so that policy code asks predicates instead of comparing text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Format(StrEnum):
+    """The syntax a release is written in; it decides extractor and rewrite syntax."""
+
+    MARKDOWN = "markdown"
+    HTML = "html"
+    TEXT = "text"
+
+
+class State(StrEnum):
+    """Where a cited URL stands. The values are part of the JSON report contract."""
+
+    UNCHECKED = "unchecked"
+    ALIVE = "alive"
+    MOVED = "moved"
+    TRANSIENT = "transient"
+    BLOCKED = "blocked"
+    SOFT404 = "soft404"
+    DEAD = "dead"
+
+    @property
+    def is_rotten(self) -> bool:
+        """A reader following the link no longer gets what the author cited."""
+        return self in (State.DEAD, State.SOFT404)
+
+
+class DateSource(StrEnum):
+    """Where a release's publication date came from, most trusted first."""
+
+    OVERRIDE = "override"
+    FRONT_MATTER = "front_matter"
+    HTML_META = "html_meta"
+    DATELINE = "dateline"
+    MTIME = "mtime"  # a guess: the file's modification time
+
+    @property
+    def is_guess(self) -> bool:
+        return self is DateSource.MTIME
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """One URL cited by a release, located exactly in the file's bytes.
+
+    `start`/`end` are byte offsets into the file as stored on disk (BOM
+    included), so that the rewrite step can splice without re-parsing.
+    `url` is the URL as written, with HTML entities decoded; slicing the file
+    at the offsets gives the raw text it was written as.
+    """
+
+    label: str | None
+    url: str
+    start: int
+    end: int
+    context: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseMeta:
+    """What a release says about itself."""
+
+    title: str | None
+    published: dt.date
+    date_source: DateSource
+
+
+class ErrorKind(StrEnum):
+    """Why a check got no usable HTTP answer. Translated from aiohttp/ssl/DNS in net.py only."""
+
+    INVALID_URL = "invalid_url"  # malformed, non-http(s) scheme, spaces/control characters
+    PRIVATE_ADDRESS = "private_address"  # SSRF guard: resolves to loopback/private/link-local
+    DNS = "dns"  # the name does not resolve
+    REFUSED = "refused"  # nothing listens
+    RESET = "reset"  # connection reset / closed mid-answer
+    TIMEOUT = "timeout"
+    TLS = "tls"  # bad, self-signed or wrong-host certificate
+    TOO_MANY_REDIRECTS = "too_many_redirects"
+    REDIRECT_LOOP = "redirect_loop"
+    PROTOCOL = "protocol"  # the server spoke broken HTTP
+
+    @property
+    def is_failure(self) -> bool:
+        """Counts toward dead (the site is gone), as opposed to inconclusive."""
+        return self in (
+            ErrorKind.DNS,
+            ErrorKind.REFUSED,
+            ErrorKind.TLS,
+            ErrorKind.TOO_MANY_REDIRECTS,
+            ErrorKind.REDIRECT_LOOP,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Hop:
+    """One step of a redirect chain, as the server answered it."""
+
+    url: str
+    status: int
+    location: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """Everything one check of one URL learned; the verdict turns it into a State."""
+
+    url: str
+    checked_at: dt.datetime
+    status: int | None = None  # final HTTP status, None when there was no answer
+    final_url: str | None = None
+    hops: tuple[Hop, ...] = ()  # every redirect hop, in order (empty when none)
+    error: ErrorKind | None = None
+    error_detail: str | None = None  # one line, human-readable
+    elapsed: float = 0.0
+    bytes_read: int = 0
+    title: str | None = None
+    fingerprint: str | None = None  # of the page text, for soft-404 comparison
+    soft404_reason: str | None = None  # set when the page is a soft 404, says why
+    bot_wall: bool = False  # a challenge page (Cloudflare, captcha) rather than the content
+    retry_after: float | None = None  # seconds the server asked us to wait, if it did
+
+    @property
+    def permanently_moved(self) -> bool:
+        """Ended somewhere else after at least one permanent (301/308) redirect."""
+        return any(h.status in (301, 308) for h in self.hops) and self.final_url != self.url
