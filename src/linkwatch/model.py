@@ -83,6 +83,7 @@ class ErrorKind(StrEnum):
     PRIVATE_ADDRESS = "private_address"  # SSRF guard: resolves to loopback/private/link-local
     DNS = "dns"  # the name does not resolve
     REFUSED = "refused"  # nothing listens
+    UNREACHABLE = "unreachable"  # no route to the host (may be our own network): inconclusive
     RESET = "reset"  # connection reset / closed mid-answer
     TIMEOUT = "timeout"
     TLS = "tls"  # bad, self-signed or wrong-host certificate

@@ -1,0 +1,529 @@
+"""One cited URL -> one CheckResult describing exactly what the web answered.
+
+Calling a live page dead is worse than saying nothing (a later step would swap
+a good citation for an archive link), so this module reports, it does not judge:
+the pure `verdict` turns a CheckResult plus history into a State.
+
+The request plan is: HEAD first (cheap, and most of the web answers it), then
+GET when HEAD was refused or inconclusive, or when the page is HTML and its
+title, meta refresh and text are needed for soft-404 detection. Redirects are
+followed by hand so that every hop passes the politeness limits and the
+private-address guard in `net.py`, and so that every hop is recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import contextlib
+import datetime as dt
+import email.utils
+import hashlib
+import re
+import secrets
+import string
+import sys
+import time
+import unicodedata
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from http.cookies import CookieError, SimpleCookie
+from urllib.parse import urljoin, urlsplit
+
+import charset_normalizer
+from multidict import CIMultiDictProxy
+from yarl import URL
+
+from linkwatch.model import CheckResult, ErrorKind, Hop
+from linkwatch.net import Net, NetError, Response, media_type
+
+__all__ = [
+    "SoftNotFoundProbe",
+    "check_url",
+    "invalid_url_reason",
+    "is_home_page",
+    "parse_retry_after",
+]
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+# Statuses a bot wall answers with; their bodies are read to recognise the wall.
+_BOT_WALL_STATUSES = frozenset({403, 429, 503, 999})
+_RATE_LIMIT_STATUSES = frozenset({429, 503})
+# HEAD failures that say nothing about the page: some servers hang up on HEAD.
+_INCONCLUSIVE = frozenset({ErrorKind.TIMEOUT, ErrorKind.RESET, ErrorKind.PROTOCOL})
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", ""})  # '' : unlabelled, sniff it
+
+_TITLE_MAX = 300
+# Simhash bits that may differ for two pages to count as the same page (>= 0.9 alike).
+_SAME_PAGE_BITS = 6
+
+
+# ---------------------------------------------------------------------------
+# Pure helpers
+
+
+def invalid_url_reason(url: str) -> str | None:
+    """Why `url` cannot be checked over HTTP, or None when it can."""
+    if not url:
+        return "empty URL"
+    odd = next((c for c in url if c.isspace() or unicodedata.category(c) in ("Cc", "Cf")), None)
+    if odd is not None:
+        return "contains a space" if odd == " " else f"contains the character U+{ord(odd):04X}"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+        URL(url)  # yarl's stricter parse: the URL aiohttp would send
+    except ValueError as exc:
+        return f"malformed URL: {exc}"
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        return f"not an http(s) URL (scheme {scheme!r})" if scheme else "no scheme"
+    if not parts.hostname:
+        return "no host"
+    return None
+
+
+# Paths a site uses for its front page: '/', '/index.html', '/en/', '/fr-fr/home.aspx'.
+_HOME_PATH = re.compile(
+    r"/?(?:[a-z]{2}(?:[-_](?:[a-z]{2}|hans|hant))?/?)?(?:(?:index|default|home|start)(?:\.\w+)?)?",
+    re.I,
+)
+
+
+def is_home_page(url: str) -> bool:
+    """A site's front page. A query makes it a specific page (WordPress' '/?p=123')."""
+    parts = urlsplit(url)
+    return not parts.query and _HOME_PATH.fullmatch(parts.path) is not None
+
+
+def parse_retry_after(value: str | None, now: dt.datetime) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def _is_html(headers: CIMultiDictProxy[str]) -> bool:
+    return media_type(headers) in _HTML_TYPES
+
+
+def _body_budget(status: int, headers: CIMultiDictProxy[str]) -> int:
+    """Read HTML bodies that matter (a page, a challenge), nothing else (a PDF, a redirect)."""
+    wanted = 200 <= status < 300 or status in _BOT_WALL_STATUSES
+    return sys.maxsize if wanted and _is_html(headers) else 0  # Net caps it at max_body
+
+
+# ---------------------------------------------------------------------------
+# Reading a page
+
+
+@dataclass(frozen=True, slots=True)
+class _Page:
+    title: str | None
+    fingerprint: str | None  # 64-bit simhash of the visible text, hex
+    refresh_to: str | None  # absolute target of a meta refresh
+
+
+class _PageReader(HTMLParser):
+    """Title, meta refresh and visible text; tolerant of any tag soup."""
+
+    _INVISIBLE = frozenset({"script", "style", "noscript", "template", "svg"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.title: list[str] = []
+        self.text: list[str] = []
+        self.refresh: str | None = None
+        self._in_title = False
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "title":
+            self._in_title = True
+        elif tag in self._INVISIBLE:
+            self._hidden += 1
+        elif tag == "meta":
+            values = {name.lower(): value or "" for name, value in attrs}
+            if values.get("http-equiv", "").lower() == "refresh" and self.refresh is None:
+                self.refresh = values.get("content", "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+        elif tag in self._INVISIBLE and self._hidden:
+            self._hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title.append(data)
+        elif not self._hidden:
+            self.text.append(data)
+
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)""", re.I)
+_REFRESH_URL = re.compile(
+    r"""^\s*[\d.]*\s*[;,]?\s*(?:url\s*=\s*)?(['"]?)(.*?)\1\s*$""", re.I | re.S
+)
+
+
+def _decode(body: bytes, declared: str | None) -> str:
+    """Text of a page: declared charset, then <meta charset>, then UTF-8, then a guess."""
+    sniffed = _META_CHARSET.search(body[:4096])
+    for encoding in (declared, sniffed.group(1).decode("ascii") if sniffed else None):
+        if encoding:
+            try:
+                return body.decode(encoding, errors="replace")
+            except LookupError:
+                pass
+    try:  # final=False: a body cut at max_body may end inside a character
+        return codecs.getincrementaldecoder("utf-8")().decode(body, final=False)
+    except UnicodeDecodeError:
+        best = charset_normalizer.from_bytes(body).best()
+        return str(best) if best is not None else body.decode("latin-1")
+
+
+def _refresh_target(content: str | None, base: str) -> str | None:
+    match = _REFRESH_URL.match(content or "")
+    target = match.group(2).strip() if match else ""
+    return urljoin(base, target) if target else None
+
+
+def _simhash(text: str) -> int | None:
+    """64-bit simhash of the word 3-shingles of `text`; near pages differ in few bits."""
+    words = re.findall(r"\w+", text.lower())
+    if not words:
+        return None
+    shingles = {" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2))}
+    digests = b"".join(hashlib.blake2b(s.encode(), digest_size=8).digest() for s in shingles)
+    # Bit votes counted per byte position with Counter (C speed), not per shingle and
+    # bit in Python: a 256 KiB page costs tens of milliseconds instead of half a second.
+    fingerprint = 0
+    for position in range(8):
+        byte_values = Counter(digests[position::8])
+        for bit in range(8):
+            ones = sum(n for value, n in byte_values.items() if value >> bit & 1)
+            if 2 * ones > len(shingles):
+                fingerprint |= 1 << (position * 8 + bit)
+    return fingerprint
+
+
+def _read_page(response: Response) -> _Page | None:
+    if not _is_html(response.headers) or not response.body:
+        return None
+    reader = _PageReader()
+    # html.parser gives up on some bogus declarations: keep what it read until then
+    with contextlib.suppress(AssertionError):
+        reader.feed(_decode(response.body, response.charset))
+    title = " ".join("".join(reader.title).split())[:_TITLE_MAX] or None
+    digest = _simhash(" ".join(reader.text))
+    return _Page(
+        title=title,
+        fingerprint=None if digest is None else f"{digest:016x}",
+        refresh_to=_refresh_target(reader.refresh, response.url),
+    )
+
+
+def _same_page(a: _Page, b: _Page) -> bool:
+    if a.title != b.title or a.fingerprint is None or b.fingerprint is None:
+        return False
+    return (int(a.fingerprint, 16) ^ int(b.fingerprint, 16)).bit_count() <= _SAME_PAGE_BITS
+
+
+# Bot walls: challenge pages of Cloudflare, Akamai, Imperva, PerimeterX, DataDome...
+_CHALLENGE_MARKERS = (
+    "just a moment...",
+    "attention required",
+    "cf-chl",
+    "captcha",
+    "checking your browser",
+    "ddos protection by",
+    "_incapsula_resource",
+    "enable javascript and cookies to continue",
+)
+_CDN_SERVERS = ("cloudflare", "akamai", "akamaighost")
+
+
+def _is_bot_wall(response: Response) -> bool:
+    if response.status not in _BOT_WALL_STATUSES:
+        return False
+    if response.headers.get("cf-mitigated", "").lower() == "challenge":
+        return True
+    text = response.body[:65536].decode("utf-8", errors="replace").lower()
+    if any(marker in text for marker in _CHALLENGE_MARKERS):
+        return True
+    server = response.headers.get("Server", "").lower()
+    return "access denied" in text and server.startswith(_CDN_SERVERS)
+
+
+# ---------------------------------------------------------------------------
+# Following a redirect chain
+
+
+@dataclass(slots=True)
+class _Chain:
+    """One redirect chain: its hops, and the cookies its hops set.
+
+    Cookies live for one chain only: a site that redirects A -> B (set cookie)
+    -> A is not in a loop, and must not be reported as one.
+    """
+
+    hops: list[Hop] = field(default_factory=list)
+    redirected_from: set[tuple[str, str]] = field(default_factory=set)
+    cookies: dict[str, dict[str, str]] = field(default_factory=dict)  # by host
+
+    def cookie_header(self, url: str) -> str:
+        jar = self.cookies.get(urlsplit(url).hostname or "", {})
+        return "; ".join(f"{name}={value}" for name, value in jar.items())
+
+    def keep_cookies(self, response: Response) -> None:
+        host = urlsplit(response.url).hostname or ""
+        for header in response.headers.getall("Set-Cookie", []):
+            parsed: SimpleCookie = SimpleCookie()
+            try:
+                parsed.load(header)
+            except CookieError:
+                continue
+            self.cookies.setdefault(host, {}).update({k: m.value for k, m in parsed.items()})
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """Where a chain ended: a response or an error, never both."""
+
+    chain: _Chain
+    response: Response | None = None
+    error: NetError | None = None
+
+
+def _redirect_target(response: Response) -> str | None:
+    location = response.headers.get("Location")
+    if response.status not in _REDIRECTS or location is None:
+        return None
+    try:
+        return str(URL(response.url).join(URL(location.strip())))
+    except ValueError as exc:
+        raise NetError(ErrorKind.PROTOCOL, f"malformed Location {location!r}: {exc}") from exc
+
+
+async def _request_patiently(net: Net, method: str, url: str, cookies: str) -> Response:
+    """One request, retried once after a connection reset or a Retry-After we can wait for."""
+    headers = {"Cookie": cookies} if cookies else None
+
+    async def send() -> Response:
+        return await net.request(method, url, read_limit=_body_budget, headers=headers)
+
+    try:
+        response = await send()
+    except NetError as error:
+        if error.kind is not ErrorKind.RESET:
+            raise
+        return await send()
+    wait = _retry_after(response)
+    if wait is None or wait > net.options.retry_after_cap:
+        return response
+    await asyncio.sleep(wait)
+    return await send()
+
+
+def _retry_after(response: Response) -> float | None:
+    if response.status not in _RATE_LIMIT_STATUSES:
+        return None
+    return parse_retry_after(response.headers.get("Retry-After"), dt.datetime.now(dt.UTC))
+
+
+async def _follow(net: Net, url: str, method: str, chain: _Chain) -> _Answer:
+    """Follow redirects from `url`, recording each hop in `chain`."""
+    while True:
+        cookies = chain.cookie_header(url)
+        try:
+            response = await _request_patiently(net, method, url, cookies)
+            target = _redirect_target(response)
+        except NetError as error:
+            return _Answer(chain, error=_placed(error, url, chain))
+        if target is None:
+            return _Answer(chain, response=response)
+        chain.hops.append(Hop(url=url, status=response.status, location=target))
+        chain.redirected_from.add((url, cookies))
+        chain.keep_cookies(response)
+        refusal = _redirect_error(net, chain, target)
+        if refusal is not None:
+            return _Answer(chain, error=refusal)
+        url = target
+
+
+def _redirect_error(net: Net, chain: _Chain, target: str) -> NetError | None:
+    if (target, chain.cookie_header(target)) in chain.redirected_from:
+        return NetError(ErrorKind.REDIRECT_LOOP, f"redirect loop: back to {target}")
+    if len(chain.hops) > net.options.max_redirects:
+        return NetError(
+            ErrorKind.TOO_MANY_REDIRECTS, f"more than {net.options.max_redirects} redirects"
+        )
+    problem = invalid_url_reason(target)
+    if problem is not None:
+        return NetError(ErrorKind.INVALID_URL, f"redirect to {target!r}: {problem}")
+    return None
+
+
+def _placed(error: NetError, url: str, chain: _Chain) -> NetError:
+    """Name the hop that failed when it is not the cited URL itself."""
+    if not chain.hops:
+        return error
+    return NetError(error.kind, f"{error.detail} (at {url})")
+
+
+def _needs_get(head: _Answer) -> bool:
+    if head.error is not None:
+        return head.error.kind in _INCONCLUSIVE
+    assert head.response is not None
+    status = head.response.status
+    if "Retry-After" in head.response.headers and status in _RATE_LIMIT_STATUSES:
+        return False  # asked to slow down: do not knock again
+    if 200 <= status < 300:
+        return _is_html(head.response.headers)
+    return not 300 <= status < 400
+
+
+async def _fetch(net: Net, url: str) -> _Answer:
+    head = await _follow(net, url, "HEAD", _Chain())
+    if not _needs_get(head):
+        return head
+    if head.response is not None and 200 <= head.response.status < 300:
+        # A page HEAD found: GET it where the chain ended, keeping its hops.
+        return await _follow(net, head.response.url, "GET", head.chain)
+    return await _follow(net, url, "GET", _Chain())  # HEAD is not to be trusted here
+
+
+# ---------------------------------------------------------------------------
+# Soft 404
+
+
+@dataclass(frozen=True, slots=True)
+class _ProbeAnswer:
+    """How a site answers a path that cannot exist."""
+
+    status: int | None
+    final_url: str | None
+    redirected: bool
+    page: _Page | None
+
+
+_PROBE_ALPHABET = string.ascii_lowercase + string.digits
+
+
+async def _probe(net: Net, origin: str) -> _ProbeAnswer:
+    path = "".join(secrets.choice(_PROBE_ALPHABET) for _ in range(20))
+    answer = await _follow(net, f"{origin}/{path}", "GET", _Chain())
+    if answer.response is None:
+        return _ProbeAnswer(status=None, final_url=None, redirected=False, page=None)
+    return _ProbeAnswer(
+        status=answer.response.status,
+        final_url=answer.response.url,
+        redirected=bool(answer.chain.hops),
+        page=_read_page(answer.response),
+    )
+
+
+class SoftNotFoundProbe:
+    """Each site's answer to a random non-existent path, asked once per host per run.
+
+    Checks of one host running at the same time share one probe request.
+    """
+
+    def __init__(self) -> None:
+        self._answers: dict[str, asyncio.Task[_ProbeAnswer]] = {}
+
+    async def answer(self, net: Net, url: str) -> _ProbeAnswer:
+        origin = str(URL(url).origin())
+        task = self._answers.get(origin)
+        if task is None:
+            task = self._answers[origin] = asyncio.create_task(_probe(net, origin))
+        # shield: a cancelled check must not cancel a probe other checks wait on
+        return await asyncio.shield(task)
+
+
+def _probe_match(probe: _ProbeAnswer, response: Response, hops: int, page: _Page) -> str | None:
+    if probe.status is None or not 200 <= probe.status < 300:
+        return None  # 404/410 for nonsense: an honest site; errors: nothing to compare
+    if hops and probe.redirected and probe.final_url == response.url:
+        return f"redirects where a non-existent path does too ({response.url})"
+    if probe.page is not None and _same_page(page, probe.page):
+        return f"same page as for a non-existent path (title {page.title!r})"
+    return None
+
+
+async def _soft404_reason(
+    net: Net, url: str, answer: _Answer, page: _Page | None, probes: SoftNotFoundProbe
+) -> str | None:
+    """Why a 2xx answer is really a 'not found', or None. Cheapest evidence first."""
+    response = answer.response
+    assert response is not None
+    if not 200 <= response.status < 300 or is_home_page(url):
+        return None
+    if answer.chain.hops and is_home_page(response.url):
+        return f"redirected to the home page {response.url}"
+    if page is None or is_home_page(response.url):
+        return None
+    if page.refresh_to is not None and is_home_page(page.refresh_to):
+        return f"meta refresh to the home page {page.refresh_to}"
+    probe = await probes.answer(net, url)
+    return _probe_match(probe, response, len(answer.chain.hops), page)
+
+
+# ---------------------------------------------------------------------------
+# The check
+
+
+async def check_url(
+    net: Net,
+    url: str,
+    *,
+    now: Callable[[], dt.datetime] | None = None,
+    probe_cache: SoftNotFoundProbe | None = None,
+) -> CheckResult:
+    """Check one URL. Never raises for anything the web or the URL does."""
+    checked_at = now() if now is not None else dt.datetime.now(dt.UTC)
+    started = time.monotonic()
+    problem = invalid_url_reason(url)
+    if problem is not None:
+        return CheckResult(
+            url=url, checked_at=checked_at, error=ErrorKind.INVALID_URL, error_detail=problem
+        )
+    answer = await _fetch(net, url)
+    if answer.error is not None:
+        return CheckResult(
+            url=url,
+            checked_at=checked_at,
+            hops=tuple(answer.chain.hops),
+            error=answer.error.kind,
+            error_detail=answer.error.detail,
+            elapsed=time.monotonic() - started,
+        )
+    response = answer.response
+    assert response is not None
+    page = _read_page(response)
+    soft404 = await _soft404_reason(net, url, answer, page, probe_cache or SoftNotFoundProbe())
+    return CheckResult(
+        url=url,
+        checked_at=checked_at,
+        status=response.status,
+        final_url=response.url,
+        hops=tuple(answer.chain.hops),
+        elapsed=time.monotonic() - started,
+        bytes_read=len(response.body),
+        title=page.title if page else None,
+        fingerprint=page.fingerprint if page else None,
+        soft404_reason=soft404,
+        bot_wall=_is_bot_wall(response),
+        retry_after=_retry_after(response),
+    )

@@ -1,0 +1,48 @@
+"""Finding the URLs a release cites, located exactly in the file's bytes.
+
+Each format module finds citations in character offsets of the decoded text; this module
+turns them into byte offsets of the file, so the rewrite step can splice without parsing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from linkwatch.extract.common import Found, byte_offsets
+from linkwatch.extract.html import find_html
+from linkwatch.extract.markdown import find_markdown
+from linkwatch.extract.text import find_text
+from linkwatch.model import Citation, Format
+
+__all__ = ["Found", "extract_citations", "find_html", "find_markdown", "find_text"]
+
+_FINDERS: dict[Format, Callable[[str], list[Found]]] = {
+    Format.MARKDOWN: find_markdown,
+    Format.HTML: find_html,
+    Format.TEXT: find_text,
+}
+
+
+def extract_citations(
+    text: str, fmt: Format, *, encoding: str = "utf-8", bom: bytes = b""
+) -> list[Citation]:
+    """Citations of one release, in document order.
+
+    `text` is the file's bytes after the BOM, decoded with `encoding` (a codec name that
+    encodes without emitting a BOM, e.g. 'utf-8', 'cp1252', 'utf-16-le'), with NO newline
+    translation (CRLF stays CRLF). Offsets in the returned Citation objects are BYTE offsets
+    into the whole file: len(bom) + len(text[:char_index].encode(encoding)).
+
+    `text` must encode back to the file's bytes; text decoded with errors='replace' may
+    not, and then UnicodeEncodeError is raised rather than an offset that splices wrongly.
+    """
+    found = _FINDERS[Format(fmt)](text)
+    at_byte = byte_offsets(
+        text, (offset for f in found for offset in (f.start, f.end)), encoding, len(bom)
+    )
+    return [
+        Citation(
+            label=f.label, url=f.url, start=at_byte[f.start], end=at_byte[f.end], context=f.context
+        )
+        for f in found
+    ]

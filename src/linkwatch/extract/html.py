@@ -1,0 +1,375 @@
+"""HTML citations: `<a href>` links, bare URLs in text, and endnote labels."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+from linkwatch.extract.common import (
+    Found,
+    ascii_to_superscript,
+    definition_context,
+    find_bare_urls,
+    is_citable,
+    leading_marker,
+    line_starts,
+    sentence_context,
+    superscript_to_ascii,
+)
+
+# The tag name and attribute grammar of html.parser's own tolerant tokenizer, used to find
+# where inside a start tag the href value was written.
+_TAG_NAME = re.compile(r"<[a-zA-Z][^\t\n\r\f />\x00]*(?:\s|/(?!>))*")
+_ATTRIBUTE = re.compile(
+    r"((?<=['\"\s/])[^\s/>][^\s/=>]*)(\s*=+\s*('[^']*'|\"[^\"]*\"|(?!['\"])[^>\s]*))?(?:\s|/(?!>))*"
+)
+_URL_WHITESPACE = " \t\n\r\f"
+_MARKER_TEXT = re.compile(r"\[?([0-9⁰¹²³⁴⁵⁶⁷⁸⁹]{1,6})\]?")
+
+_VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param"}
+    | {"source", "track", "wbr", "keygen", "frame"}
+)
+_TABLE_PARTS = frozenset({"caption", "tbody", "td", "tfoot", "th", "thead", "tr"})
+_BLOCK = _TABLE_PARTS | frozenset(
+    {"address", "article", "aside", "blockquote", "body", "dd", "details", "dialog", "div"}
+    | {"dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "header", "hgroup"}
+    | {"h1", "h2", "h3", "h4", "h5", "h6", "html", "li", "main", "menu", "nav", "ol", "p"}
+    | {"pre", "section", "summary", "table", "ul"}
+)
+_CLOSES_PARAGRAPH = _BLOCK - _TABLE_PARTS - {"body", "html"}
+# Start tags that end an open element of the same kind, up to (not past) a boundary element.
+_IMPLIED_END: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "li": (frozenset({"li"}), frozenset({"ul", "ol", "menu", "table"})),
+    "dt": (frozenset({"dd", "dt"}), frozenset({"dl", "table"})),
+    "dd": (frozenset({"dd", "dt"}), frozenset({"dl", "table"})),
+    "tr": (frozenset({"tr", "td", "th"}), frozenset({"table", "tbody", "thead", "tfoot"})),
+    "td": (frozenset({"td", "th"}), frozenset({"tr", "table"})),
+    "th": (frozenset({"td", "th"}), frozenset({"tr", "table"})),
+    "a": (frozenset({"a"}), _BLOCK),
+}
+_UNREAD = frozenset({"script", "style", "title", "textarea"})  # text here is not prose
+_ID_ALIASING = frozenset({"a", "span", "sup", "sub"})  # `<a name=fn3>` names its block
+_MAX_DEPTH = 256  # bounds the work per tag on pathological nesting
+_BLOCK_TEXT_LIMIT = 4000
+
+
+@dataclass(eq=False, slots=True)
+class _Element:
+    tag: str
+    ids: list[str]
+    block: _Element | None  # innermost block element containing this one (itself if a block)
+    text: list[str] = field(default_factory=list)  # only filled for blocks
+    length: int = 0
+    anchor: _Anchor | None = None
+
+    def add_text(self, data: str) -> None:
+        if self.length < _BLOCK_TEXT_LIMIT:
+            self.text.append(data)
+            self.length += len(data)
+
+    def joined_text(self) -> str:
+        return "".join(self.text)
+
+
+@dataclass(eq=False, slots=True)
+class _Anchor:
+    fragment: str | None  # the id an in-page `#id` link points at
+    link: _Link | None  # set when the anchor itself cites a URL
+    text: list[str] = field(default_factory=list)
+    superscript: bool = False
+
+
+@dataclass(eq=False, slots=True)
+class _Link:
+    start: int
+    end: int
+    url: str
+    block: _Element
+    text_start: int
+    text_end: int
+    ancestors: tuple[_Element, ...]  # innermost first
+
+
+class _CitationScanner(HTMLParser):
+    """html.parser, not selectolax/lxml/html5lib: only it reports where each start tag sits."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self._text = text
+        self._line_starts = line_starts(text, carriage_return_breaks=False)  # as html.parser
+        root = _Element("#document", [], None)
+        root.block = root
+        self._stack: list[_Element] = [root]
+        self._unread_depth = 0
+        self._superscript_depth = 0
+        self._anchor: _Anchor | None = None
+        self._run_start: int | None = None  # where the current stretch of text began
+        self._run_scanned = False
+        self._run_text_start = 0
+        self.links: list[_Link] = []
+        self.markers: dict[str, str] = {}  # element id -> label of the marker pointing at it
+        self._seen_ids: set[str] = set()
+
+    def scan(self) -> list[Found]:
+        self.feed(self._text)
+        self.close()
+        self._end_run(len(self._text))
+        self._pop_from(1)
+        return [self._found(link) for link in self.links]
+
+    def parse_html_declaration(self, i: int) -> int:
+        """html.parser asserts on a malformed `<![` section, after moving its position on;
+        restoring the position and answering -1 makes it read the section as text."""
+        position = self.lineno, self.offset
+        try:
+            return super().parse_html_declaration(i)
+        except AssertionError:
+            self.lineno, self.offset = position
+            return -1
+
+    # -- positions and text runs
+
+    def _offset(self) -> int:
+        line, column = self.getpos()
+        return self._line_starts[line - 1] + column
+
+    def _end_run(self, end: int) -> None:
+        """Look for bare URLs in the raw text of a finished stretch between two tags."""
+        start, self._run_start = self._run_start, None
+        if start is None or not self._run_scanned:
+            return
+        raw = self._text[start:end]
+        block = self._block()
+        for url_start, url_end in find_bare_urls(raw, entities=True):
+            url = html.unescape(raw[url_start:url_end])
+            text_start = self._run_text_start + url_start
+            self._add_link(start + url_start, start + url_end, url, block, text_start)
+            self.links[-1].text_end = text_start + len(url)
+
+    def _block(self) -> _Element:
+        block = self._stack[-1].block
+        assert block is not None
+        return block
+
+    def handle_data(self, data: str) -> None:
+        block = self._block()
+        if self._run_start is None:
+            self._run_start = self._offset()
+            self._run_scanned = not self._unread_depth and self._anchor is None
+            self._run_text_start = block.length
+        if self._unread_depth:
+            return
+        prose = data.replace("\n", " ")  # in the text kept per block, "\n" stands for <br>
+        block.add_text(ascii_to_superscript(prose) if self._superscript_depth else prose)
+        if self._anchor is not None:
+            self._anchor.text.append(data)
+
+    def handle_comment(self, data: str) -> None:
+        self._end_run(self._offset())
+
+    def handle_decl(self, decl: str) -> None:
+        self._end_run(self._offset())
+
+    def handle_pi(self, data: str) -> None:
+        self._end_run(self._offset())
+
+    def unknown_decl(self, data: str) -> None:
+        self._end_run(self._offset())
+
+    # -- elements
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        start = self._offset()
+        self._end_run(start)
+        self._close_implied(tag)
+        parent_block = self._block()
+        element = _Element(tag, _ids(tag, attrs), None)
+        self._seen_ids.update(element.ids)
+        element.block = element if tag in _BLOCK else parent_block
+        if tag in _ID_ALIASING:
+            parent_block.ids.extend(element.ids)
+        if tag == "a":
+            self._open_anchor(element, attrs, start)
+        if tag == "br":
+            parent_block.add_text("\n")
+        if tag in _VOID or len(self._stack) >= _MAX_DEPTH:
+            self._finish(element)
+            return
+        if tag == "sup":
+            self._superscript_depth += 1
+            if self._anchor is not None:
+                self._anchor.superscript = True
+        if tag in _UNREAD:
+            self._unread_depth += 1
+        self._stack.append(element)
+
+    def handle_endtag(self, tag: str) -> None:
+        self._end_run(self._offset())
+        for index in range(len(self._stack) - 1, 0, -1):
+            if self._stack[index].tag == tag:
+                self._pop_from(index)
+                return
+
+    def _close_implied(self, tag: str) -> None:
+        if tag in _CLOSES_PARAGRAPH:
+            self._close_open("p", frozenset({"p"}), _BLOCK)
+        if tag in _IMPLIED_END:
+            closes, boundary = _IMPLIED_END[tag]
+            self._close_open(tag, closes, boundary)
+
+    def _close_open(self, tag: str, closes: frozenset[str], boundary: frozenset[str]) -> None:
+        for index in range(len(self._stack) - 1, 0, -1):
+            open_tag = self._stack[index].tag
+            if open_tag in closes:
+                self._pop_from(index)
+                return
+            if open_tag in boundary:
+                return
+
+    def _pop_from(self, index: int) -> None:
+        for element in reversed(self._stack[index:]):
+            if element.tag == "sup":
+                self._superscript_depth -= 1
+            if element.tag in _UNREAD:
+                self._unread_depth -= 1
+            self._finish(element)
+        del self._stack[index:]
+
+    def _finish(self, element: _Element) -> None:
+        anchor = element.anchor
+        if anchor is None:
+            return
+        if anchor is self._anchor:
+            self._anchor = None
+        if anchor.link is not None:
+            anchor.link.text_end = anchor.link.block.length
+        label = _marker_label("".join(anchor.text).strip(), anchor.superscript)
+        # A marker points forward to its endnote; one pointing back is the endnote's
+        # return link (Word writes `[1]` there too) and must not label the body.
+        if anchor.fragment and label is not None and anchor.fragment not in self._seen_ids:
+            self.markers.setdefault(anchor.fragment, label)
+
+    # -- anchors
+
+    def _open_anchor(
+        self, element: _Element, attrs: list[tuple[str, str | None]], start: int
+    ) -> None:
+        href = next((value for name, value in attrs if name == "href"), None)
+        if href is None:
+            return
+        href = href.strip(_URL_WHITESPACE)
+        anchor = _Anchor(fragment=href[1:] if href.startswith("#") else None, link=None)
+        anchor.superscript = self._superscript_depth > 0
+        element.anchor = self._anchor = anchor
+        if not is_citable(href):
+            return
+        span = _href_span(self.get_starttag_text() or "", href)
+        if span is None:
+            return
+        block = element.block or self._block()
+        self._add_link(start + span[0], start + span[1], href, block, block.length)
+        anchor.link = self.links[-1]
+
+    def _add_link(self, start: int, end: int, url: str, block: _Element, text_start: int) -> None:
+        ancestors = tuple(reversed(self._stack))
+        self.links.append(_Link(start, end, url, block, text_start, text_start, ancestors))
+
+    # -- results
+
+    def _target_label(self, link: _Link) -> str | None:
+        """The label of a marker pointing at an element the link sits in, innermost first."""
+        for element in link.ancestors:
+            for element_id in element.ids:
+                if element_id in self.markers:
+                    return self.markers[element_id]
+        return None
+
+    def _found(self, link: _Link) -> Found:
+        text = link.block.joined_text()
+        start = min(link.text_start, len(text))
+        definition = _definition_around(text, start)
+        label = self._target_label(link)
+        if label is None and definition is not None:
+            label = definition[0]
+        if label is not None:
+            context = definition_context(definition[1] if definition else text)
+        else:
+            end = min(max(link.text_end, start), len(text))
+            context = sentence_context(text, start, end)
+        return Found(label, link.url, link.start, link.end, context)
+
+
+def _definition_around(text: str, position: int) -> tuple[str, str] | None:
+    """(label, text) of the endnote holding `position` of a block's text: it runs from the
+    nearest line at or before it that opens with a marker to the next such line. Lines
+    end at `<br>`, so endnotes that share one paragraph stay apart."""
+    line_start = text.rfind("\n", 0, position) + 1
+    while True:
+        marker = leading_marker(text[line_start : line_start + 64])
+        if marker is not None:
+            return marker.label, text[line_start + marker.end : _next_marker_line(text, line_start)]
+        if line_start == 0:
+            return None
+        line_start = text.rfind("\n", 0, line_start - 1) + 1
+
+
+def _next_marker_line(text: str, line_start: int) -> int:
+    line_break = text.find("\n", line_start)
+    while line_break >= 0:
+        if leading_marker(text[line_break + 1 : line_break + 65]) is not None:
+            return line_break
+        line_break = text.find("\n", line_break + 1)
+    return len(text)
+
+
+def _ids(tag: str, attrs: list[tuple[str, str | None]]) -> list[str]:
+    names = ("id", "name") if tag == "a" else ("id",)
+    return [value for name, value in attrs if name in names and value]
+
+
+def _marker_label(text: str, superscript: bool) -> str | None:
+    """`3`, `³` or `[3]` as an endnote marker; plain digits only count when superscripted."""
+    match = _MARKER_TEXT.fullmatch(text)
+    if match is None:
+        return None
+    digits = match.group(1)
+    plain = digits.isascii() and not text.startswith("[")
+    if plain and not superscript:
+        return None
+    return superscript_to_ascii(digits)
+
+
+def _href_span(tag_text: str, href: str) -> tuple[int, int] | None:
+    """Where the (first) href value sits in the raw start tag, whitespace excluded.
+
+    None when the raw value does not decode to what the parser reported, so a citation
+    is never placed at a spot that would not splice back.
+    """
+    name = _TAG_NAME.match(tag_text)
+    position = name.end() if name else len(tag_text)
+    while position < len(tag_text):
+        attribute = _ATTRIBUTE.match(tag_text, position)
+        if attribute is None or attribute.end() == position:
+            return None
+        position = attribute.end()
+        if attribute.group(1).lower() != "href" or attribute.group(2) is None:
+            continue
+        start, end = attribute.span(3)
+        if tag_text[start : start + 1] in ("'", '"'):
+            start, end = start + 1, end - 1
+        while start < end and tag_text[start] in _URL_WHITESPACE:
+            start += 1
+        while end > start and tag_text[end - 1] in _URL_WHITESPACE:
+            end -= 1
+        return (start, end) if html.unescape(tag_text[start:end]) == href else None
+    return None
+
+
+def find_html(text: str) -> list[Found]:
+    """Citations of an HTML release (or fragment), in CHARACTER offsets."""
+    if "://" not in text and "&" not in text:
+        return []
+    return _CitationScanner(text).scan()

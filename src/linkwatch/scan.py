@@ -1,0 +1,198 @@
+"""The scan: releases on disk -> citations in the store.
+
+One function serves the CLI's `scan` and the daemon's scan job. A file whose
+bytes hash the same as at its last scan is not parsed again, so a rescan of
+an unchanged tree costs a read and a hash per file. A file that cannot be
+read is reported in one line and skipped; what the store already holds for it
+is kept. A file that vanished is flagged missing, never deleted: its
+citations carry history that outlives the file.
+
+Parsing is pure CPU work (markdown-it, html.parser, linkify), so when many
+files changed it runs in a pool of worker processes while this process does
+the writing; releases are stored in batches, one transaction per batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import hashlib
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from linkwatch.config import Settings
+from linkwatch.extract import extract_citations
+from linkwatch.sources import (
+    ReleaseReadError,
+    decode_release,
+    find_releases,
+    read_bytes,
+    release_meta,
+)
+from linkwatch.store import ParsedRelease, Store
+from linkwatch.urls import InvalidURL, normalise_url
+
+BATCH = 200  # releases per transaction: large enough to amortise commits, small enough to stream
+POOL_THRESHOLD = 64  # fewer changed files than this are parsed in-process (a pool costs ~0.3 s)
+
+
+@dataclass(slots=True)
+class ScanSummary:
+    """What one scan did, for the CLI to print and the daemon to log."""
+
+    releases: int = 0  # files found by sources.paths
+    parsed: int = 0  # new or changed, parsed and stored
+    unchanged: int = 0  # same hash as last scan: not parsed
+    citations: int = 0  # citations found in the parsed files
+    new_urls: int = 0  # URLs the store had never seen
+    errors: list[str] = field(default_factory=list)  # one line per unreadable release
+    warnings: list[str] = field(default_factory=list)  # globs matching nothing, odd encodings
+    missing: list[str] = field(default_factory=list)  # releases whose files vanished
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass(frozen=True, slots=True)
+class ParseJob:
+    """One changed file to parse; small and picklable, for a worker process."""
+
+    path: Path
+    key: str
+    data: bytes
+    sha256: str
+    published: dt.date | None  # configured override
+    mtime: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ParseOutcome:
+    key: str
+    release: ParsedRelease | None
+    notice: str | None  # worth a warning (a legacy encoding was guessed)
+    error: str | None  # why the release could not be read
+
+
+def release_key(path: Path, base_dir: Path) -> str:
+    """The name a release is stored under: relative to the config file when inside it."""
+    try:
+        return path.relative_to(base_dir).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def date_override(settings: Settings, key: str) -> dt.date | None:
+    """The configured publication date for a release, matched by path or glob."""
+    for pattern, day in settings.sources.dates:
+        if key == pattern or fnmatch.fnmatchcase(key, pattern):
+            return day
+    return None
+
+
+def parse_release(job: ParseJob) -> ParseOutcome:
+    """Decode, date and extract one release. Never raises for a bad file."""
+    try:
+        release = decode_release(job.path, job.data)
+        meta = release_meta(release, override=job.published, mtime=job.mtime)
+        citations = extract_citations(
+            release.text, release.format, encoding=release.encoding, bom=release.bom
+        )
+    except ReleaseReadError as err:
+        return ParseOutcome(job.key, None, None, err.reason)
+    keys: list[str] = []
+    invalid: list[str | None] = []
+    for citation in citations:
+        try:
+            keys.append(normalise_url(citation.url))
+            invalid.append(None)
+        except InvalidURL as err:
+            keys.append(citation.url)  # kept as written, so the report can show it
+            invalid.append(str(err))
+    parsed = ParsedRelease(
+        path=job.key,
+        sha256=job.sha256,
+        size=len(job.data),
+        format=release.format,
+        encoding=release.encoding,
+        meta=meta,
+        citations=citations,
+        url_keys=keys,
+        invalid=invalid,
+    )
+    return ParseOutcome(job.key, parsed, release.notice, None)
+
+
+def _parse_all(jobs: Sequence[ParseJob], workers: int) -> Iterator[ParseOutcome]:
+    if workers <= 1 or len(jobs) < POOL_THRESHOLD:
+        yield from map(parse_release, jobs)
+        return
+    # forkserver, not fork: the daemon calls this from a process with threads running
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        yield from pool.map(parse_release, jobs, chunksize=16)
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
+
+
+def scan(
+    settings: Settings,
+    store: Store,
+    *,
+    now: dt.datetime | None = None,
+    workers: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> ScanSummary:
+    """Bring the store in line with the releases on disk."""
+    moment = now or dt.datetime.now(dt.UTC)
+    summary = ScanSummary()
+    paths, summary.warnings = find_releases(settings.sources.paths, settings.base_dir)
+    summary.releases = len(paths)
+    known = store.known_releases()
+    unchanged: list[str] = []
+    jobs: list[ParseJob] = []
+    for path in paths:
+        key = release_key(path, settings.base_dir)
+        try:
+            data = read_bytes(path, max_size=settings.sources.max_size)
+        except ReleaseReadError as err:
+            summary.errors.append(f"{key}: {err.reason}")
+            store.record_read_error(key, err.reason, moment)
+            continue
+        digest = hashlib.sha256(data).hexdigest()
+        previous = known.get(key)
+        if previous is not None and previous.sha256 == digest:
+            unchanged.append(key)
+            continue
+        jobs.append(ParseJob(path, key, data, digest, date_override(settings, key), _mtime(path)))
+    store.mark_scanned(unchanged, moment)
+    summary.unchanged = len(unchanged)
+
+    batch: list[ParsedRelease] = []
+    for outcome in _parse_all(jobs, workers if workers is not None else (os.cpu_count() or 1)):
+        if progress is not None:
+            progress(outcome.key)
+        if outcome.release is None:
+            summary.errors.append(f"{outcome.key}: {outcome.error}")
+            store.record_read_error(outcome.key, outcome.error or "unreadable", moment)
+            continue
+        if outcome.notice:
+            summary.warnings.append(f"{outcome.key}: {outcome.notice}")
+        batch.append(outcome.release)
+        summary.parsed += 1
+        summary.citations += len(outcome.release.citations)
+        if len(batch) >= BATCH:
+            summary.new_urls += store.save_releases(batch, moment)
+            batch = []
+    summary.new_urls += store.save_releases(batch, moment)
+    summary.missing = store.mark_missing([release_key(p, settings.base_dir) for p in paths], moment)
+    return summary

@@ -1,0 +1,186 @@
+"""net.py: error translation, the private-address test, and Net.request against the hostile web."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import itertools
+import socket
+import ssl
+
+import aiohttp
+import pytest
+from aiohttp.http_exceptions import HttpProcessingError
+
+from hostile_web import USER_AGENT, HostileWeb, bounded, open_net
+from linkwatch.model import ErrorKind
+from linkwatch.net import NetError, is_public_address, translate_error
+
+pytest_plugins = ["hostile_web"]
+
+
+def _certificate_error() -> ssl.SSLCertVerificationError:
+    error = ssl.SSLCertVerificationError(1, "certificate verify failed")
+    error.verify_message = "self-signed certificate"
+    return error
+
+
+@pytest.mark.parametrize(
+    ("exc", "kind"),
+    [
+        (socket.gaierror(socket.EAI_NONAME, "Name or service not known"), ErrorKind.DNS),
+        (ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused"), ErrorKind.REFUSED),
+        (ConnectionResetError(errno.ECONNRESET, "Connection reset by peer"), ErrorKind.RESET),
+        (OSError(errno.EHOSTUNREACH, "No route to host"), ErrorKind.UNREACHABLE),
+        (TimeoutError(), ErrorKind.TIMEOUT),
+        (aiohttp.ServerTimeoutError("Timeout on reading data from socket"), ErrorKind.TIMEOUT),
+        (aiohttp.ServerDisconnectedError(), ErrorKind.RESET),
+        (aiohttp.ClientPayloadError("Response payload is not completed"), ErrorKind.RESET),
+        (_certificate_error(), ErrorKind.TLS),
+        (HttpProcessingError(code=400, message="Invalid status line"), ErrorKind.PROTOCOL),
+        (aiohttp.InvalidURL("http://[::1"), ErrorKind.INVALID_URL),
+    ],
+)
+def test_translate_error_picks_the_specific_kind(exc: BaseException, kind: ErrorKind) -> None:
+    assert translate_error(exc).kind is kind
+
+
+def test_translate_error_names_the_certificate_problem() -> None:
+    assert translate_error(_certificate_error()).detail == (
+        "certificate verify failed: self-signed certificate"
+    )
+
+
+def test_translate_error_passes_a_net_error_through() -> None:
+    error = NetError(ErrorKind.PRIVATE_ADDRESS, "refused")
+    assert translate_error(error) is error
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "0.0.0.0",
+        "224.0.0.1",
+        "::1",
+        "::",
+        "fc00::1",
+        "fd00:ec2::254",
+        "fe80::1",
+        "ff02::1",
+        "::ffff:127.0.0.1",
+        "::ffff:169.254.169.254",
+        "64:ff9b::a00:1",
+        "2002:c0a8:0101::1",
+    ],
+)
+def test_non_public_addresses_are_recognised(address: str) -> None:
+    assert not is_public_address(address)
+
+
+@pytest.mark.parametrize("address", ["93.184.216.34", "8.8.8.8", "2606:4700::1111"])
+def test_public_addresses_are_recognised(address: str) -> None:
+    assert is_public_address(address)
+
+
+async def test_request_sends_the_configured_user_agent(hostile_web: HostileWeb) -> None:
+    async with open_net() as net:
+        await bounded(net.request("GET", hostile_web.url("plain.test", "/page")))
+    assert [s.user_agent for s in hostile_web.seen] == [USER_AGENT]
+
+
+async def test_head_reads_no_body(hostile_web: HostileWeb) -> None:
+    async with open_net() as net:
+        response = await bounded(net.request("HEAD", hostile_web.url("plain.test", "/page")))
+    assert (response.status, response.body, response.truncated) == (200, b"", False)
+
+
+async def test_complete_body_is_read_whole(hostile_web: HostileWeb) -> None:
+    async with open_net() as net:
+        response = await bounded(
+            net.request("GET", hostile_web.url("plain.test", "/page"), read_limit=10_000)
+        )
+    assert b"<title>A plain   page</title>" in response.body
+    assert not response.truncated
+
+
+async def test_endless_body_is_cut_at_max_body(hostile_web: HostileWeb) -> None:
+    async with open_net(max_body=64 * 1024) as net:
+        response = await bounded(
+            net.request("GET", hostile_web.url("plain.test", "/endless"), read_limit=10**9)
+        )
+    assert len(response.body) == 64 * 1024
+    assert response.truncated
+
+
+async def test_read_limit_can_depend_on_the_headers(hostile_web: HostileWeb) -> None:
+    def nothing_but_html(status: int, headers: object) -> int:
+        return 0 if "pdf" in str(headers) else 10_000
+
+    async with open_net() as net:
+        response = await bounded(
+            net.request(
+                "GET", hostile_web.url("plain.test", "/report.pdf"), read_limit=nothing_but_html
+            )
+        )
+    assert (response.status, response.body, response.truncated) == (200, b"", True)
+
+
+async def test_no_more_than_per_host_in_flight_and_starts_spaced(hostile_web: HostileWeb) -> None:
+    urls = [hostile_web.url("plain.test", "/slow") for _ in range(10)]
+    async with open_net(per_host=2, host_delay=0.05) as net:
+        await bounded(asyncio.gather(*(net.request("GET", url) for url in urls)))
+    starts = sorted(s.at for s in hostile_web.requests_to("plain.test"))
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
+    assert len(starts) == 10
+    assert hostile_web.peak_in_flight["plain.test"] <= 2
+    # Slack for the server's view: under load it notes an arrival late by a few milliseconds.
+    # Without the delay, starts would come in pairs, 0 apart.
+    assert min(gaps) >= 0.025
+
+
+async def test_hosts_do_not_share_their_per_host_limit(hostile_web: HostileWeb) -> None:
+    urls = [hostile_web.url(host, "/slow") for host in ("a.test", "b.test", "c.test")]
+    async with open_net(per_host=1) as net:
+        await bounded(asyncio.gather(*(net.request("GET", url) for url in urls)))
+    assert hostile_web.peak_total_in_flight == 3
+
+
+async def test_no_more_than_concurrency_in_flight_overall(hostile_web: HostileWeb) -> None:
+    urls = [hostile_web.url(f"host{i}.test", "/slow") for i in range(6)]
+    async with open_net(concurrency=2) as net:
+        await bounded(asyncio.gather(*(net.request("GET", url) for url in urls)))
+    assert len(hostile_web.seen) == 6
+    assert hostile_web.peak_total_in_flight <= 2
+
+
+async def test_private_address_is_refused_after_resolution(hostile_web: HostileWeb) -> None:
+    async with open_net(allow_private=False) as net:
+        with pytest.raises(NetError) as raised:
+            await bounded(net.request("GET", hostile_web.url("intranet.example.com", "/page")))
+    assert raised.value.kind is ErrorKind.PRIVATE_ADDRESS
+    assert hostile_web.seen == []
+
+
+async def test_trusted_host_passes_the_private_address_guard(hostile_web: HostileWeb) -> None:
+    async with open_net(allow_private=False, trusted_hosts=frozenset({"plain.test"})) as net:
+        response = await bounded(net.request("GET", hostile_web.url("plain.test", "/page")))
+    assert response.status == 200
+
+
+async def test_proxy_from_the_environment_is_used_and_trusted(
+    hostile_web: HostileWeb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://proxy.example.com:{hostile_web.port}")
+    # The proxy resolves to 127.0.0.1, yet must be reached; the target is the proxy's to resolve.
+    async with open_net(allow_private=False) as net:
+        response = await bounded(net.request("GET", "http://far-away.test:1/page"))
+    assert response.status == 200
+    assert [s.host for s in hostile_web.seen] == ["far-away.test"]
