@@ -56,8 +56,16 @@ def test_seed_scan_then_json_report_gives_its_eleven_citations(project: Path) ->
     assert [c["label"] for c in citations] == SEED_LABELS
     assert [c["url"] for c in citations] == SEED_URLS
     assert {c["state"] for c in citations} == {"unchecked"}
-    keys = {"label", "url", "state", "http_status", "final_url", "last_checked",
-            "archive_url", "archive_timestamp"}
+    keys = {
+        "label",
+        "url",
+        "state",
+        "http_status",
+        "final_url",
+        "last_checked",
+        "archive_url",
+        "archive_timestamp",
+    }
     assert all(keys <= set(c) for c in citations)
     assert set(data) >= {"generated_at", "releases"}
 
@@ -87,8 +95,9 @@ def test_unchanged_rescan_parses_nothing(project: Path) -> None:
 def test_changed_release_is_parsed_again(project: Path) -> None:
     run(project, "scan")
     release = project / "releases" / "2016-04-07-juncker-kazakhstan.md"
-    release.write_text(release.read_text(encoding="utf-8") + "\n¹³ <https://example.org/new>\n",
-                       encoding="utf-8")
+    release.write_text(
+        release.read_text(encoding="utf-8") + "\n¹³ <https://example.org/new>\n", encoding="utf-8"
+    )
     result = run(project, "scan")
     assert "(1 parsed, 0 unchanged)" in result.output
     citations = report(project)["releases"][0]["citations"]  # type: ignore[index]
@@ -188,8 +197,9 @@ def test_init_writes_a_config_that_loads(tmp_path: Path) -> None:
     assert target.exists()
     again = CliRunner().invoke(main, ["--config", str(target), "init"])
     assert again.exit_code == 2
-    shutil.copy(Path(__file__).parent / "fixtures" / "2016-04-07-juncker-kazakhstan.md",
-                tmp_path / "x.md")
+    shutil.copy(
+        Path(__file__).parent / "fixtures" / "2016-04-07-juncker-kazakhstan.md", tmp_path / "x.md"
+    )
     assert CliRunner().invoke(main, ["--config", str(target), "report"]).exit_code == 0
 
 
@@ -208,8 +218,9 @@ def test_every_command_is_documented_in_the_readme() -> None:
 
 def test_console_script_reports_its_version() -> None:
     exe = Path(sys.executable).parent / "linkwatch"
-    out = subprocess.run([str(exe), "--version"], capture_output=True, text=True, check=True,
-                         env={**os.environ})
+    out = subprocess.run(
+        [str(exe), "--version"], capture_output=True, text=True, check=True, env={**os.environ}
+    )
     assert __version__ in out.stdout
 
 

@@ -1,4 +1,4 @@
-"""The store on real SQLite files: migrations, replacement in one transaction, refusal of newer schemas."""
+"""The store on real SQLite files: migrations, atomic replacement, refusal of newer schemas."""
 
 from __future__ import annotations
 

@@ -7,20 +7,32 @@ database (nothing was done).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from linkwatch import __version__
+from linkwatch.checkrun import check_urls
 from linkwatch.config import ConfigError, Settings, load_settings, write_starter_config
-from linkwatch.report import render_json, render_table
+from linkwatch.model import CheckResult, State
+from linkwatch.report import STATE_STYLES, render_json, render_table
 from linkwatch.scan import scan
-from linkwatch.store import Store, StoreError
+from linkwatch.store import Store, StoreError, UrlToCheck
+from linkwatch.urls import InvalidURL, normalise_url
+from linkwatch.verdict import describe
+
+T = TypeVar("T")
+PINNABLE = (State.ALIVE.value, State.DEAD.value, State.BLOCKED.value)
 
 
 class FatalError(click.ClickException):
@@ -50,7 +62,35 @@ def _open_store(settings: Settings) -> Iterator[Store]:
 
 
 def _stderr() -> Console:
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _run_until_signal(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine; SIGINT and SIGTERM cancel it so that it can save and return."""
+
+    async def main() -> T:
+        task = asyncio.ensure_future(coro)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+        try:
+            return await task
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+    return asyncio.run(main())
+
+
+def _url_key(store: Store, url: str) -> str:
+    """The store's key for a URL given on the command line, or a usage error."""
+    try:
+        key = normalise_url(url)
+    except InvalidURL as err:
+        raise click.BadParameter(f"{url}: {err}", param_hint="URL") from err
+    if store.url_status(key) is None:
+        raise click.BadParameter(f"{url} is not cited by any scanned release", param_hint="URL")
+    return key
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -146,3 +186,127 @@ def report_command(ctx: click.Context, fmt: str) -> None:
         click.echo(render_json(releases, dt.datetime.now(dt.UTC)), nl=False)
     else:
         Console(highlight=False).print(render_table(releases))
+
+
+@main.command("check")
+@click.argument("urls", nargs=-1)
+@click.option("--all", "check_all", is_flag=True, help="Check every cited URL, due or not.")
+@click.pass_context
+def check_command(ctx: click.Context, urls: tuple[str, ...], check_all: bool) -> None:
+    """Check cited URLs that are due (or the URLs given, or --all) and judge them.
+
+    A URL is dead only after policy.dead_after_failures failed checks spanning
+    policy.dead_after_days; blocked and inconclusive answers never make it dead.
+    Ctrl-C or SIGTERM stop the run; results already received are saved.
+
+    Example: linkwatch check --all
+    """
+    settings = _settings(ctx)
+    err = _stderr()
+    with _open_store(settings) as store:
+        if urls:
+            keys = [_url_key(store, url) for url in urls]
+            targets = [t for t in (store.url_to_check(k) for k in keys) if t is not None]
+        else:
+            targets = store.urls_to_check(None if check_all else dt.datetime.now(dt.UTC))
+        if not targets:
+            click.echo("nothing due: every URL was checked recently (use --all to force)")
+            return
+        if err.is_terminal:
+            progress = Progress(
+                TextColumn("checking"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.description}"),
+                console=err,
+                transient=True,
+            )
+            counts: dict[str, int] = {}
+            task = progress.add_task("", total=len(targets))
+
+            def on_result(target: UrlToCheck, result: CheckResult) -> None:
+                word = describe(result).split(" ")[0]
+                counts[word] = counts.get(word, 0) + 1
+                progress.update(
+                    task,
+                    advance=1,
+                    description=" ".join(f"{k} {v}" for k, v in sorted(counts.items())),
+                )
+
+            with progress:
+                summary = _run_until_signal(
+                    check_urls(settings, store, targets, on_result=on_result)
+                )
+        else:
+
+            def log_line(target: UrlToCheck, result: CheckResult) -> None:
+                err.print(f"checked {target.url}: {describe(result)}", markup=False)
+
+            summary = _run_until_signal(check_urls(settings, store, targets, on_result=log_line))
+    for line in summary.outage:
+        err.print(f"[yellow]warning:[/] {line}")
+    states = ", ".join(f"{count} {state}" for state, count in sorted(summary.states.items()))
+    click.echo(f"checked {summary.checked} URLs: {states or 'none'}")
+    if summary.interrupted:
+        click.echo("interrupted: results received so far are saved")
+        sys.exit(130)
+
+
+@main.command("history")
+@click.argument("url")
+@click.pass_context
+def history_command(ctx: click.Context, url: str) -> None:
+    """Show a URL's status timeline: one line per span of identical outcomes.
+
+    Example: linkwatch history https://euobserver.com/foreign/132858
+    """
+    settings = _settings(ctx)
+    with _open_store(settings) as store:
+        status = store.url_status(_url_key(store, url))
+        assert status is not None  # _url_key checked it exists
+        spans = store.history(status.id)
+    console = Console(highlight=False)
+    state = status.pinned or status.state
+    console.print(
+        f"[bold]{status.url}[/]  now [{STATE_STYLES.get(state, '')}]{state}[/]"
+        + (" (pinned)" if status.pinned else "")
+    )
+    if status.reason:
+        console.print(f"  {status.reason}", markup=False)
+    if not spans:
+        console.print("  never checked", style="dim")
+        return
+    table = Table(show_edge=False, pad_edge=False)
+    for column in ("from", "to", "checks", "state", "status", "error"):
+        table.add_column(column)
+    for span in spans:
+        table.add_row(
+            span.first_at[:16].replace("T", " "),
+            span.last_at[:16].replace("T", " "),
+            str(span.count),
+            f"[{STATE_STYLES.get(span.state, '')}]{span.state}[/]",
+            "" if span.http_status is None else str(span.http_status),
+            span.error or "",
+        )
+    console.print(table)
+
+
+@main.command("mark")
+@click.argument("url")
+@click.argument("state", required=False, type=click.Choice(PINNABLE))
+@click.option("--unpin", is_flag=True, help="Remove the pin; the evidence decides again.")
+@click.pass_context
+def mark_command(ctx: click.Context, url: str, state: str | None, unpin: bool) -> None:
+    """Pin a URL's state (a human's verdict that checks never change), or unpin it.
+
+    Example: linkwatch mark http://example.org/page alive
+    """
+    if (state is None) == (not unpin):
+        raise click.UsageError("give a STATE to pin, or --unpin")
+    settings = _settings(ctx)
+    with _open_store(settings) as store:
+        status = store.url_status(_url_key(store, url))
+        assert status is not None
+        store.set_pin(status.id, None if unpin else State(str(state)))
+    click.echo(f"{status.url}: " + ("unpinned" if unpin else f"pinned {state}"))

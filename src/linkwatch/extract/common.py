@@ -122,17 +122,50 @@ def linkifier() -> LinkifyIt:
 
 
 def find_bare_urls(text: str, *, entities: bool = False) -> list[tuple[int, int]]:
-    """(start, end) of every citable bare URL in `text`, trimmed at its boundary."""
-    if "://" not in text:
-        return []
+    """(start, end) of every citable bare URL in `text`, trimmed at its boundary.
+
+    linkify-it's own scan tests a large Unicode class at every character; asking it only
+    where an `http://`/`https://` is written (from the character before the scheme, which
+    it checks is not part of a word) keeps long prose cheap.
+    """
     spans: list[tuple[int, int]] = []
-    for match in linkifier().match(text) or ():
-        if match.schema not in _CITABLE_SCHEMAS:
-            continue
-        end = match.index + trim_url_end(match.raw, entities=entities)
-        if is_citable(text[match.index : end]):
-            spans.append((match.index, end))
+    done = 0
+    separator = text.find("://")
+    while separator >= 0:
+        span = _bare_url_at(text, separator, done, entities)
+        if span is not None:
+            spans.append(span)
+            done = span[1]
+        separator = text.find("://", max(separator + 3, done))
     return spans
+
+
+def _bare_url_at(text: str, separator: int, done: int, entities: bool) -> tuple[int, int] | None:
+    scheme = next(
+        (
+            len(name)
+            for name in ("https", "http")
+            if text[separator - len(name) : separator].lower() == name
+        ),
+        0,
+    )
+    start = separator - scheme
+    if not scheme or start < done:
+        return None
+    window_start = max(start - 1, 0)
+    match = linkifier().match_at_start(text[window_start : _end_of_word(text, separator)])
+    if match is None:
+        return None
+    raw: str = match.raw
+    end = start + trim_url_end(raw, entities=entities)
+    return (start, end) if is_citable(text[start:end]) else None
+
+
+def _end_of_word(text: str, position: int) -> int:
+    """Just past the whitespace that ends the run at position: no URL crosses whitespace,
+    and linkify-it looks one character ahead to decide where a URL ends."""
+    space = _WHITESPACE.search(text, position)
+    return space.end() if space else len(text)
 
 
 def line_starts(text: str, *, carriage_return_breaks: bool) -> list[int]:
