@@ -12,8 +12,8 @@ import datetime as dt
 from collections.abc import Callable
 
 import pytest
-from hostile_web import HostileWeb, TlsSites, bounded, open_net
 
+from hostile_web import HostileWeb, TlsSites, bounded, open_net
 from linkwatch.check import SoftNotFoundProbe, check_url
 from linkwatch.model import CheckResult, State
 from linkwatch.verdict import Policy, Streak, decide
