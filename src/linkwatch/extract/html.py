@@ -28,10 +28,6 @@ _ATTRIBUTE = re.compile(
 _URL_WHITESPACE = " \t\n\r\f"
 _MARKER_TEXT = re.compile(r"\[?([0-9⁰¹²³⁴⁵⁶⁷⁸⁹]{1,6})\]?")
 
-_VOID = frozenset(
-    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param"}
-    | {"source", "track", "wbr", "keygen", "frame"}
-)
 _TABLE_PARTS = frozenset({"caption", "tbody", "td", "tfoot", "th", "thead", "tr"})
 _BLOCK = _TABLE_PARTS | frozenset(
     {"address", "article", "aside", "blockquote", "body", "dd", "details", "dialog", "div"}
@@ -51,7 +47,9 @@ _IMPLIED_END: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "a": (frozenset({"a"}), _BLOCK),
 }
 _UNREAD = frozenset({"script", "style", "title", "textarea"})  # text here is not prose
-_ID_ALIASING = frozenset({"a", "span", "sup", "sub"})  # `<a name=fn3>` names its block
+_ID_ALIASING = frozenset({"a", "sup"})  # inline elements that are tracked yet name their block
+# Only these are kept on the element stack: other inline tags change nothing extraction needs.
+_TRACKED = _BLOCK | _UNREAD | {"a", "sup"}
 _MAX_DEPTH = 256  # bounds the work per tag on pathological nesting
 _BLOCK_TEXT_LIMIT = 4000
 
@@ -106,9 +104,7 @@ class _CitationScanner(HTMLParser):
         self._unread_depth = 0
         self._superscript_depth = 0
         self._anchor: _Anchor | None = None
-        self._run_start: int | None = None  # where the current stretch of text began
-        self._run_scanned = False
-        self._run_text_start = 0
+        self._scanned_until = 0  # bare URLs before this offset are already taken
         self.links: list[_Link] = []
         self.markers: dict[str, str] = {}  # element id -> label of the marker pointing at it
         self._seen_ids: set[str] = set()
@@ -116,7 +112,6 @@ class _CitationScanner(HTMLParser):
     def scan(self) -> list[Found]:
         self.feed(self._text)
         self.close()
-        self._end_run(len(self._text))
         self._pop_from(1)
         return [self._found(link) for link in self.links]
 
@@ -130,24 +125,11 @@ class _CitationScanner(HTMLParser):
             self.lineno, self.offset = position
             return -1
 
-    # -- positions and text runs
+    # -- text
 
     def _offset(self) -> int:
         line, column = self.getpos()
         return self._line_starts[line - 1] + column
-
-    def _end_run(self, end: int) -> None:
-        """Look for bare URLs in the raw text of a finished stretch between two tags."""
-        start, self._run_start = self._run_start, None
-        if start is None or not self._run_scanned:
-            return
-        raw = self._text[start:end]
-        block = self._block()
-        for url_start, url_end in find_bare_urls(raw, entities=True):
-            url = html.unescape(raw[url_start:url_end])
-            text_start = self._run_text_start + url_start
-            self._add_link(start + url_start, start + url_end, url, block, text_start)
-            self.links[-1].text_end = text_start + len(url)
 
     def _block(self) -> _Element:
         block = self._stack[-1].block
@@ -155,47 +137,51 @@ class _CitationScanner(HTMLParser):
         return block
 
     def handle_data(self, data: str) -> None:
-        block = self._block()
-        if self._run_start is None:
-            self._run_start = self._offset()
-            self._run_scanned = not self._unread_depth and self._anchor is None
-            self._run_text_start = block.length
         if self._unread_depth:
             return
+        block = self._block()
+        text_start = block.length
         prose = data.replace("\n", " ")  # in the text kept per block, "\n" stands for <br>
         block.add_text(ascii_to_superscript(prose) if self._superscript_depth else prose)
         if self._anchor is not None:
             self._anchor.text.append(data)
+        elif "://" in data:
+            self._scan_text(block, text_start)
 
-    def handle_comment(self, data: str) -> None:
-        self._end_run(self._offset())
-
-    def handle_decl(self, decl: str) -> None:
-        self._end_run(self._offset())
-
-    def handle_pi(self, data: str) -> None:
-        self._end_run(self._offset())
-
-    def unknown_decl(self, data: str) -> None:
-        self._end_run(self._offset())
+    def _scan_text(self, block: _Element, text_start: int) -> None:
+        """Bare URLs in the raw source of this text, which runs to the next `<`: entities
+        are decoded in the URL, while the offsets keep to the text as written."""
+        start = self._offset()
+        end = self._text.find("<", start + 1)
+        raw = self._text[start : end if end >= 0 else len(self._text)]
+        for url_start, url_end in find_bare_urls(raw, entities=True):
+            if start + url_start < self._scanned_until:
+                continue
+            self._scanned_until = start + url_end
+            url = html.unescape(raw[url_start:url_end])
+            self._add_link(start + url_start, start + url_end, url, block, text_start + url_start)
+            self.links[-1].text_end = text_start + url_start + len(url)
 
     # -- elements
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        start = self._offset()
-        self._end_run(start)
-        self._close_implied(tag)
+        if tag in _CLOSES_PARAGRAPH or tag in _IMPLIED_END:
+            self._close_implied(tag)
+        ids = _ids(tag, attrs) if attrs else []
+        self._seen_ids.update(ids)
         parent_block = self._block()
-        element = _Element(tag, _ids(tag, attrs), None)
-        self._seen_ids.update(element.ids)
+        if tag not in _TRACKED:
+            parent_block.ids.extend(ids)  # `<a name=fn3>`, `<span id=fn3>` name their block
+            if tag == "br":
+                parent_block.add_text("\n")
+            return
+        element = _Element(tag, ids, None)
         element.block = element if tag in _BLOCK else parent_block
         if tag in _ID_ALIASING:
-            parent_block.ids.extend(element.ids)
+            parent_block.ids.extend(ids)
         if tag == "a":
-            self._open_anchor(element, attrs, start)
-        if tag == "br":
-            parent_block.add_text("\n")
-        if tag in _VOID or len(self._stack) >= _MAX_DEPTH:
+            self._open_anchor(element, attrs)
+        if len(self._stack) >= _MAX_DEPTH:
             self._finish(element)
             return
         if tag == "sup":
@@ -207,7 +193,8 @@ class _CitationScanner(HTMLParser):
         self._stack.append(element)
 
     def handle_endtag(self, tag: str) -> None:
-        self._end_run(self._offset())
+        if tag not in _TRACKED:
+            return
         for index in range(len(self._stack) - 1, 0, -1):
             if self._stack[index].tag == tag:
                 self._pop_from(index)
@@ -254,9 +241,7 @@ class _CitationScanner(HTMLParser):
 
     # -- anchors
 
-    def _open_anchor(
-        self, element: _Element, attrs: list[tuple[str, str | None]], start: int
-    ) -> None:
+    def _open_anchor(self, element: _Element, attrs: list[tuple[str, str | None]]) -> None:
         href = next((value for name, value in attrs if name == "href"), None)
         if href is None:
             return
@@ -269,6 +254,7 @@ class _CitationScanner(HTMLParser):
         span = _href_span(self.get_starttag_text() or "", href)
         if span is None:
             return
+        start = self._offset()
         block = element.block or self._block()
         self._add_link(start + span[0], start + span[1], href, block, block.length)
         anchor.link = self.links[-1]

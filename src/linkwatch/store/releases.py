@@ -1,41 +1,18 @@
-"""The SQLite store: schema, migrations and every query linkwatch makes.
-
-This is the only module that speaks SQL. The database is one file in
-`state.dir`, in WAL mode so that readers (a report while the daemon runs)
-never block the writer, with `synchronous=NORMAL`: a crash can lose at most
-the last transaction, never corrupt earlier ones.
-
-Schema versions live in `PRAGMA user_version`; `MIGRATIONS` is an ordered
-list of numbered steps, each applied in the same transaction as the version
-bump, so an interrupted upgrade leaves the previous version intact. A
-database written by a newer linkwatch is refused before anything touches it.
-"""
+"""Releases, URLs and citations: what the scan writes and the report reads."""
 
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 from sqlite_utils import Database
 
-from linkwatch.model import CheckResult, Citation, Format, ReleaseMeta, State
-from linkwatch.verdict import Streak, Verdict
-
-DB_NAME = "linkwatch.db"
+from linkwatch.model import Citation, Format, ReleaseMeta
+from linkwatch.store.base import StoreBase, _iso
 
 
-class StoreError(Exception):
-    """The database cannot be used; the message is one line naming the file."""
-
-
-# --- migrations ---------------------------------------------------------------
-
-
-def _m0001_initial(db: Database) -> None:
+def m0001_initial(db: Database) -> None:
     db.table("releases").create(
         {
             "id": int,
@@ -82,7 +59,7 @@ def _m0001_initial(db: Database) -> None:
     db.table("citations").create_index(["url_id"])
 
 
-def _m0002_url_state(db: Database) -> None:
+def m0002_url_state(db: Database) -> None:
     """Each URL carries its current verdict, so a report is one join."""
     urls = db.table("urls")
     urls.add_column("state", str, not_null_default="unchecked")
@@ -90,69 +67,6 @@ def _m0002_url_state(db: Database) -> None:
     urls.add_column("final_url", str)
     urls.add_column("last_checked", str)
     urls.add_column("pinned", str)
-
-
-def _m0003_history(db: Database) -> None:
-    """Run-length status history, the check schedule and the failure streak per URL."""
-    urls = db.table("urls")
-    urls.add_column("error", str)
-    urls.add_column("reason", str)
-    urls.add_column("title", str)
-    urls.add_column("next_check_at", str)
-    urls.add_column("streak_failures", int, not_null_default=0)
-    urls.add_column("streak_since", str)
-    db.execute("CREATE INDEX idx_urls_next_check_at ON urls (next_check_at)")
-    db.table("history").create(
-        {
-            "id": int,
-            "url_id": int,
-            "state": str,
-            "http_status": int,
-            "error": str,
-            "first_at": str,
-            "last_at": str,
-            "count": int,
-        },
-        pk="id",
-        foreign_keys=[("url_id", "urls", "id")],
-    )
-    db.table("history").create_index(["url_id", "id"])
-
-
-MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
-    ("0001_initial", _m0001_initial),
-    ("0002_url_state", _m0002_url_state),
-    ("0003_history", _m0003_history),
-)
-SCHEMA_VERSION = len(MIGRATIONS)
-
-
-def _existing_version(path: Path) -> int:
-    """Read the schema version without writing anything (no WAL switch, no journal)."""
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    except sqlite3.Error as err:
-        raise StoreError(f"{path}: cannot open database: {err}") from err
-    try:
-        return int(conn.execute("PRAGMA user_version").fetchone()[0])
-    except sqlite3.DatabaseError as err:
-        raise StoreError(f"{path}: not a linkwatch database ({err})") from err
-    finally:
-        conn.close()
-
-
-def migrate(db: Database, *, target: int = SCHEMA_VERSION) -> None:
-    """Apply the numbered steps above the database's version, up to `target`."""
-    current = int(db.execute("PRAGMA user_version").fetchone()[0])
-    for number, (_name, step) in enumerate(MIGRATIONS[:target], start=1):
-        if number <= current:
-            continue
-        with db.atomic():
-            step(db)
-            db.execute(f"PRAGMA user_version = {number}")
-
-
-# --- rows ---------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,128 +120,13 @@ class ReleaseRow:
 
 
 @dataclass(frozen=True, slots=True)
-class UrlToCheck:
-    """A URL due for a check, with what the verdict needs from its past."""
-
-    id: int
-    key: str
-    url: str
-    state: State
-    pinned: State | None
-    streak: Streak
-
-
-@dataclass(frozen=True, slots=True)
-class CheckRecord:
-    """One finished check, judged, ready to be stored."""
-
-    url_id: int
-    result: CheckResult
-    verdict: Verdict
-    next_check_at: dt.datetime
-
-
-@dataclass(frozen=True, slots=True)
-class HistorySpan:
-    """A run of identical outcomes: one row however many checks it covers."""
-
-    state: str
-    http_status: int | None
-    error: str | None
-    first_at: str
-    last_at: str
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
-class UrlStatus:
-    id: int
-    key: str
-    url: str
-    state: str
-    pinned: str | None
-    http_status: int | None
-    final_url: str | None
-    error: str | None
-    reason: str | None
-    last_checked: str | None
-    next_check_at: str | None
-    invalid: str | None
-
-
-@dataclass(frozen=True, slots=True)
 class Totals:
     releases: int
     citations: int
     urls: int
 
 
-def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
-
-
-def _from_iso(text: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(text) if text else None
-
-
-# A URL is worth checking while at least one present release cites it.
-_CITED = (
-    "EXISTS (SELECT 1 FROM citations c JOIN releases r ON r.id = c.release_id "
-    "WHERE c.url_id = urls.id AND r.missing = 0)"
-)
-_TO_CHECK = "SELECT id, key, url, state, pinned, streak_failures, streak_since FROM urls"
-_STATUS = (
-    "SELECT id, key, url, state, pinned, http_status, final_url, error, reason, last_checked, "
-    "next_check_at, invalid FROM urls"
-)
-
-
-# --- the store ----------------------------------------------------------------
-
-
-class Store:
-    """One open database. Create with `Store.open`; close when done."""
-
-    def __init__(self, db: Database, path: Path) -> None:
-        self.db = db
-        self.path = path
-
-    @classmethod
-    def open(cls, state_dir: Path) -> Store:
-        """Open (creating and migrating as needed) the database in `state_dir`."""
-        path = state_dir / DB_NAME
-        if path.exists():
-            version = _existing_version(path)
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{path}: schema version {version} is newer than this linkwatch "
-                    f"understands ({SCHEMA_VERSION}); upgrade linkwatch (the file was not touched)"
-                )
-        try:
-            state_dir.mkdir(parents=True, exist_ok=True)
-            db = Database(path)
-            db.execute("PRAGMA journal_mode=WAL").fetchall()
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA foreign_keys=ON")
-            db.execute("PRAGMA busy_timeout=5000")
-            migrate(db)
-        except (OSError, sqlite3.Error) as err:
-            raise StoreError(f"{path}: {err}") from err
-        return cls(db, path)
-
-    def close(self) -> None:
-        self.db.close()
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @property
-    def schema_version(self) -> int:
-        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
-
+class ReleasesMixin(StoreBase):
     # scan -----------------------------------------------------------------
 
     def known_releases(self) -> dict[str, KnownRelease]:
@@ -481,104 +280,6 @@ class Store:
             )
             for rid, path, title, published, date_source, fmt, encoding, scanned_at in releases
         ]
-
-    # check ----------------------------------------------------------------
-
-    def urls_to_check(self, now: dt.datetime | None = None) -> list[UrlToCheck]:
-        """Cited, checkable URLs; only those due at `now` when given (else all)."""
-        sql = f"{_TO_CHECK} WHERE invalid IS NULL AND {_CITED}"
-        params: list[str] = []
-        if now is not None:
-            sql += " AND (next_check_at IS NULL OR next_check_at <= ?)"
-            params.append(_iso(now))
-        return [self._to_check(row) for row in self.db.execute(sql + " ORDER BY id", params)]
-
-    def url_to_check(self, key: str) -> UrlToCheck | None:
-        row = self.db.execute(f"{_TO_CHECK} WHERE key = ?", [key]).fetchone()
-        return None if row is None else self._to_check(row)
-
-    @staticmethod
-    def _to_check(row: tuple[Any, ...]) -> UrlToCheck:
-        uid, key, url, state, pinned, failures, since = row
-        return UrlToCheck(
-            id=int(uid),
-            key=str(key),
-            url=str(url),
-            state=State(state),
-            pinned=State(pinned) if pinned else None,
-            streak=Streak(failures=int(failures), first_failure_at=_from_iso(since)),
-        )
-
-    def record_checks(self, records: Sequence[CheckRecord]) -> None:
-        """Store judged checks in one transaction: current state, schedule, history.
-
-        History is run-length encoded: a new span only when state, HTTP status
-        or error kind changes, else the last span's `last_at` and `count` move.
-        """
-        with self.db.atomic():
-            for record in records:
-                self._record_check(record)
-
-    def _record_check(self, record: CheckRecord) -> None:
-        result, verdict = record.result, record.verdict
-        stamp = _iso(result.checked_at)
-        error = result.error.value if result.error else None
-        streak = verdict.streak
-        self.db.execute(
-            "UPDATE urls SET state = ?, http_status = ?, final_url = ?, last_checked = ?, "
-            "error = ?, reason = ?, title = ?, next_check_at = ?, streak_failures = ?, "
-            "streak_since = ? WHERE id = ?",
-            [
-                verdict.state.value,
-                result.status,
-                result.final_url,
-                stamp,
-                error,
-                verdict.reason,
-                result.title,
-                _iso(record.next_check_at),
-                streak.failures,
-                _iso(streak.first_failure_at) if streak.first_failure_at else None,
-                record.url_id,
-            ],
-        )
-        last = self.db.execute(
-            "SELECT id, state, http_status, error FROM history WHERE url_id = ? "
-            "ORDER BY id DESC LIMIT 1",
-            [record.url_id],
-        ).fetchone()
-        if last is not None and tuple(last[1:]) == (verdict.state.value, result.status, error):
-            self.db.execute(
-                "UPDATE history SET last_at = ?, count = count + 1 WHERE id = ?", [stamp, last[0]]
-            )
-        else:
-            self.db.execute(
-                "INSERT INTO history (url_id, state, http_status, error, first_at, last_at, "
-                "count) VALUES (?, ?, ?, ?, ?, ?, 1)",
-                [record.url_id, verdict.state.value, result.status, error, stamp, stamp],
-            )
-
-    def url_status(self, key: str) -> UrlStatus | None:
-        row = self.db.execute(f"{_STATUS} WHERE key = ?", [key]).fetchone()
-        return None if row is None else UrlStatus(*row)
-
-    def history(self, url_id: int) -> list[HistorySpan]:
-        return [
-            HistorySpan(*row)
-            for row in self.db.execute(
-                "SELECT state, http_status, error, first_at, last_at, count FROM history "
-                "WHERE url_id = ? ORDER BY id",
-                [url_id],
-            )
-        ]
-
-    def set_pin(self, url_id: int, state: State | None) -> None:
-        """Pin a human's verdict (None unpins); checks keep recording the evidence."""
-        with self.db.atomic():
-            self.db.execute(
-                "UPDATE urls SET pinned = ? WHERE id = ?",
-                [state.value if state else None, url_id],
-            )
 
     def totals(self) -> Totals:
         releases, citations, urls = self.db.execute(

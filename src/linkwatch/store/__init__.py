@@ -1,0 +1,133 @@
+"""The SQLite store: schema, migrations and every query linkwatch makes.
+
+This is the only module that speaks SQL. The database is one file in
+`state.dir`, in WAL mode so that readers (a report while the daemon runs)
+never block the writer, with `synchronous=NORMAL`: a crash can lose at most
+the last transaction, never corrupt earlier ones.
+
+Schema versions live in `PRAGMA user_version`; `MIGRATIONS` is an ordered
+list of numbered steps, each applied in the same transaction as the version
+bump, so an interrupted upgrade leaves the previous version intact. A
+database written by a newer linkwatch is refused before anything touches it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from linkwatch.store.base import DB_NAME, StoreBase, StoreError
+from linkwatch.store.checks import (
+    CheckRecord,
+    ChecksMixin,
+    HistorySpan,
+    UrlStatus,
+    UrlToCheck,
+    m0003_history,
+)
+from linkwatch.store.releases import (
+    CitationRow,
+    KnownRelease,
+    ParsedRelease,
+    ReleaseRow,
+    ReleasesMixin,
+    Totals,
+    m0001_initial,
+    m0002_url_state,
+)
+
+__all__ = [
+    "DB_NAME",
+    "SCHEMA_VERSION",
+    "CheckRecord",
+    "CitationRow",
+    "HistorySpan",
+    "KnownRelease",
+    "ParsedRelease",
+    "ReleaseRow",
+    "Store",
+    "StoreError",
+    "Totals",
+    "UrlStatus",
+    "UrlToCheck",
+    "migrate",
+]
+
+MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
+    ("0001_initial", m0001_initial),
+    ("0002_url_state", m0002_url_state),
+    ("0003_history", m0003_history),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _existing_version(path: Path) -> int:
+    """Read the schema version without writing anything (no WAL switch, no journal)."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as err:
+        raise StoreError(f"{path}: cannot open database: {err}") from err
+    try:
+        return int(conn.execute("PRAGMA user_version").fetchone()[0])
+    except sqlite3.DatabaseError as err:
+        raise StoreError(f"{path}: not a linkwatch database ({err})") from err
+    finally:
+        conn.close()
+
+
+def migrate(db: Database, *, target: int = SCHEMA_VERSION) -> None:
+    """Apply the numbered steps above the database's version, up to `target`."""
+    current = int(db.execute("PRAGMA user_version").fetchone()[0])
+    for number, (_name, step) in enumerate(MIGRATIONS[:target], start=1):
+        if number <= current:
+            continue
+        with db.atomic():
+            step(db)
+            db.execute(f"PRAGMA user_version = {number}")
+
+
+class Store(ReleasesMixin, ChecksMixin, StoreBase):
+    """One open database. Create with `Store.open`; close when done.
+
+    Each mixin holds the queries of one concern (releases, checks, ...), all
+    over the one connection: SQL lives in this package and nowhere else.
+    """
+
+    @classmethod
+    def open(cls, state_dir: Path) -> Store:
+        """Open (creating and migrating as needed) the database in `state_dir`."""
+        path = state_dir / DB_NAME
+        if path.exists():
+            version = _existing_version(path)
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{path}: schema version {version} is newer than this linkwatch "
+                    f"understands ({SCHEMA_VERSION}); upgrade linkwatch (the file was not touched)"
+                )
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+            db = Database(path)
+            db.execute("PRAGMA journal_mode=WAL").fetchall()
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.execute("PRAGMA busy_timeout=5000")
+            migrate(db)
+        except (OSError, sqlite3.Error) as err:
+            raise StoreError(f"{path}: {err}") from err
+        return cls(db, path)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])

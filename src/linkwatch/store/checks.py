@@ -1,0 +1,203 @@
+"""Check results: each URL's current verdict, its schedule and its run-length history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+from linkwatch.model import CheckResult, State
+from linkwatch.store.base import StoreBase, _from_iso, _iso
+from linkwatch.verdict import Streak, Verdict
+
+
+def m0003_history(db: Database) -> None:
+    """Run-length status history, the check schedule and the failure streak per URL."""
+    urls = db.table("urls")
+    urls.add_column("error", str)
+    urls.add_column("reason", str)
+    urls.add_column("title", str)
+    urls.add_column("next_check_at", str)
+    urls.add_column("streak_failures", int, not_null_default=0)
+    urls.add_column("streak_since", str)
+    db.execute("CREATE INDEX idx_urls_next_check_at ON urls (next_check_at)")
+    db.table("history").create(
+        {
+            "id": int,
+            "url_id": int,
+            "state": str,
+            "http_status": int,
+            "error": str,
+            "first_at": str,
+            "last_at": str,
+            "count": int,
+        },
+        pk="id",
+        foreign_keys=[("url_id", "urls", "id")],
+    )
+    db.table("history").create_index(["url_id", "id"])
+
+
+@dataclass(frozen=True, slots=True)
+class UrlToCheck:
+    """A URL due for a check, with what the verdict needs from its past."""
+
+    id: int
+    key: str
+    url: str
+    state: State
+    pinned: State | None
+    streak: Streak
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRecord:
+    """One finished check, judged, ready to be stored."""
+
+    url_id: int
+    result: CheckResult
+    verdict: Verdict
+    next_check_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HistorySpan:
+    """A run of identical outcomes: one row however many checks it covers."""
+
+    state: str
+    http_status: int | None
+    error: str | None
+    first_at: str
+    last_at: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class UrlStatus:
+    id: int
+    key: str
+    url: str
+    state: str
+    pinned: str | None
+    http_status: int | None
+    final_url: str | None
+    error: str | None
+    reason: str | None
+    last_checked: str | None
+    next_check_at: str | None
+    invalid: str | None
+
+
+# A URL is worth checking while at least one present release cites it.
+_CITED = (
+    "EXISTS (SELECT 1 FROM citations c JOIN releases r ON r.id = c.release_id "
+    "WHERE c.url_id = urls.id AND r.missing = 0)"
+)
+_TO_CHECK = "SELECT id, key, url, state, pinned, streak_failures, streak_since FROM urls"
+_STATUS = (
+    "SELECT id, key, url, state, pinned, http_status, final_url, error, reason, last_checked, "
+    "next_check_at, invalid FROM urls"
+)
+
+
+class ChecksMixin(StoreBase):
+    # check ----------------------------------------------------------------
+
+    def urls_to_check(self, now: dt.datetime | None = None) -> list[UrlToCheck]:
+        """Cited, checkable URLs; only those due at `now` when given (else all)."""
+        sql = f"{_TO_CHECK} WHERE invalid IS NULL AND {_CITED}"
+        params: list[str] = []
+        if now is not None:
+            sql += " AND (next_check_at IS NULL OR next_check_at <= ?)"
+            params.append(_iso(now))
+        return [self._to_check(row) for row in self.db.execute(sql + " ORDER BY id", params)]
+
+    def url_to_check(self, key: str) -> UrlToCheck | None:
+        row = self.db.execute(f"{_TO_CHECK} WHERE key = ?", [key]).fetchone()
+        return None if row is None else self._to_check(row)
+
+    @staticmethod
+    def _to_check(row: tuple[Any, ...]) -> UrlToCheck:
+        uid, key, url, state, pinned, failures, since = row
+        return UrlToCheck(
+            id=int(uid),
+            key=str(key),
+            url=str(url),
+            state=State(state),
+            pinned=State(pinned) if pinned else None,
+            streak=Streak(failures=int(failures), first_failure_at=_from_iso(since)),
+        )
+
+    def record_checks(self, records: Sequence[CheckRecord]) -> None:
+        """Store judged checks in one transaction: current state, schedule, history.
+
+        History is run-length encoded: a new span only when state, HTTP status
+        or error kind changes, else the last span's `last_at` and `count` move.
+        """
+        with self.db.atomic():
+            for record in records:
+                self._record_check(record)
+
+    def _record_check(self, record: CheckRecord) -> None:
+        result, verdict = record.result, record.verdict
+        stamp = _iso(result.checked_at)
+        error = result.error.value if result.error else None
+        streak = verdict.streak
+        self.db.execute(
+            "UPDATE urls SET state = ?, http_status = ?, final_url = ?, last_checked = ?, "
+            "error = ?, reason = ?, title = ?, next_check_at = ?, streak_failures = ?, "
+            "streak_since = ? WHERE id = ?",
+            [
+                verdict.state.value,
+                result.status,
+                result.final_url,
+                stamp,
+                error,
+                verdict.reason,
+                result.title,
+                _iso(record.next_check_at),
+                streak.failures,
+                _iso(streak.first_failure_at) if streak.first_failure_at else None,
+                record.url_id,
+            ],
+        )
+        last = self.db.execute(
+            "SELECT id, state, http_status, error FROM history WHERE url_id = ? "
+            "ORDER BY id DESC LIMIT 1",
+            [record.url_id],
+        ).fetchone()
+        if last is not None and tuple(last[1:]) == (verdict.state.value, result.status, error):
+            self.db.execute(
+                "UPDATE history SET last_at = ?, count = count + 1 WHERE id = ?", [stamp, last[0]]
+            )
+        else:
+            self.db.execute(
+                "INSERT INTO history (url_id, state, http_status, error, first_at, last_at, "
+                "count) VALUES (?, ?, ?, ?, ?, ?, 1)",
+                [record.url_id, verdict.state.value, result.status, error, stamp, stamp],
+            )
+
+    def url_status(self, key: str) -> UrlStatus | None:
+        row = self.db.execute(f"{_STATUS} WHERE key = ?", [key]).fetchone()
+        return None if row is None else UrlStatus(*row)
+
+    def history(self, url_id: int) -> list[HistorySpan]:
+        return [
+            HistorySpan(*row)
+            for row in self.db.execute(
+                "SELECT state, http_status, error, first_at, last_at, count FROM history "
+                "WHERE url_id = ? ORDER BY id",
+                [url_id],
+            )
+        ]
+
+    def set_pin(self, url_id: int, state: State | None) -> None:
+        """Pin a human's verdict (None unpins); checks keep recording the evidence."""
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE urls SET pinned = ? WHERE id = ?",
+                [state.value if state else None, url_id],
+            )
