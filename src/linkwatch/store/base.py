@@ -22,9 +22,9 @@ class StoreBase:
         self.path = path
 
 
-def _iso(moment: dt.datetime) -> str:
+def iso_utc(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
-def _from_iso(text: str | None) -> dt.datetime | None:
+def from_iso(text: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(text) if text else None

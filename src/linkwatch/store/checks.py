@@ -10,7 +10,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from linkwatch.model import CheckResult, State
-from linkwatch.store.base import StoreBase, _from_iso, _iso
+from linkwatch.store.base import StoreBase, from_iso, iso_utc
 from linkwatch.verdict import Streak, Verdict
 
 
@@ -112,7 +112,7 @@ class ChecksMixin(StoreBase):
         params: list[str] = []
         if now is not None:
             sql += " AND (next_check_at IS NULL OR next_check_at <= ?)"
-            params.append(_iso(now))
+            params.append(iso_utc(now))
         return [self._to_check(row) for row in self.db.execute(sql + " ORDER BY id", params)]
 
     def url_to_check(self, key: str) -> UrlToCheck | None:
@@ -128,7 +128,7 @@ class ChecksMixin(StoreBase):
             url=str(url),
             state=State(state),
             pinned=State(pinned) if pinned else None,
-            streak=Streak(failures=int(failures), first_failure_at=_from_iso(since)),
+            streak=Streak(failures=int(failures), first_failure_at=from_iso(since)),
         )
 
     def record_checks(self, records: Sequence[CheckRecord]) -> None:
@@ -143,7 +143,7 @@ class ChecksMixin(StoreBase):
 
     def _record_check(self, record: CheckRecord) -> None:
         result, verdict = record.result, record.verdict
-        stamp = _iso(result.checked_at)
+        stamp = iso_utc(result.checked_at)
         error = result.error.value if result.error else None
         streak = verdict.streak
         self.db.execute(
@@ -158,9 +158,9 @@ class ChecksMixin(StoreBase):
                 error,
                 verdict.reason,
                 result.title,
-                _iso(record.next_check_at),
+                iso_utc(record.next_check_at),
                 streak.failures,
-                _iso(streak.first_failure_at) if streak.first_failure_at else None,
+                iso_utc(streak.first_failure_at) if streak.first_failure_at else None,
                 record.url_id,
             ],
         )

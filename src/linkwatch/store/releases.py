@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from linkwatch.model import Citation, Format, ReleaseMeta
-from linkwatch.store.base import StoreBase, _iso
+from linkwatch.store.base import StoreBase, iso_utc
 
 
 def m0001_initial(db: Database) -> None:
@@ -145,7 +145,7 @@ class ReleasesMixin(StoreBase):
         Batching many releases per transaction is what keeps a first scan of
         thousands of files fast.
         """
-        stamp = _iso(now)
+        stamp = iso_utc(now)
         new = 0
         with self.db.atomic():
             for release in releases:
@@ -220,12 +220,12 @@ class ReleasesMixin(StoreBase):
         with self.db.atomic():
             self.db.conn.executemany(
                 "UPDATE releases SET scanned_at = ?, missing = 0, error = NULL WHERE path = ?",
-                [(_iso(now), path) for path in paths],
+                [(iso_utc(now), path) for path in paths],
             )
 
     def record_read_error(self, path: str, message: str, now: dt.datetime) -> None:
         """Remember why a release could not be read, keeping what was stored before."""
-        stamp = _iso(now)
+        stamp = iso_utc(now)
         with self.db.atomic():
             self.db.execute(
                 "INSERT INTO releases (path, first_seen, scanned_at, missing, error) "
@@ -245,7 +245,7 @@ class ReleasesMixin(StoreBase):
         with self.db.atomic():
             self.db.conn.executemany(
                 "UPDATE releases SET missing = 1, scanned_at = ? WHERE path = ?",
-                [(_iso(now), path) for path in vanished],
+                [(iso_utc(now), path) for path in vanished],
             )
         return vanished
 
