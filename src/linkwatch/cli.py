@@ -7,90 +7,35 @@ database (nothing was done).
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import signal
 import sys
-from collections.abc import Coroutine, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from linkwatch import __version__
+from linkwatch import __version__, cli_archive, cli_digest, cli_report, cli_rewrite
 from linkwatch.checkrun import check_urls
-from linkwatch.config import ConfigError, Settings, load_settings, write_starter_config
+from linkwatch.cli_common import (
+    FatalError,
+    open_store,
+    run_until_signal,
+    settings_from,
+    stderr_console,
+    url_key,
+)
+from linkwatch.config import ConfigError, write_starter_config
 from linkwatch.model import CheckResult, State
-from linkwatch.report import STATE_STYLES, render_json, render_table
+from linkwatch.report import STATE_STYLES
 from linkwatch.scan import scan
-from linkwatch.store import Store, StoreError, UrlToCheck
-from linkwatch.urls import InvalidURL, normalise_url
+from linkwatch.store import UrlToCheck
 from linkwatch.verdict import describe
 
 T = TypeVar("T")
 PINNABLE = (State.ALIVE.value, State.DEAD.value, State.BLOCKED.value)
-
-
-class FatalError(click.ClickException):
-    """Configuration or database trouble: nothing was done."""
-
-    exit_code = 2
-
-
-def _settings(ctx: click.Context) -> Settings:
-    path: Path = ctx.obj["config_path"]
-    try:
-        return load_settings(path)
-    except ConfigError as err:
-        raise FatalError(str(err)) from err
-
-
-@contextmanager
-def _open_store(settings: Settings) -> Iterator[Store]:
-    try:
-        store = Store.open(settings.state.dir)
-    except StoreError as err:
-        raise FatalError(str(err)) from err
-    try:
-        yield store
-    finally:
-        store.close()
-
-
-def _stderr() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def _run_until_signal(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine; SIGINT and SIGTERM cancel it so that it can save and return."""
-
-    async def main() -> T:
-        task = asyncio.ensure_future(coro)
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, task.cancel)
-        try:
-            return await task
-        finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
-
-    return asyncio.run(main())
-
-
-def _url_key(store: Store, url: str) -> str:
-    """The store's key for a URL given on the command line, or a usage error."""
-    try:
-        key = normalise_url(url)
-    except InvalidURL as err:
-        raise click.BadParameter(f"{url}: {err}", param_hint="URL") from err
-    if store.url_status(key) is None:
-        raise click.BadParameter(f"{url} is not cited by any scanned release", param_hint="URL")
-    return key
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -145,9 +90,9 @@ def scan_command(ctx: click.Context) -> None:
 
     Example: linkwatch scan
     """
-    settings = _settings(ctx)
-    err = _stderr()
-    with _open_store(settings) as store:
+    settings = settings_from(ctx)
+    err = stderr_console()
+    with open_store(settings) as store:
         summary = scan(settings, store)
     for line in summary.warnings:
         err.print(f"[yellow]warning:[/] {line}", markup=True, highlight=False)
@@ -164,30 +109,6 @@ def scan_command(ctx: click.Context) -> None:
         sys.exit(1)
 
 
-@main.command("report")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="table for people, json for scripts (a stable contract, see the README).",
-)
-@click.pass_context
-def report_command(ctx: click.Context, fmt: str) -> None:
-    """Show every release with its citations and their state.
-
-    Example: linkwatch report --format json
-    """
-    settings = _settings(ctx)
-    with _open_store(settings) as store:
-        releases = store.releases_with_citations()
-    if fmt == "json":
-        click.echo(render_json(releases, dt.datetime.now(dt.UTC)), nl=False)
-    else:
-        Console(highlight=False).print(render_table(releases))
-
-
 @main.command("check")
 @click.argument("urls", nargs=-1)
 @click.option("--all", "check_all", is_flag=True, help="Check every cited URL, due or not.")
@@ -201,11 +122,11 @@ def check_command(ctx: click.Context, urls: tuple[str, ...], check_all: bool) ->
 
     Example: linkwatch check --all
     """
-    settings = _settings(ctx)
-    err = _stderr()
-    with _open_store(settings) as store:
+    settings = settings_from(ctx)
+    err = stderr_console()
+    with open_store(settings) as store:
         if urls:
-            keys = [_url_key(store, url) for url in urls]
+            keys = [url_key(store, url) for url in urls]
             targets = [t for t in (store.url_to_check(k) for k in keys) if t is not None]
         else:
             targets = store.urls_to_check(None if check_all else dt.datetime.now(dt.UTC))
@@ -235,7 +156,7 @@ def check_command(ctx: click.Context, urls: tuple[str, ...], check_all: bool) ->
                 )
 
             with progress:
-                summary = _run_until_signal(
+                summary = run_until_signal(
                     check_urls(settings, store, targets, on_result=on_result)
                 )
         else:
@@ -243,7 +164,7 @@ def check_command(ctx: click.Context, urls: tuple[str, ...], check_all: bool) ->
             def log_line(target: UrlToCheck, result: CheckResult) -> None:
                 err.print(f"checked {target.url}: {describe(result)}", markup=False)
 
-            summary = _run_until_signal(check_urls(settings, store, targets, on_result=log_line))
+            summary = run_until_signal(check_urls(settings, store, targets, on_result=log_line))
     for line in summary.outage:
         err.print(f"[yellow]warning:[/] {line}")
     states = ", ".join(f"{count} {state}" for state, count in sorted(summary.states.items()))
@@ -261,9 +182,9 @@ def history_command(ctx: click.Context, url: str) -> None:
 
     Example: linkwatch history https://euobserver.com/foreign/132858
     """
-    settings = _settings(ctx)
-    with _open_store(settings) as store:
-        status = store.url_status(_url_key(store, url))
+    settings = settings_from(ctx)
+    with open_store(settings) as store:
+        status = store.url_status(url_key(store, url))
         assert status is not None  # _url_key checked it exists
         spans = store.history(status.id)
     console = Console(highlight=False)
@@ -304,9 +225,13 @@ def mark_command(ctx: click.Context, url: str, state: str | None, unpin: bool) -
     """
     if (state is None) == (not unpin):
         raise click.UsageError("give a STATE to pin, or --unpin")
-    settings = _settings(ctx)
-    with _open_store(settings) as store:
-        status = store.url_status(_url_key(store, url))
+    settings = settings_from(ctx)
+    with open_store(settings) as store:
+        status = store.url_status(url_key(store, url))
         assert status is not None
         store.set_pin(status.id, None if unpin else State(str(state)))
     click.echo(f"{status.url}: " + ("unpinned" if unpin else f"pinned {state}"))
+
+
+for _module in (cli_report, cli_archive, cli_rewrite, cli_digest):
+    _module.register(main)

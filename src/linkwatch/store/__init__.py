@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from linkwatch.store.archive import ArchiveMixin, m0004_archive
 from linkwatch.store.base import DB_NAME, StoreBase, StoreError
 from linkwatch.store.checks import (
     CheckRecord,
@@ -28,6 +29,7 @@ from linkwatch.store.checks import (
     UrlToCheck,
     m0003_history,
 )
+from linkwatch.store.digests import DigestsMixin, m0006_digests
 from linkwatch.store.releases import (
     CitationRow,
     KnownRelease,
@@ -38,6 +40,7 @@ from linkwatch.store.releases import (
     m0001_initial,
     m0002_url_state,
 )
+from linkwatch.store.rewrites import RewritesMixin, m0005_rewrites
 
 __all__ = [
     "DB_NAME",
@@ -60,6 +63,9 @@ MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("0001_initial", m0001_initial),
     ("0002_url_state", m0002_url_state),
     ("0003_history", m0003_history),
+    ("0004_archive", m0004_archive),
+    ("0005_rewrites", m0005_rewrites),
+    ("0006_digests", m0006_digests),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -89,7 +95,7 @@ def migrate(db: Database, *, target: int = SCHEMA_VERSION) -> None:
             db.execute(f"PRAGMA user_version = {number}")
 
 
-class Store(ReleasesMixin, ChecksMixin, StoreBase):
+class Store(ReleasesMixin, ChecksMixin, ArchiveMixin, RewritesMixin, DigestsMixin, StoreBase):
     """One open database. Create with `Store.open`; close when done.
 
     Each mixin holds the queries of one concern (releases, checks, ...), all
