@@ -58,6 +58,13 @@ class RewriteMode(StrEnum):
     OFF = "off"
 
 
+class ArchiveBackend(StrEnum):
+    """Where snapshots are looked up and saved."""
+
+    WAYBACK = "wayback"  # the Internet Archive, or anything speaking its APIs
+    PYWB = "pywb"  # a self-hosted pywb collection
+
+
 class SmtpTls(StrEnum):
     STARTTLS = "starttls"
     TLS = "tls"  # TLS from the first byte (port 465)
@@ -109,11 +116,15 @@ class ArchiveSettings:
     wayback_url: str  # no trailing slash
     saves_per_minute: float
     fresh_within: dt.timedelta
+    backend: ArchiveBackend
+    pywb_url: str  # no trailing slash
+    pywb_collection: str
 
 
 @dataclass(frozen=True, slots=True)
 class RewriteSettings:
     mode: RewriteMode
+    template_dir: Path | None  # None: the built-in templates
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,6 +396,12 @@ def _path(value: object, base_dir: Path) -> Path:
     return (base_dir / Path(text).expanduser()).resolve()
 
 
+def _optional_path(value: object, base_dir: Path) -> Path | None:
+    """An empty string means "not set": TOML has no null."""
+    text = _string(value, expected='a path, or "" for none')
+    return (base_dir / Path(text).expanduser()).resolve() if text.strip() else None
+
+
 def _http_url(value: object, base_dir: Path) -> str:
     expected = "an http(s) URL like 'https://web.archive.org'"
     text = _string(value, expected=expected)
@@ -631,11 +648,39 @@ KEYS: tuple[KeySpec, ...] = (
         _duration(allow_zero=True),
     ),
     KeySpec(
+        "archive.backend",
+        "wayback | pywb",
+        '"wayback"',
+        "Archive to look up and save in: the Wayback Machine API, or a self-hosted pywb.",
+        _choice(ArchiveBackend),
+    ),
+    KeySpec(
+        "archive.pywb_url",
+        "http(s) URL",
+        '"http://localhost:8080"',
+        'Base URL of the pywb server (archive.backend = "pywb").',
+        _http_url,
+    ),
+    KeySpec(
+        "archive.pywb_collection",
+        "string",
+        '"linkwatch"',
+        "pywb collection that holds the captures.",
+        _one_line(allow_empty=False),
+    ),
+    KeySpec(
         "rewrite.mode",
         "dead | all | off",
         '"dead"',
         "Which citations rewrite points at archived copies: rotten ones, all, or none.",
         _choice(RewriteMode),
+    ),
+    KeySpec(
+        "rewrite.template_dir",
+        'path or ""',
+        '""',
+        "Folder of jinja2 templates overriding the wording of added archive links.",
+        _optional_path,
     ),
     KeySpec(
         "digest.to",
