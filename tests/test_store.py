@@ -149,3 +149,18 @@ def test_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
     (state / DB_NAME).write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError, match="not a linkwatch database"):
         Store.open(state)
+
+
+def test_chosen_snapshot_survives_a_rescan_and_reaches_the_report(fresh_store: Store) -> None:
+    from linkwatch.store.archive import ChosenSnapshot
+
+    fresh_store.save_releases([parsed("a.md", ["http://x.org/1"])], NOW)
+    moment = dt.datetime(2016, 4, 6, 12, 0, tzinfo=dt.UTC)
+    snapshot = ChosenSnapshot("https://web.archive.org/web/20160406120000/http://x.org/1", moment)
+    fresh_store.set_chosen_snapshot("a.md", "http://x.org/1", snapshot, NOW)
+    fresh_store.save_releases([parsed("a.md", ["http://x.org/1"], sha="b" * 64)], NOW)
+    [release] = fresh_store.releases_with_citations()
+    [citation] = release.citations
+    assert citation.archive_url == snapshot.archive_url
+    assert citation.archive_timestamp == "2016-04-06T12:00:00+00:00"
+    assert fresh_store.chosen_snapshots() == {("a.md", "http://x.org/1"): snapshot}

@@ -46,8 +46,8 @@ def report_dict(releases: list[ReleaseRow], generated_at: dt.datetime) -> dict[s
                         "http_status": citation.http_status,
                         "final_url": citation.final_url,
                         "last_checked": citation.last_checked,
-                        "archive_url": None,
-                        "archive_timestamp": None,
+                        "archive_url": citation.archive_url,
+                        "archive_timestamp": citation.archive_timestamp,
                         "pinned": citation.pinned,
                         "invalid": citation.invalid,
                     }

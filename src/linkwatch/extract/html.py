@@ -47,7 +47,7 @@ _IMPLIED_END: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "a": (frozenset({"a"}), _BLOCK),
 }
 _UNREAD = frozenset({"script", "style", "title", "textarea"})  # text here is not prose
-_ID_ALIASING = frozenset({"a", "sup"})  # inline elements that are tracked yet name their block
+_IMPLIES_END = _CLOSES_PARAGRAPH | frozenset(_IMPLIED_END)
 # Only these are kept on the element stack: other inline tags change nothing extraction needs.
 _TRACKED = _BLOCK | _UNREAD | {"a", "sup"}
 _MAX_DEPTH = 256  # bounds the work per tag on pathological nesting
@@ -132,9 +132,7 @@ class _CitationScanner(HTMLParser):
         return self._line_starts[line - 1] + column
 
     def _block(self) -> _Element:
-        block = self._stack[-1].block
-        assert block is not None
-        return block
+        return self._stack[-1].block or self._stack[0]
 
     def handle_data(self, data: str) -> None:
         if self._unread_depth:
@@ -165,38 +163,41 @@ class _CitationScanner(HTMLParser):
     # -- elements
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _CLOSES_PARAGRAPH or tag in _IMPLIED_END:
-            self._close_implied(tag)
-        ids = _ids(tag, attrs) if attrs else []
-        self._seen_ids.update(ids)
         parent_block = self._block()
+        ids = _ids(tag, attrs) if attrs else []
+        if ids:
+            self._seen_ids.update(ids)
         if tag not in _TRACKED:
             parent_block.ids.extend(ids)  # `<a name=fn3>`, `<span id=fn3>` name their block
             if tag == "br":
                 parent_block.add_text("\n")
             return
+        if tag in _IMPLIES_END:
+            self._close_implied(tag)
+            parent_block = self._block()
         element = _Element(tag, ids, None)
         element.block = element if tag in _BLOCK else parent_block
-        if tag in _ID_ALIASING:
-            parent_block.ids.extend(ids)
         if tag == "a":
+            parent_block.ids.extend(ids)
             self._open_anchor(element, attrs)
-        if len(self._stack) >= _MAX_DEPTH:
-            self._finish(element)
-            return
-        if tag == "sup":
+        elif tag == "sup":
+            parent_block.ids.extend(ids)
             self._superscript_depth += 1
             if self._anchor is not None:
                 self._anchor.superscript = True
-        if tag in _UNREAD:
+        elif tag in _UNREAD:
             self._unread_depth += 1
-        self._stack.append(element)
+        if len(self._stack) < _MAX_DEPTH:
+            self._stack.append(element)
+        else:
+            self._pop_element(element)
 
     def handle_endtag(self, tag: str) -> None:
         if tag not in _TRACKED:
             return
-        for index in range(len(self._stack) - 1, 0, -1):
-            if self._stack[index].tag == tag:
+        stack = self._stack
+        for index in range(len(stack) - 1, 0, -1):
+            if stack[index].tag == tag:
                 self._pop_from(index)
                 return
 
@@ -217,18 +218,19 @@ class _CitationScanner(HTMLParser):
                 return
 
     def _pop_from(self, index: int) -> None:
-        for element in reversed(self._stack[index:]):
-            if element.tag == "sup":
-                self._superscript_depth -= 1
-            if element.tag in _UNREAD:
-                self._unread_depth -= 1
-            self._finish(element)
-        del self._stack[index:]
+        stack = self._stack
+        while len(stack) > index:
+            self._pop_element(stack.pop())
 
-    def _finish(self, element: _Element) -> None:
-        anchor = element.anchor
-        if anchor is None:
-            return
+    def _pop_element(self, element: _Element) -> None:
+        if element.tag == "sup":
+            self._superscript_depth -= 1
+        elif element.tag in _UNREAD:
+            self._unread_depth -= 1
+        elif element.anchor is not None:
+            self._finish_anchor(element.anchor)
+
+    def _finish_anchor(self, anchor: _Anchor) -> None:
         if anchor is self._anchor:
             self._anchor = None
         if anchor.link is not None:

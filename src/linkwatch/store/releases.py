@@ -105,6 +105,8 @@ class CitationRow:
     context: str
     start: int
     end: int
+    archive_url: str | None = None  # the snapshot chosen for this citation
+    archive_timestamp: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,9 +263,11 @@ class ReleasesMixin(StoreBase):
         for row in self.db.execute(
             "SELECT c.release_id, c.label, c.url, u.key, COALESCE(u.pinned, u.state), "
             "u.http_status, u.final_url, "
-            'u.last_checked, u.pinned, u.invalid, c.context, c.start, c."end" '
+            'u.last_checked, u.pinned, u.invalid, c.context, c.start, c."end", '
+            "s.archive_url, s.timestamp "
             "FROM citations c JOIN urls u ON u.id = c.url_id "
             "JOIN releases r ON r.id = c.release_id "
+            "LEFT JOIN citation_snapshots s ON s.release_path = r.path AND s.url_key = u.key "
             "WHERE r.missing = 0 AND r.sha256 IS NOT NULL ORDER BY c.release_id, c.position"
         ):
             by_release[row[0]].append(CitationRow(*row[1:]))
