@@ -40,6 +40,7 @@ from linkwatch.store.releases import (
     m0001_initial,
     m0002_url_state,
 )
+from linkwatch.store.reports import ReportsMixin
 from linkwatch.store.rewrites import RewritesMixin, m0005_rewrites
 
 __all__ = [
@@ -95,7 +96,15 @@ def migrate(db: Database, *, target: int = SCHEMA_VERSION) -> None:
             db.execute(f"PRAGMA user_version = {number}")
 
 
-class Store(ReleasesMixin, ChecksMixin, ArchiveMixin, RewritesMixin, DigestsMixin, StoreBase):
+class Store(
+    ReleasesMixin,
+    ChecksMixin,
+    ArchiveMixin,
+    RewritesMixin,
+    DigestsMixin,
+    ReportsMixin,
+    StoreBase,
+):
     """One open database. Create with `Store.open`; close when done.
 
     Each mixin holds the queries of one concern (releases, checks, ...), all
