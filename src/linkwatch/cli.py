@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from linkwatch import __version__, cli_archive, cli_digest, cli_report, cli_rewrite
+from linkwatch import __version__, cli_archive, cli_digest, cli_report, cli_rewrite, cli_run
 from linkwatch.checkrun import check_urls
 from linkwatch.cli_common import (
     FatalError,
@@ -233,5 +233,5 @@ def mark_command(ctx: click.Context, url: str, state: str | None, unpin: bool) -
     click.echo(f"{status.url}: " + ("unpinned" if unpin else f"pinned {state}"))
 
 
-for _module in (cli_report, cli_archive, cli_rewrite, cli_digest):
+for _module in (cli_report, cli_archive, cli_rewrite, cli_digest, cli_run):
     _module.register(main)
