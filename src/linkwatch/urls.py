@@ -64,6 +64,8 @@ def is_http_url(url: str) -> bool:
 
 def _refuse_invisible_characters(url: str) -> None:
     """A space or control character means the extractor cut the URL wrongly: never guess."""
+    if url.isascii() and url.isprintable() and " " not in url:
+        return  # the common case, without a per-character lookup
     for char in url:
         category = unicodedata.category(char)
         if char.isspace() or category == "Zs":
