@@ -141,24 +141,23 @@ def find_bare_urls(text: str, *, entities: bool = False) -> list[tuple[int, int]
 
 
 def _bare_url_at(text: str, separator: int, done: int, entities: bool) -> tuple[int, int] | None:
-    scheme = next(
-        (
-            len(name)
-            for name in ("https", "http")
-            if text[separator - len(name) : separator].lower() == name
-        ),
-        0,
-    )
-    start = separator - scheme
-    if not scheme or start < done:
+    start = _scheme_start(text, separator)
+    if start is None or start < done:
         return None
     window_start = max(start - 1, 0)
     match = linkifier().match_at_start(text[window_start : _end_of_word(text, separator)])
-    if match is None:
+    if match is None or window_start + match.index != start:
         return None
-    raw: str = match.raw
-    end = start + trim_url_end(raw, entities=entities)
+    end = start + trim_url_end(match.raw, entities=entities)
     return (start, end) if is_citable(text[start:end]) else None
+
+
+def _scheme_start(text: str, separator: int) -> int | None:
+    for scheme in ("https", "http"):
+        start = separator - len(scheme)
+        if start >= 0 and text[start:separator].lower() == scheme:
+            return start
+    return None
 
 
 def _end_of_word(text: str, position: int) -> int:
