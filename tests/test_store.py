@@ -164,3 +164,13 @@ def test_chosen_snapshot_survives_a_rescan_and_reaches_the_report(fresh_store: S
     assert citation.archive_url == snapshot.archive_url
     assert citation.archive_timestamp == "2016-04-06T12:00:00+00:00"
     assert fresh_store.chosen_snapshots() == {("a.md", "http://x.org/1"): snapshot}
+
+
+def test_citation_state_counts_apply_pins(fresh_store: Store) -> None:
+    from linkwatch.model import State
+
+    fresh_store.save_releases([parsed("a.md", ["http://x.org/1", "http://x.org/2"])], NOW)
+    status = fresh_store.url_status("http://x.org/1")
+    assert status is not None
+    fresh_store.set_pin(status.id, State.DEAD)
+    assert fresh_store.citation_state_counts() == {"unchecked": 1, "dead": 1}

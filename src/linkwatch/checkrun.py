@@ -117,11 +117,14 @@ async def check_urls(
     on_result: Callable[[UrlToCheck, CheckResult], None] | None = None,
     resolver: AbstractResolver | None = None,
     now: Callable[[], dt.datetime] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> CheckRunSummary:
     """Check `targets`, judge each result and store it; survives cancellation.
 
     When cancelled (Ctrl-C, SIGTERM) the checks in flight are abandoned and
     every result already received is judged and stored before returning.
+    `should_stop` lets a graceful shutdown stop taking new URLs while the
+    checks in flight finish.
     """
     summary = CheckRunSummary()
     judge = _Judge(store, policy(settings), summary)
@@ -131,7 +134,7 @@ async def check_urls(
     probe = SoftNotFoundProbe()
 
     async def worker(net: Net) -> None:
-        while not queue.empty():
+        while not queue.empty() and not (should_stop is not None and should_stop()):
             target = queue.get_nowait()
             result = await check_url(net, target.key, now=now, probe_cache=probe)
             judge.add(target, result)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -107,6 +108,7 @@ class CitationRow:
     end: int
     archive_url: str | None = None  # the snapshot chosen for this citation
     archive_timestamp: str | None = None
+    archived: str | None = None  # the archived copy the release links next to it (rewrite)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,9 +159,19 @@ class ReleasesMixin(StoreBase):
                 new += added
                 self.db.conn.executemany(
                     "INSERT INTO citations (release_id, url_id, position, label, url, start, "
-                    '"end", context) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+                    '"end", context, archived) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
                     [
-                        (release_id, url_ids[key], pos, c.label, c.url, c.start, c.end, c.context)
+                        (
+                            release_id,
+                            url_ids[key],
+                            pos,
+                            c.label,
+                            c.url,
+                            c.start,
+                            c.end,
+                            c.context,
+                            c.archived,
+                        )
                         for pos, (c, key) in enumerate(
                             zip(release.citations, release.url_keys, strict=True)
                         )
@@ -264,7 +276,7 @@ class ReleasesMixin(StoreBase):
             "SELECT c.release_id, c.label, c.url, u.key, COALESCE(u.pinned, u.state), "
             "u.http_status, u.final_url, "
             'u.last_checked, u.pinned, u.invalid, c.context, c.start, c."end", '
-            "s.archive_url, s.timestamp "
+            "s.archive_url, s.timestamp, c.archived "
             "FROM citations c JOIN urls u ON u.id = c.url_id "
             "JOIN releases r ON r.id = c.release_id "
             "LEFT JOIN citation_snapshots s ON s.release_path = r.path AND s.url_key = u.key "
@@ -284,6 +296,19 @@ class ReleasesMixin(StoreBase):
             )
             for rid, path, title, published, date_source, fmt, encoding, scanned_at in releases
         ]
+
+    def citation_state_counts(self) -> Counter[str]:
+        """Citations of present releases by effective state (pins applied)."""
+        return Counter(
+            {
+                state: count
+                for state, count in self.db.execute(
+                    "SELECT COALESCE(u.pinned, u.state), count(*) FROM citations c "
+                    "JOIN urls u ON u.id = c.url_id JOIN releases r ON r.id = c.release_id "
+                    "WHERE r.missing = 0 AND r.sha256 IS NOT NULL GROUP BY 1"
+                )
+            }
+        )
 
     def totals(self) -> Totals:
         releases, citations, urls = self.db.execute(
