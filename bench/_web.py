@@ -18,9 +18,11 @@ answers is written in its path, so the server keeps no per-URL state:
     anything else   404 (so a soft-404 probe of a random path is answered honestly)
 
 It prints `READY <port>` on stdout once every socket listens, then obeys lines
-on stdin: `reset` (forget the counters), `stats` (one JSON line: requests by
-method, the most requests in flight to one host at once, the shortest gap
-between two request starts to one host, ...) and `quit`.
+on stdin: `reset [SECONDS]` (forget the counters; count from now on the request
+starts that follow the previous start to their host by less than SECONDS),
+`stats` (one JSON line: requests by method and status, the most requests in
+flight to one host at once, the shortest gap between two request starts to one
+host, how many gaps were short, ...) and `quit`.
 
 `bare` checks the URLs of a file (one per line) the way linkwatch does, with
 none of its work beyond the network: HEAD first, redirects followed by hand,
@@ -33,7 +35,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
 import random
 import secrets
 import socket
@@ -92,7 +96,9 @@ def slow_seconds(n: int) -> float:
     return SLOW_MIN + SLOW_SPREAD * ((n * 7919) % 1000) / 1000
 
 
-def plan_urls(count: int, hosts: int, port: int, *, seed: int = 1, first: int = 0) -> list[PlannedUrl]:
+def plan_urls(
+    count: int, hosts: int, port: int, *, seed: int = 1, first: int = 0
+) -> list[PlannedUrl]:
     """`count` distinct URLs, spread evenly over the hosts (URL i on host i mod hosts).
 
     Numbers start at `first`, so two plans with disjoint ranges share no URL.
@@ -169,11 +175,13 @@ class _HostCounters:
     max_in_flight: int = 0
     last_start: float | None = None
     min_gap: float | None = None
+    short_gaps: int = 0  # starts closer than `close` after the previous one
     requests: int = 0
 
 
 @dataclass(slots=True)
 class Counters:
+    close: float = 0.0  # a gap between two starts to one host shorter than this is counted
     hosts: dict[str, _HostCounters] = field(default_factory=dict)
     methods: Counter[str] = field(default_factory=Counter)
     statuses: Counter[int] = field(default_factory=Counter)
@@ -188,6 +196,7 @@ class Counters:
         if counters.last_start is not None:
             gap = now - counters.last_start
             counters.min_gap = gap if counters.min_gap is None else min(counters.min_gap, gap)
+            counters.short_gaps += gap < self.close
         counters.last_start = now
         counters.requests += 1
         counters.in_flight += 1
@@ -209,8 +218,12 @@ class Counters:
             "methods": dict(self.methods),
             "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
             "hosts": len(self.hosts),
-            "max_in_flight_per_host": max((c.max_in_flight for c in self.hosts.values()), default=0),
+            "max_in_flight_per_host": max(
+                (c.max_in_flight for c in self.hosts.values()), default=0
+            ),
             "min_gap_per_host": min(gaps) if gaps else None,
+            "short_gaps": sum(c.short_gaps for c in self.hosts.values()),
+            "close": self.close,
             "max_requests_per_host": max(per_host, default=0),
             "max_in_flight": self.max_in_flight,
         }
@@ -279,6 +292,10 @@ def _listen_all(ips: Sequence[str]) -> tuple[int, list[socket.socket]]:
 
 
 async def serve(hosts: int, latency: float) -> None:
+    # Ahead of other processes where allowed: a server that waits for a core stamps
+    # request starts late and bunched, and its gap figures would blame the client.
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, 0, -10)
     server = Server(latency)
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", server.handle)
@@ -293,8 +310,9 @@ async def serve(hosts: int, latency: float) -> None:
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     try:
         while line := (await reader.readline()).decode().strip():
-            if line == "reset":
-                server.counters = Counters()
+            if line.startswith("reset"):
+                _, _, close = line.partition(" ")
+                server.counters = Counters(close=float(close or 0))
                 print("OK", flush=True)
             elif line == "stats":
                 print(json.dumps(server.counters.report()), flush=True)

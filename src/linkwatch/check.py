@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from http.cookies import CookieError, SimpleCookie
+from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
 import charset_normalizer
@@ -45,6 +46,7 @@ __all__ = [
     "invalid_url_reason",
     "is_home_page",
     "parse_retry_after",
+    "same_page",
 ]
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -234,7 +236,15 @@ def _read_page(response: Response) -> _Page | None:
     )
 
 
-def _same_page(a: _Page, b: _Page) -> bool:
+class PageLike(Protocol):
+    @property
+    def title(self) -> str | None: ...
+    @property
+    def fingerprint(self) -> str | None: ...
+
+
+def same_page(a: PageLike, b: PageLike) -> bool:
+    """Same title and near-identical text: what a soft-404 page shares with a random path's."""
     if a.title != b.title or a.fingerprint is None or b.fingerprint is None:
         return False
     return (int(a.fingerprint, 16) ^ int(b.fingerprint, 16)).bit_count() <= _SAME_PAGE_BITS
@@ -457,7 +467,7 @@ def _probe_match(probe: _ProbeAnswer, response: Response, hops: int, page: _Page
         return None  # 404/410 for nonsense: an honest site; errors: nothing to compare
     if hops and probe.redirected and probe.final_url == response.url:
         return f"redirects where a non-existent path does too ({response.url})"
-    if probe.page is not None and _same_page(page, probe.page):
+    if probe.page is not None and same_page(page, probe.page):
         return f"same page as for a non-existent path (title {page.title!r})"
     return None
 

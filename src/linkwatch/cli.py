@@ -21,6 +21,7 @@ from linkwatch import __version__, cli_archive, cli_digest, cli_report, cli_rewr
 from linkwatch.checkrun import check_urls
 from linkwatch.cli_common import (
     FatalError,
+    exclusive_state,
     open_store,
     run_until_signal,
     settings_from,
@@ -92,7 +93,7 @@ def scan_command(ctx: click.Context) -> None:
     """
     settings = settings_from(ctx)
     err = stderr_console()
-    with open_store(settings) as store:
+    with exclusive_state(settings), open_store(settings) as store:
         summary = scan(settings, store)
     for line in summary.warnings:
         err.print(f"[yellow]warning:[/] {line}", markup=True, highlight=False)
@@ -124,7 +125,7 @@ def check_command(ctx: click.Context, urls: tuple[str, ...], check_all: bool) ->
     """
     settings = settings_from(ctx)
     err = stderr_console()
-    with open_store(settings) as store:
+    with exclusive_state(settings), open_store(settings) as store:
         if urls:
             keys = [url_key(store, url) for url in urls]
             targets = [t for t in (store.url_to_check(k) for k in keys) if t is not None]

@@ -13,6 +13,7 @@ import click
 from rich.console import Console
 
 from linkwatch.config import ConfigError, Settings, load_settings
+from linkwatch.lock import LockHeld, StateLock, acquire_state_lock
 from linkwatch.store import Store, StoreError
 from linkwatch.urls import InvalidURL, normalise_url
 
@@ -75,3 +76,22 @@ def url_key(store: Store, url: str) -> str:
     if store.url_status(key) is None:
         raise click.BadParameter(f"{url} is not cited by any scanned release", param_hint="URL")
     return key
+
+
+@contextmanager
+def exclusive_state(settings: Settings) -> Iterator[StateLock]:
+    """Hold the state directory's lock, or fail at once (exit 2) naming the holder.
+
+    Every command that writes check results or release files takes it, so that
+    nothing writes beside a running daemon.
+    """
+    try:
+        lock = acquire_state_lock(settings.state.dir)
+    except LockHeld as err:
+        raise FatalError(str(err)) from err
+    except OSError as err:
+        raise FatalError(f"{settings.state.dir}: cannot take the state lock: {err}") from err
+    try:
+        yield lock
+    finally:
+        lock.release()

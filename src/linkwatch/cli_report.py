@@ -3,36 +3,146 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
+from pathlib import Path
 
 import click
 from rich.console import Console
 
 from linkwatch.cli_common import open_store, settings_from
-from linkwatch.report import render_json, render_table
+from linkwatch.config import parse_duration
+from linkwatch.model import State
+from linkwatch.report import STATE_ORDER, Filters, OutputFormat, View, build_report, failing, render
+
+STATES = tuple(state.value for state in State)
+
+
+def parse_states(value: str | None) -> frozenset[str]:
+    """'dead,soft404' -> the set of states; any unknown name is a usage error."""
+    if not value:
+        return frozenset()
+    names = [part.strip().lower() for part in value.split(",") if part.strip()]
+    unknown = [name for name in names if name not in STATES]
+    if unknown:
+        raise click.BadParameter(
+            f"unknown state {', '.join(unknown)}; states are {', '.join(STATES)}"
+        )
+    return frozenset(names)
+
+
+def parse_since(value: str, now: dt.datetime) -> dt.datetime:
+    """'7d', '12h', '2w' (back from now) or a date '2026-11-01' (midnight UTC)."""
+    try:
+        return now - parse_duration(value)
+    except ValueError:
+        pass
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is neither a duration like 7d nor a date like 2026-11-01"
+        ) from None
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+
+def _states_option(ctx: click.Context, param: click.Parameter, value: str | None) -> frozenset[str]:
+    return parse_states(value)
 
 
 @click.command("report")
 @click.option(
+    "--by",
+    "view",
+    type=click.Choice([v.value for v in View]),
+    default=View.RELEASE.value,
+    show_default=True,
+    help="release: each release with its citations; url: each URL once; host: which sites rot.",
+)
+@click.option(
+    "--since",
+    metavar="WHEN",
+    help="Only URLs whose state changed since then: a duration back (7d, 12h) or a date.",
+)
+@click.option(
+    "--state",
+    "states",
+    metavar="STATES",
+    callback=_states_option,
+    help="Only citations in these states, comma-separated (dead,soft404).",
+)
+@click.option("--release", "release_glob", metavar="GLOB", help="Only releases whose path matches.")
+@click.option("--host", metavar="HOST", help="Only URLs on this host or its subdomains.")
+@click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
+    type=click.Choice([f.value for f in OutputFormat]),
+    default=OutputFormat.TABLE.value,
     show_default=True,
-    help="table for people, json for scripts (a stable contract, see the README).",
+    help="table for people; json (a stable contract, see the README), csv, markdown, html.",
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False, writable=True),
+    help="Write to this file instead of standard output.",
+)
+@click.option(
+    "--fail-on",
+    metavar="STATES",
+    callback=_states_option,
+    help="Exit 1 when any reported citation is in these states (dead,soft404), as in CI.",
 )
 @click.pass_context
-def report_command(ctx: click.Context, fmt: str) -> None:
-    """Show every release with its citations and their state.
+def report_command(
+    ctx: click.Context,
+    view: str,
+    since: str | None,
+    states: frozenset[str],
+    release_glob: str | None,
+    host: str | None,
+    fmt: str,
+    output: Path | None,
+    fail_on: frozenset[str],
+) -> None:
+    """Show releases, URLs or sites with the state of their citations.
 
-    Example: linkwatch report --format json
+    Exits 1 with --fail-on when a reported citation is in one of those states.
+
+    Example: linkwatch report --state dead,soft404 --format html --output report.html
     """
     settings = settings_from(ctx)
+    now = dt.datetime.now(dt.UTC)
+    filters = Filters(
+        states=states,
+        release_glob=release_glob,
+        host=host,
+        since=parse_since(since, now) if since else None,
+    )
+    output_format = OutputFormat(fmt)
     with open_store(settings) as store:
-        releases = store.releases_with_citations()
-    if fmt == "json":
-        click.echo(render_json(releases, dt.datetime.now(dt.UTC)), nl=False)
+        report = build_report(store, now=now, view=View(view), filters=filters)
+        rendered = render(report, output_format, store)
+    if rendered.text is not None:
+        _emit_text(rendered.text, output)
+    elif output is not None:
+        with output.open("w", encoding="utf-8") as handle:
+            Console(file=handle, width=80, color_system=None).print(rendered.table)
     else:
-        Console(highlight=False).print(render_table(releases))
+        Console(highlight=False).print(rendered.table)
+    count = failing(report, fail_on) if fail_on else 0
+    if count:
+        named = " or ".join(sorted(fail_on, key=STATE_ORDER.index))
+        click.echo(f"{count} {'citation is' if count == 1 else 'citations are'} {named}", err=True)
+        sys.exit(1)
+
+
+def _emit_text(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8", newline="")
+    except OSError as err:
+        raise click.FileError(str(output), hint=err.strerror) from err
 
 
 def register(main: click.Group) -> None:

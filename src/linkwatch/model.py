@@ -57,7 +57,9 @@ class Citation:
     `start`/`end` are byte offsets into the file as stored on disk (BOM
     included), so that the rewrite step can splice without re-parsing.
     `url` is the URL as written, with HTML entities decoded; slicing the file
-    at the offsets gives the raw text it was written as.
+    at the offsets gives the raw text it was written as. `archived` is the link
+    to an archived copy of this URL written right after it (by `rewrite`), so
+    that the archive link is not taken for a citation of its own.
     """
 
     label: str | None
@@ -65,6 +67,7 @@ class Citation:
     start: int
     end: int
     context: str
+    archived: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

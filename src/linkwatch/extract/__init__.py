@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from linkwatch.extract.archived import archived_copies
 from linkwatch.extract.common import Found, byte_offsets
 from linkwatch.extract.html import find_html
 from linkwatch.extract.markdown import find_markdown
@@ -35,14 +36,22 @@ def extract_citations(
 
     `text` must encode back to the file's bytes; text decoded with errors='replace' may
     not, and then UnicodeEncodeError is raised rather than an offset that splices wrongly.
+
+    A link to an archived copy written right after a citation (as `rewrite` adds it)
+    is not a citation: it comes back as that citation's `archived`.
     """
-    found = _FINDERS[Format(fmt)](text)
+    found = archived_copies(_FINDERS[Format(fmt)](text), text)
     at_byte = byte_offsets(
-        text, (offset for f in found for offset in (f.start, f.end)), encoding, len(bom)
+        text, (offset for f, _ in found for offset in (f.start, f.end)), encoding, len(bom)
     )
     return [
         Citation(
-            label=f.label, url=f.url, start=at_byte[f.start], end=at_byte[f.end], context=f.context
+            label=f.label,
+            url=f.url,
+            start=at_byte[f.start],
+            end=at_byte[f.end],
+            context=f.context,
+            archived=archived,
         )
-        for f in found
+        for f, archived in found
     ]

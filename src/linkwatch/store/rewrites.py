@@ -1,15 +1,147 @@
-"""Rewrites of release files."""
+"""Rewrites of release files: what each one changed, where its backup is, and undo.
+
+A rewrite is recorded before the file is replaced, with the hashes of the
+version it replaces and of the version it writes. Undo picks the newest
+rewrite whose written version is what the file holds now, so a record whose
+replacement never happened (a crash in between) is simply never picked.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
 from sqlite_utils import Database
 
-from linkwatch.store.base import StoreBase
+from linkwatch.store.base import StoreBase, iso_utc
 
 
 def m0005_rewrites(db: Database) -> None:
-    """Schema step 0005_rewrites."""
+    """The rewrite log, and each citation's archive link as the scan found it in the file."""
+    db.table("citations").add_column("archived", str)
+    db.table("rewrites").create(
+        {
+            "id": int,
+            "path": str,  # the release, as in releases.path
+            "at": str,
+            "old_sha256": str,  # the version replaced (the backup holds it)
+            "new_sha256": str,  # the version written
+            "backup": str,  # relative to state.dir
+            "citations": int,  # how many citations were added or replaced
+            "undone_at": str,  # set once `rewrite --undo` restored the backup
+        },
+        pk="id",
+        not_null={"path", "at", "old_sha256", "new_sha256", "backup"},
+    )
+    db.table("rewrites").create_index(["path", "id"])
+
+
+@dataclass(frozen=True, slots=True)
+class RewriteCandidate:
+    """A present release's citation that has a chosen snapshot, with what rewrite needs."""
+
+    path: str
+    sha256: str  # of the release as last scanned
+    label: str | None
+    url: str
+    start: int
+    end: int
+    state: str  # effective: a pin wins over the evidence
+    archived: str | None  # the archive link the scan found next to it
+    archive_url: str
+    archive_timestamp: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewRewrite:
+    """A rewrite to log: the release, both versions' hashes, where the old one is kept."""
+
+    path: str
+    old_sha256: str
+    new_sha256: str
+    backup: str  # relative to state.dir
+    citations: int  # added or replaced
+
+
+@dataclass(frozen=True, slots=True)
+class RewriteRecord:
+    id: int
+    path: str
+    at: str
+    old_sha256: str
+    new_sha256: str
+    backup: str
+    citations: int
+    undone_at: str | None
+
+
+_RECORD = "SELECT id, path, at, old_sha256, new_sha256, backup, citations, undone_at FROM rewrites"
 
 
 class RewritesMixin(StoreBase):
-    """Queries of this concern; SQL stays inside the store package."""
+    """Queries of the rewrite concern; SQL stays inside the store package."""
+
+    def rewrite_candidates(self, states: Collection[str] | None = None) -> list[RewriteCandidate]:
+        """Citations with a chosen snapshot, by release path and document order.
+
+        `states` keeps only citations in those effective states; None keeps all.
+        """
+        where, params = "", []
+        if states is not None:
+            where = f"AND COALESCE(u.pinned, u.state) IN ({','.join('?' * len(states))}) "
+            params = list(states)
+        rows = self.db.execute(
+            'SELECT r.path, r.sha256, c.label, c.url, c.start, c."end", '
+            "COALESCE(u.pinned, u.state), c.archived, s.archive_url, s.timestamp "
+            "FROM citation_snapshots s "
+            "JOIN releases r ON r.path = s.release_path "
+            "JOIN citations c ON c.release_id = r.id "
+            "JOIN urls u ON u.id = c.url_id AND u.key = s.url_key "
+            f"WHERE r.missing = 0 AND r.sha256 IS NOT NULL {where}"
+            "ORDER BY r.path, c.position",
+            params,
+        ).fetchall()
+        return [RewriteCandidate(*row) for row in rows]
+
+    def release_sha256(self, path: str) -> str | None:
+        """The hash recorded at the last scan of a present release, None if there is none."""
+        row = self.db.execute(
+            "SELECT sha256 FROM releases WHERE path = ? AND missing = 0", [path]
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def record_rewrites(self, rewrites: Sequence[NewRewrite], now: dt.datetime) -> None:
+        """Log rewrites about to be written, in one transaction (before the files change)."""
+        stamp = iso_utc(now)
+        with self.db.atomic():
+            self.db.conn.executemany(
+                "INSERT INTO rewrites (path, at, old_sha256, new_sha256, backup, citations) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (r.path, stamp, r.old_sha256, r.new_sha256, r.backup, r.citations)
+                    for r in rewrites
+                ],
+            )
+
+    def rewrites_of(self, path: str) -> list[RewriteRecord]:
+        """Every rewrite of a release, newest first, undone ones included."""
+        return [
+            RewriteRecord(*row)
+            for row in self.db.execute(f"{_RECORD} WHERE path = ? ORDER BY id DESC", [path])
+        ]
+
+    def undoable_rewrite(self, path: str, current_sha256: str) -> RewriteRecord | None:
+        """The newest rewrite not yet undone that wrote exactly what the file holds now."""
+        row = self.db.execute(
+            f"{_RECORD} WHERE path = ? AND new_sha256 = ? AND undone_at IS NULL "
+            "ORDER BY id DESC LIMIT 1",
+            [path, current_sha256],
+        ).fetchone()
+        return None if row is None else RewriteRecord(*row)
+
+    def mark_undone(self, record_id: int, now: dt.datetime) -> None:
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE rewrites SET undone_at = ? WHERE id = ?", [iso_utc(now), record_id]
+            )

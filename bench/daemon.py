@@ -1,0 +1,314 @@
+"""Benchmark `linkwatch run`: idle cost with a large store, and how fast SIGTERM ends it.
+
+What it measures:
+
+* **idle**: a store of 100,000 cited URLs (1,000 releases of 100 footnotes),
+  none of them due; the daemon runs with its default schedules (the archive
+  switched off: there is no network here). Once its start-up jobs are done
+  (a rescan of the unchanged releases, an empty check, the digest), its CPU
+  time over 60 s is read from /proc (target <= 1% of one core), then its
+  resident memory, now and at its peak (target <= 150 MB).
+* **stop**: 500 URLs due, on a loopback server that holds every request for
+  `--hold` seconds (longer than the grace period) or answers after 2 s;
+  `check.concurrency = 500`, so all 500 are in flight. Then SIGTERM, and the
+  time until the process has exited (target: within `run.grace`, 10 s). A
+  check is up to three requests (HEAD, GET, the soft-404 probe), so with 2 s
+  answers the checks under way end after about three answers.
+
+Every daemon is the real console script (`linkwatch run`) on a temporary
+state directory, started exactly as a container would start it.
+
+    .venv/bin/python bench/daemon.py              # everything, about two minutes
+    .venv/bin/python bench/daemon.py --idle 20    # a shorter idle window
+
+It prints a Markdown table (ready for the README) and exits 0 when every
+target is met, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+
+EXE = Path(sys.executable).parent / "linkwatch"
+IDLE_CPU_TARGET = 0.01  # share of one core
+RSS_TARGET_MB = 150.0
+IN_FLIGHT = 500
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+# --- processes --------------------------------------------------------------------
+
+
+class Daemon:
+    """`linkwatch --config CONFIG run`, its stderr kept line by line."""
+
+    def __init__(self, config: Path) -> None:
+        self.process = subprocess.Popen(
+            [str(EXE), "--config", str(config), "run"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.append(line.rstrip("\n"))
+
+    def wait_for(self, pattern: str, timeout: float) -> None:
+        regex = re.compile(pattern)
+        poll(lambda: any(regex.search(line) for line in list(self.lines)), timeout, pattern)
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+
+    def memory_mb(self) -> tuple[float, float]:
+        """Resident memory now and at its peak (VmRSS, VmHWM), in MB."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        values = dict(re.findall(r"^(VmRSS|VmHWM):\s+(\d+) kB", status, re.M))
+        return int(values["VmRSS"]) / 1024, int(values["VmHWM"]) / 1024
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def poll(condition: Callable[[], object], timeout: float, what: str) -> None:
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def write_config(root: Path, *, archive: str = "", check: str = "", run: str = "") -> Path:
+    config = root / "config.toml"
+    config.write_text(
+        '[sources]\npaths = ["releases/*.md"]\n\n[state]\ndir = "state"\n\n'
+        f'[check]\nallow_private = true\nhost_delay = "0s"\n{check}\n'
+        f"[archive]\nenabled = false\n{archive}\n"
+        f'[run]\nlisten = "127.0.0.1:0"\n{run}',
+        encoding="utf-8",
+    )
+    return config
+
+
+def write_releases(root: Path, urls: list[str], per_release: int) -> None:
+    releases = root / "releases"
+    releases.mkdir(parents=True, exist_ok=True)
+    for number, start in enumerate(range(0, len(urls), per_release)):
+        chunk = urls[start : start + per_release]
+        notes = "\n".join(f"[^{n}]: <{url}>" for n, url in enumerate(chunk, start=1))
+        refs = " ".join(f"[^{n}]" for n in range(1, len(chunk) + 1))
+        text = f"Warsaw, 7 April 2016\n\n# Release {number}\n\nText {refs}\n\n{notes}\n"
+        (releases / f"r{number:05}.md").write_text(text, encoding="utf-8")
+
+
+def scan(config: Path) -> None:
+    subprocess.run(
+        [str(EXE), "--config", str(config), "scan"], check=True, capture_output=True, timeout=600
+    )
+
+
+def mark_checked_and_not_due(database: Path) -> None:
+    """As if every URL had been checked a moment ago: alive, next check in a day."""
+    with sqlite3.connect(database) as conn:
+        conn.execute(
+            "UPDATE urls SET state = 'alive', http_status = 200, "
+            "last_checked = strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'), "
+            "next_check_at = strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', '+1 day')"
+        )
+
+
+# --- idle -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class IdleResult:
+    urls: int
+    seconds: float
+    cpu_share: float
+    rss_mb: float
+    peak_mb: float
+
+
+def bench_idle(root: Path, urls: int, window: float) -> IdleResult:
+    addresses = [f"http://site{n % 2000}.example.org/news/{n}/report" for n in range(urls)]
+    write_releases(root, addresses, per_release=100)
+    config = write_config(root)
+    scan(config)
+    mark_checked_and_not_due(root / "state" / "linkwatch.db")
+    daemon = Daemon(config)
+    try:
+        for job in ("scan", "check", "digest"):
+            daemon.wait_for(rf"daemon: {job}: ", timeout=300)
+        time.sleep(2.0)  # the citation gauges are counted in a thread after the scan
+        before, started = daemon.cpu_seconds(), time.monotonic()
+        time.sleep(window)
+        used, elapsed = daemon.cpu_seconds() - before, time.monotonic() - started
+        rss, peak = daemon.memory_mb()
+    finally:
+        daemon.stop()
+    return IdleResult(urls, elapsed, used / elapsed, rss, peak)
+
+
+# --- stop -------------------------------------------------------------------------
+
+
+class HoldingServer:
+    """Answers every request after `hold` seconds; counts those in flight."""
+
+    def __init__(self, hold: float) -> None:
+        self.hold = hold
+        self.in_flight = 0
+        self.base = ""
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.in_flight += 1
+        try:
+            await asyncio.sleep(self.hold)
+            return web.Response(text="<html><title>late</title></html>", content_type="text/html")
+        finally:
+            self.in_flight -= 1
+
+    async def _start(self) -> web.AppRunner:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        # handlers end with their connection, so that stopping leaves no task behind
+        runner = web.AppRunner(
+            app, access_log=None, shutdown_timeout=0.1, handler_cancellation=True
+        )
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0, backlog=2048)
+        await site.start()
+        self.base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        return runner
+
+    def __enter__(self) -> HoldingServer:
+        self.thread.start()
+        self.runner = asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(10)
+        return self
+
+    async def _stop(self) -> None:
+        await self.runner.cleanup()
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self._stop(), self.loop).result(30)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+@dataclass(frozen=True, slots=True)
+class StopResult:
+    hold: float
+    grace: float
+    in_flight: int
+    seconds: float
+    exit_code: int
+
+
+def bench_stop(root: Path, hold: float, grace: float) -> StopResult:
+    with HoldingServer(hold) as server:
+        addresses = [f"{server.base}/page/{n}" for n in range(IN_FLIGHT)]
+        write_releases(root, addresses, per_release=50)
+        config = write_config(
+            root,
+            check=f'concurrency = {IN_FLIGHT}\nper_host = {IN_FLIGHT}\ntimeout = "120s"\n',
+            run=f'grace = "{grace:g}s"\n',
+        )
+        scan(config)
+        daemon = Daemon(config)
+        try:
+            poll(lambda: server.in_flight >= IN_FLIGHT, 120, f"{IN_FLIGHT} requests in flight")
+            in_flight = server.in_flight
+            signalled = time.monotonic()
+            daemon.process.send_signal(signal.SIGTERM)
+            code = daemon.process.wait(60)
+            seconds = time.monotonic() - signalled
+        finally:
+            daemon.stop()
+    return StopResult(hold, grace, in_flight, seconds, code)
+
+
+# --- report -------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--urls", type=int, default=100_000, help="URLs in the idle store")
+    parser.add_argument("--idle", type=float, default=60.0, help="idle window, seconds")
+    parser.add_argument("--hold", type=float, default=60.0, help="how long slow servers hold")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="lw-bench-daemon-") as temp:
+        idle = bench_idle(Path(temp) / "idle", args.urls, args.idle)
+        stuck = bench_stop(Path(temp) / "stuck", args.hold, grace=10.0)
+        finishing = bench_stop(Path(temp) / "finishing", 2.0, grace=10.0)
+    rows = [
+        (
+            f"idle CPU, {idle.urls:,} URLs none due, over {idle.seconds:.0f} s",
+            f"{idle.cpu_share * 100:.2f}% of a core",
+            "<= 1%",
+            idle.cpu_share <= IDLE_CPU_TARGET,
+        ),
+        (
+            "idle resident memory (peak since start)",
+            f"{idle.rss_mb:.0f} MB ({idle.peak_mb:.0f} MB)",
+            f"<= {RSS_TARGET_MB:.0f} MB",
+            idle.rss_mb <= RSS_TARGET_MB,
+        ),
+    ]
+    for result in (stuck, finishing):
+        rows.append(
+            (
+                f"SIGTERM to exit, {result.in_flight} requests in flight, "
+                f"servers answering after {result.hold:g} s (grace {result.grace:g} s)",
+                f"{result.seconds:.2f} s, exit {result.exit_code}",
+                f"<= {result.grace:g} s, exit 0",
+                result.seconds <= result.grace and result.exit_code == 0,
+            )
+        )
+    print(
+        f"`bench/daemon.py` on {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}:\n"
+    )
+    print("| measure | result | target | met |")
+    print("|---|---|---|---|")
+    for name, value, target, met in rows:
+        print(f"| {name} | {value} | {target} | {'yes' if met else 'NO'} |")
+    return 0 if all(met for *_, met in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""Archive links written next to a citation: the archived copy of it, not a citation.
+
+`linkwatch rewrite` adds a link to an archived copy right after a rotted
+citation, and authors sometimes do the same by hand. Such a link is a memento
+URL (`https://web.archive.org/web/20160406120000/http://original`, or the same
+shape from pywb and other Wayback-style archives) whose embedded URL is the
+citation just before it. Taken as a citation of its own it would be checked and
+archived, an archive of an archive; so it is kept with its citation instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from urllib.parse import unquote
+
+from linkwatch.extract.common import Found
+from linkwatch.urls import InvalidURL, normalise_url
+
+# scheme://host/[collection/...]timestamp[modifier]/embedded-url
+_MEMENTO = re.compile(
+    r"https?://[^/?#\s]+/(?:[^?#\s]*?/)?\d{4,14}(?:[a-z]{2}_|\*)?/(?P<original>\S+)",
+    re.IGNORECASE,
+)
+_NEAR = 1000  # characters between a citation and its archive link, at most (the link text)
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t\r]*\n|\r[ \t]*\r")
+
+
+def archived_copies(found: Sequence[Found], text: str) -> list[tuple[Found, str | None]]:
+    """Each citation with the archive link written right after it, archive links removed.
+
+    A link counts as the archived copy of the citation before it when it is a
+    memento of that citation's URL and follows it within the same paragraph, with
+    no other citation between them.
+    """
+    kept: list[tuple[Found, str | None]] = []
+    for citation in found:
+        if kept and _archives(kept[-1][0], citation, text):
+            original, archived = kept[-1]
+            kept[-1] = (original, archived or citation.url)
+            continue
+        kept.append((citation, None))
+    return kept
+
+
+def _archives(original: Found, candidate: Found, text: str) -> bool:
+    match = _MEMENTO.fullmatch(candidate.url)
+    if match is None or not _same_page(match.group("original"), original.url):
+        return False
+    gap = candidate.start - original.end
+    return 0 <= gap <= _NEAR and not _PARAGRAPH_BREAK.search(text, original.end, candidate.start)
+
+
+def _same_page(embedded: str, url: str) -> bool:
+    """Archives embed the URL as given to them, often percent-encoded differently."""
+    if unquote(embedded) == unquote(url):
+        return True
+    try:
+        return normalise_url(unquote(embedded)) == normalise_url(unquote(url))
+    except InvalidURL:
+        return False

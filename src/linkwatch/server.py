@@ -1,0 +1,176 @@
+"""The daemon's HTTP endpoint: health for the orchestrator, metrics for Prometheus, the report.
+
+It runs in the daemon's own event loop, so it answers while a check job has
+thousands of requests in flight: every handler either reads values the
+daemon keeps in memory or hands database work to a thread with its own
+connection. Every route is a GET (HEAD comes with it): no endpoint changes
+anything, so exposing it cannot be used to steer the daemon.
+
+Metrics live in a registry of their own rather than prometheus-client's
+global one, so that two daemons in one process (the tests) never share
+counters, and nothing a library registers globally leaks into the output.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+
+from linkwatch.model import CheckResult, State
+
+CHECK_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)
+SHUTDOWN_TIMEOUT = 1.0  # seconds an open HTTP request may delay the daemon's exit
+
+
+def check_outcome(result: CheckResult) -> str:
+    """A small, fixed set of labels for one check: an error kind or an HTTP status class.
+
+    Bounded on purpose: a label per URL or per status code would let the
+    web's variety multiply Prometheus series without limit.
+    """
+    if result.error is not None:
+        return result.error.value
+    if result.bot_wall:
+        return "bot_wall"
+    if result.status is None:
+        return "no_answer"
+    if result.soft404_reason is not None:
+        return "soft404"
+    return f"{result.status // 100}xx"
+
+
+class Metrics:
+    """Every series the daemon exports, all named `linkwatch_*`."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        registry = self.registry
+        self.citations = Gauge(
+            "linkwatch_citations",
+            "Citations in present releases, by the state of their URL (pins applied).",
+            ["state"],
+            registry=registry,
+        )
+        self.checks = Counter(
+            "linkwatch_checks",
+            "URL checks made, by outcome (error kind or HTTP status class).",
+            ["outcome"],
+            registry=registry,
+        )
+        self.check_duration = Histogram(
+            "linkwatch_check_duration_seconds",
+            "Time one URL check took, redirects included.",
+            buckets=CHECK_BUCKETS,
+            registry=registry,
+        )
+        self.archive_queue = Gauge(
+            "linkwatch_archive_queue_length",
+            "URLs waiting in the archive save queue.",
+            registry=registry,
+        )
+        self.saves = Counter(
+            "linkwatch_archive_saves",
+            "Archive saves attempted, by outcome.",
+            ["outcome"],
+            registry=registry,
+        )
+        self.last_success = Gauge(
+            "linkwatch_job_last_success_timestamp_seconds",
+            "When each job last finished without error (unix time).",
+            ["job"],
+            registry=registry,
+        )
+        self.job_runs = Counter(
+            "linkwatch_job_runs",
+            "Job runs, by job and result (ok, error, interrupted).",
+            ["job", "result"],
+            registry=registry,
+        )
+        self.job_running = Gauge(
+            "linkwatch_job_running",
+            "1 while the job runs.",
+            ["job"],
+            registry=registry,
+        )
+        for state in State:
+            self.citations.labels(state.value).set(0)
+
+    def observe_check(self, result: CheckResult) -> None:
+        self.checks.labels(check_outcome(result)).inc()
+        self.check_duration.observe(result.elapsed)
+
+    def set_citation_states(self, counts: Mapping[str, int]) -> None:
+        """Every state gets a value, zero included, so that a series never vanishes."""
+        for state in State:
+            self.citations.labels(state.value).set(counts.get(state.value, 0))
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    ok: bool
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoints:
+    """What the routes read: supplied by the daemon, so this module knows no store or job."""
+
+    health: Callable[[], Health]
+    metrics: Metrics
+    report_html: Callable[[], Awaitable[str]]
+
+
+def make_app(endpoints: Endpoints) -> web.Application:
+    async def healthz(request: web.Request) -> web.Response:
+        health = endpoints.health()
+        body = json.dumps({"status": "ok" if health.ok else "unhealthy", **health.detail})
+        return web.Response(
+            text=body + "\n",
+            status=200 if health.ok else 503,
+            content_type="application/json",
+            headers={"Cache-Control": "no-store"},
+        )
+
+    async def metrics(request: web.Request) -> web.Response:
+        return web.Response(
+            body=endpoints.metrics.render(),
+            headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4, "Cache-Control": "no-store"},
+        )
+
+    async def report(request: web.Request) -> web.Response:
+        return web.Response(text=await endpoints.report_html(), content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/", report)
+    return app
+
+
+async def start_server(endpoints: Endpoints, host: str, port: int) -> tuple[web.AppRunner, str]:
+    """Listen on host:port (port 0: any free one); returns the runner and the bound URL."""
+    runner = web.AppRunner(
+        make_app(endpoints),
+        access_log=None,
+        handle_signals=False,
+        shutdown_timeout=SHUTDOWN_TIMEOUT,
+    )
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, reuse_address=True)
+    try:
+        await site.start()
+    except OSError:
+        await runner.cleanup()
+        raise
+    bound_host, bound_port = runner.addresses[0][:2]
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    return runner, f"http://{shown}:{bound_port}"

@@ -1,0 +1,484 @@
+"""`linkwatch run` as a real process: endpoint, jobs, the state lock, signals, `--once`.
+
+Every daemon here is the installed console script on a temporary state
+directory, with schedules of seconds, checking sites served from a thread of
+this process on 127.0.0.1. The daemon listens on port 0 and says where in its
+"listening on" log line. Nothing sleeps to wait: each wait polls a condition
+until a deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+EXE = Path(sys.executable).parent / "linkwatch"
+DEADLINE = 20.0  # seconds any single wait may take before the test fails
+
+
+def wait_until(condition: Callable[[], Any], timeout: float = DEADLINE, what: str = "") -> Any:
+    """Poll `condition` until it returns something truthy; fail at the deadline."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what or condition}")
+
+
+# --------------------------------------------------------------------------- the web
+
+
+class LoopbackWeb:
+    """Sites on 127.0.0.1 served from a thread: fast pages, 404s and slow pages.
+
+    /page/N answers at once, /gone/N is 404, /slow/N answers after `slow`
+    seconds, /wait/MS/N after MS milliseconds. `requests` counts every request
+    and `in_flight` those unanswered.
+    """
+
+    def __init__(self, slow: float = 30.0) -> None:
+        self.slow = slow
+        self.requests = 0
+        self.in_flight = 0
+        self.base = ""
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._runner: web.AppRunner | None = None
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        self.requests += 1
+        self.in_flight += 1
+        try:
+            kind, _, rest = request.path.strip("/").partition("/")
+            if kind == "slow":
+                await asyncio.sleep(self.slow)
+            elif kind == "wait":
+                await asyncio.sleep(int(rest.partition("/")[0]) / 1000)
+            if kind in ("page", "slow", "wait"):
+                body = f"<html><head><title>{request.path}</title></head><body>ok</body></html>"
+                return web.Response(text=body, content_type="text/html")
+            return web.Response(status=404, text="not found")
+        finally:
+            self.in_flight -= 1
+
+    async def _start(self) -> str:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        return f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+
+    def start(self) -> LoopbackWeb:
+        self._thread.start()
+        self.base = asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
+        return self
+
+    def stop(self) -> None:
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+
+@pytest.fixture
+def loopback_web() -> Iterator[LoopbackWeb]:
+    site = LoopbackWeb().start()
+    yield site
+    site.stop()
+
+
+# --------------------------------------------------------------------------- projects
+
+
+def write_project(
+    root: Path,
+    urls: list[str],
+    *,
+    releases: int = 1,
+    run: dict[str, str] | None = None,
+    extra: str = "",
+) -> Path:
+    """`releases` Markdown releases citing `urls` as footnotes; returns the config path."""
+    (root / "releases").mkdir(parents=True, exist_ok=True)
+    notes = "\n\n".join(f"[^{n}]: <{url}>" for n, url in enumerate(urls, start=1))
+    refs = " ".join(f"[^{n}]" for n in range(1, len(urls) + 1))
+    for number in range(releases):
+        text = f"Warsaw, 7 April 2016\n\n# Release {number}\n\nText {refs}\n\n{notes}\n"
+        (root / "releases" / f"r{number:03}.md").write_text(text, encoding="utf-8")
+    settings = {
+        "listen": '"127.0.0.1:0"',
+        "scan_every": '"1h"',
+        "check_every": '"1s"',
+        "archive_every": '"1s"',
+        "grace": '"2s"',
+    } | {key: f'"{value}"' for key, value in (run or {}).items()}
+    config = root / "config.toml"
+    config.write_text(
+        '[sources]\npaths = ["releases/*.md"]\n\n[state]\ndir = "state"\n\n'
+        '[check]\nallow_private = true\nhost_delay = "0s"\ntimeout = "60s"\nper_host = 64\n\n'
+        '[archive]\nenabled = false\n\n[rewrite]\nmode = "off"\n\n'
+        "[run]\n" + "".join(f"{key} = {value}\n" for key, value in settings.items()) + extra,
+        encoding="utf-8",
+    )
+    return config
+
+
+def history_rows(state_dir: Path) -> list[tuple[int, int, str, int]]:
+    """(id, url_id, first_at, count) of every history row, read without writing."""
+    database = state_dir / "linkwatch.db"
+    if not database.exists():
+        return []
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10) as conn:
+        try:
+            rows = conn.execute("SELECT id, url_id, first_at, count FROM history ORDER BY id")
+            return [tuple(row) for row in rows]
+        except sqlite3.OperationalError:  # not migrated yet
+            return []
+
+
+# --------------------------------------------------------------------------- the process
+
+
+class DaemonProcess:
+    """`linkwatch --config CONFIG run [ARGS]` with its stderr collected line by line."""
+
+    def __init__(self, config: Path, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [str(EXE), "--config", str(config), "run", *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.append(line.rstrip("\n"))
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def line(self, pattern: str, timeout: float = DEADLINE) -> re.Match[str]:
+        """The first stderr line matching `pattern`, waiting for it if need be."""
+        regex = re.compile(pattern)
+
+        def found() -> re.Match[str] | None:
+            if self.process.poll() is not None:
+                self._reader.join(5)
+            for line in list(self.lines):
+                if match := regex.search(line):
+                    return match
+            if self.process.poll() is not None:
+                raise AssertionError(f"exited {self.process.returncode}: {self.lines}")
+            return None
+
+        match: re.Match[str] = wait_until(found, timeout, what=pattern)
+        return match
+
+    @property
+    def url(self) -> str:
+        return self.line(r"listening on (http://\S+)")[1]
+
+    def get(self, path: str, timeout: float = 5.0) -> tuple[int, str]:
+        """Status and body of GET `path` on the daemon's endpoint (errors included)."""
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=timeout) as answer:
+                return int(answer.status), answer.read().decode()
+        except urllib.error.HTTPError as err:
+            return int(err.code), err.read().decode()
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = DEADLINE) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        code = self.process.wait(timeout)
+        self._reader.join(5)
+        return code
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(10)
+        self._reader.join(5)
+        assert self.process.stdout is not None and self.process.stderr is not None
+        self.process.stdout.close()
+        self.process.stderr.close()
+
+
+@pytest.fixture
+def start_daemon() -> Iterator[Callable[..., DaemonProcess]]:
+    started: list[DaemonProcess] = []
+
+    def start(config: Path, *args: str) -> DaemonProcess:
+        started.append(DaemonProcess(config, *args))
+        return started[-1]
+
+    yield start
+    for daemon in started:
+        daemon.close()
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DaemonProcess, Path]]:
+    """One daemon for the tests that only look at it: its process and its config."""
+    site = LoopbackWeb().start()
+    root = tmp_path_factory.mktemp("running")
+    config = write_project(root, [f"{site.base}/page/1", f"{site.base}/gone/2"])
+    daemon = DaemonProcess(config)
+    daemon.line(r"check: checked 2 URLs")
+    yield daemon, config
+    daemon.close()
+    site.stop()
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def test_healthz_answers_200_with_json_detail(running: tuple[DaemonProcess, Path]) -> None:
+    daemon, _ = running
+    status, body = daemon.get("/healthz")
+    detail = json.loads(body)
+    assert status == 200
+    assert detail["status"] == "ok" and detail["scheduler"] == "running"
+    assert detail["database"] == "ok" and detail["pid"] == daemon.pid
+    assert detail["jobs"]["check"]["last_success"] is not None
+
+
+def test_metrics_are_prometheus_text_with_linkwatch_series(
+    running: tuple[DaemonProcess, Path],
+) -> None:
+    daemon, _ = running
+    status, body = daemon.get("/metrics")
+    assert status == 200
+    assert 'linkwatch_citations{state="alive"} 1.0' in body
+    assert re.search(r'linkwatch_checks_total\{outcome="2xx"\} [1-9]', body)
+    assert 'linkwatch_job_last_success_timestamp_seconds{job="scan"}' in body
+    assert "linkwatch_check_duration_seconds_bucket" in body
+    assert "linkwatch_archive_queue_length" in body
+    assert "python_gc" not in body  # a registry of its own, not the global one
+
+
+def test_root_serves_the_html_report(running: tuple[DaemonProcess, Path]) -> None:
+    daemon, _ = running
+    status, body = daemon.get("/")
+    assert status == 200
+    assert "<html" in body and "/gone/2" in body
+
+
+def test_endpoints_are_read_only(running: tuple[DaemonProcess, Path]) -> None:
+    daemon, _ = running
+    request = urllib.request.Request(daemon.url + "/healthz", data=b"x", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=5)
+    assert refused.value.code == 405
+
+
+def test_jobs_ran_and_history_rows_appear(running: tuple[DaemonProcess, Path]) -> None:
+    _, config = running
+    rows = wait_until(lambda: history_rows(config.parent / "state"), what="history rows")
+    assert {url_id for _, url_id, _, _ in rows} == {1, 2}
+
+
+def test_second_instance_exits_non_zero_naming_the_holder(
+    running: tuple[DaemonProcess, Path],
+) -> None:
+    daemon, config = running
+    second = subprocess.run(
+        [str(EXE), "--config", str(config), "run"], capture_output=True, text=True, timeout=30
+    )
+    assert second.returncode == 2
+    assert f"pid {daemon.pid}" in second.stderr
+
+
+def test_check_command_is_refused_while_the_daemon_runs(
+    running: tuple[DaemonProcess, Path],
+) -> None:
+    daemon, config = running
+    check = subprocess.run(
+        [str(EXE), "--config", str(config), "check", "--all"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert check.returncode == 2 and f"pid {daemon.pid}" in check.stderr
+
+
+def busy_project(tmp_path: Path, site: LoopbackWeb) -> Path:
+    """Ten fast pages and forty that answer only after half a minute."""
+    urls = [f"{site.base}/page/{n}" for n in range(10)]
+    urls += [f"{site.base}/slow/{n}" for n in range(40)]
+    return write_project(tmp_path, urls, run={"grace": "3s"})
+
+
+def test_healthz_answers_while_a_check_waits_on_slow_servers(
+    tmp_path: Path, loopback_web: LoopbackWeb, start_daemon: Callable[..., DaemonProcess]
+) -> None:
+    daemon = start_daemon(busy_project(tmp_path, loopback_web))
+    wait_until(lambda: loopback_web.in_flight >= 40, what="slow requests in flight")
+    started = time.monotonic()
+    status, body = daemon.get("/healthz", timeout=2)
+    assert status == 200 and json.loads(body)["jobs"]["check"]["running"] is True
+    assert time.monotonic() - started < 2.0
+
+
+def test_sigterm_exits_0_within_the_grace_period_with_results_saved(
+    tmp_path: Path, loopback_web: LoopbackWeb, start_daemon: Callable[..., DaemonProcess]
+) -> None:
+    daemon = start_daemon(busy_project(tmp_path, loopback_web))
+    state = tmp_path / "state"
+    wait_until(lambda: loopback_web.in_flight >= 40, what="slow requests in flight")
+    signalled = time.monotonic()
+    assert daemon.stop(signal.SIGTERM) == 0
+    assert time.monotonic() - signalled < 3.0 + 1.5  # run.grace, and slack for a busy machine
+    rows = history_rows(state)
+    assert len({url_id for _, url_id, _, _ in rows}) == 10  # the fast pages, all saved
+    assert any("interrupted" in line for line in daemon.lines)
+
+
+def test_sigint_stops_an_idle_daemon_at_once(
+    tmp_path: Path, loopback_web: LoopbackWeb, start_daemon: Callable[..., DaemonProcess]
+) -> None:
+    daemon = start_daemon(write_project(tmp_path, [f"{loopback_web.base}/page/1"]))
+    daemon.line(r"check: checked 1 URLs")
+    signalled = time.monotonic()
+    assert daemon.stop(signal.SIGINT) == 0
+    assert time.monotonic() - signalled < 2.5
+    assert "stopped" in daemon.lines[-1]
+
+
+def test_once_runs_a_full_cycle_and_exits_0(tmp_path: Path, loopback_web: LoopbackWeb) -> None:
+    config = write_project(tmp_path, [f"{loopback_web.base}/page/1", f"{loopback_web.base}/x"])
+    once = subprocess.run(
+        [str(EXE), "--config", str(config), "run", "--once"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert once.returncode == 0, once.stderr
+    assert "scan: 1 releases" in once.stderr and "check: checked 2 URLs" in once.stderr
+    assert len(history_rows(tmp_path / "state")) == 2
+
+
+def test_json_log_format_gives_one_object_per_line(
+    tmp_path: Path, loopback_web: LoopbackWeb
+) -> None:
+    config = write_project(tmp_path, [f"{loopback_web.base}/page/1"], run={"log_format": "json"})
+    once = subprocess.run(
+        [str(EXE), "--config", str(config), "run", "--once"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    events = [json.loads(line) for line in once.stderr.splitlines()]
+    check = next(e for e in events if e.get("job") == "check")
+    assert check["level"] == "info" and check["checked"] == 1
+    assert all({"time", "level", "logger", "message"} <= set(e) for e in events)
+
+
+def test_a_taken_port_exits_2_with_the_address(tmp_path: Path, loopback_web: LoopbackWeb) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = write_project(
+            tmp_path, [f"{loopback_web.base}/page/1"], run={"listen": f"127.0.0.1:{port}"}
+        )
+        result = subprocess.run(
+            [str(EXE), "--config", str(config), "run"], capture_output=True, text=True, timeout=30
+        )
+    assert result.returncode == 2
+    assert f"127.0.0.1:{port}" in result.stderr and "cannot listen" in result.stderr
+
+
+class Inbox:
+    """An SMTP server's handler that keeps every message it accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
+        self.messages.append(bytes(envelope.content))
+        return "250 2.0.0 queued"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+def test_a_due_digest_is_sent_once_and_not_again_after_a_restart(
+    tmp_path: Path,
+    loopback_web: LoopbackWeb,
+    smtp: tuple[Inbox, int],
+    start_daemon: Callable[..., DaemonProcess],
+) -> None:
+    inbox, port = smtp
+    config = write_project(
+        tmp_path,
+        [f"{loopback_web.base}/page/1"],
+        extra=(
+            f'\n[digest]\nto = "press@example.org"\nsmtp_host = "127.0.0.1"\n'
+            f'smtp_port = {port}\ntls = "none"\nschedule = "* * * * *"\n'
+        ),
+    )
+    first = start_daemon(config)
+    first.line(r"digest: sent: ")
+    assert first.stop() == 0
+    second = start_daemon(config)
+    second.line(r"digest: already sent")
+    assert second.stop() == 0
+    assert len(inbox.messages) == 1 and b"press@example.org" in inbox.messages[0]
+
+
+def test_archive_saves_show_in_the_log_and_the_metrics(
+    tmp_path: Path, loopback_web: LoopbackWeb, start_daemon: Callable[..., DaemonProcess]
+) -> None:
+    from fake_wayback import FakeWayback, serve_in_thread
+
+    fake = FakeWayback()
+    with serve_in_thread(fake) as archive:
+        config = write_project(tmp_path, [f"{loopback_web.base}/page/1"])
+        text = config.read_text(encoding="utf-8").replace(
+            "enabled = false", f'wayback_url = "{archive}"\nsaves_per_minute = 600'
+        )
+        config.write_text(text, encoding="utf-8")
+        daemon = start_daemon(config)
+        daemon.line(r"archive: \d+ looked up, 1 saved")
+        _, metrics = daemon.get("/metrics")
+        assert daemon.stop() == 0
+    assert 'linkwatch_archive_saves_total{outcome="saved"} 1.0' in metrics
+    assert "linkwatch_archive_queue_length 0.0" in metrics
+    assert fake.saves_of(f"{loopback_web.base}/page/1") == 1
