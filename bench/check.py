@@ -446,6 +446,7 @@ class Bench:
     polite: Politeness
     rows: list[Row] = field(default_factory=list)
     load_at_start: float = field(default_factory=lambda: os.getloadavg()[0])
+    redirects: int = 0  # URLs of the main run that answer 301
     notes: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
 
@@ -456,7 +457,7 @@ class Bench:
         return path
 
     def limit(self, ideal_wall: float) -> float:
-        return max(self.args.run_limit, 20 * ideal_wall)
+        return max(float(self.args.run_limit), 20 * ideal_wall)
 
     def linkwatch(self, name: str, root: Path, urls: Sequence[str], ideal: Ideal) -> Row:
         config = prepare_store(root, urls, self.polite, self.logs)
@@ -820,6 +821,7 @@ def run(bench: Bench, argv: Sequence[str] | None) -> int:
     args, polite, web = bench.args, bench.polite, bench.web
     plan = _web.plan_urls(args.urls, args.hosts, web.port, seed=args.seed)
     urls = [u.url for u in plan]
+    bench.redirects = sum(u.kind == _web.MOVED for u in plan)
     urls_file = bench.work / "urls.txt"
     urls_file.write_text("".join(u + "\n" for u in urls), encoding="utf-8")
     ideal = politeness_bound(plan, args.hosts, polite, args.latency)
@@ -912,13 +914,16 @@ def print_report(
         "and bunched (shorter gaps than the client kept).",
         "lychee sends one GET per URL and follows redirects itself; linkwatch sends HEAD and "
         "then GET for HTML pages (it reads their title for soft-404 detection), so it needs "
-        "about twice the requests under the same per-host limits.",
+        "about twice the requests under the same per-host limits. lychee's starts closer "
+        "than host_delay are its redirect hops, which it follows at once "
+        f"({bench.redirects:,} of the URLs answer 301).",
     ]
     if not args.skip_linkchecker:
         notes.append(
             f"linkchecker runs with threads = {polite.concurrency} and maxrequestspersecond = "
             "1/host_delay; it then waits a random 1-6x host_delay between requests to one host, "
-            "sleeping inside a lock all its threads share, and fetches /robots.txt per host."
+            "sleeping inside a lock all its threads share; its /robots.txt fetch (one per host) "
+            "and redirect hops are not spaced."
         )
     if not args.skip_rss:
         notes.append(

@@ -114,7 +114,8 @@ def release(
         )
         for index, (label, url) in enumerate(citations)
     ]
-    keys, invalid = [], []
+    keys: list[str] = []
+    invalid: list[str | None] = []
     for _label, url in citations:
         try:
             keys.append(normalise_url(url))
@@ -307,12 +308,12 @@ def build_example_store(store: Store) -> None:
         snapshot = ChosenSnapshot(snapshot_url(url, when), day(when), 200)
         store.set_chosen_snapshot(path, normalise_url(url), snapshot, day("2026-11-20"))
     for url, status, reason, done_at in ARCHIVE_EVENTS:
-        url_id, when = ids[normalise_url(url)], day(done_at)
-        store.enqueue_saves("wayback", [url_id], when - dt.timedelta(hours=1))
-        capture = Snapshot(snapshot_url(url, done_at), when, 200, "wayback")
+        url_id, finished = ids[normalise_url(url)], day(done_at)
+        store.enqueue_saves("wayback", [url_id], finished - dt.timedelta(hours=1))
+        capture = Snapshot(snapshot_url(url, done_at), finished, 200, "wayback")
         saved = status == "saved"
         store.finish_save(
-            "wayback", url_id, status, when, reason=reason, snapshot=capture if saved else None
+            "wayback", url_id, status, finished, reason=reason, snapshot=capture if saved else None
         )
 
 

@@ -12,6 +12,7 @@ from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_SUBMITTED, JobEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from linkwatch.config import load_settings
+from linkwatch.crontab import cron_trigger, crontab_weekdays
 from linkwatch.daemon import (
     CHECK,
     Daemon,
@@ -19,8 +20,6 @@ from linkwatch.daemon import (
     JobReport,
     add_cron_job,
     add_interval_job,
-    cron_trigger,
-    crontab_weekdays,
 )
 
 

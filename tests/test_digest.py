@@ -319,3 +319,13 @@ def test_cli_preview_writes_text_and_html(
 def test_cli_refuses_contradictory_options(settings: Settings, args: list[str]) -> None:
     result = CliRunner().invoke(main, ["--config", str(settings.config_path), "digest", *args])
     assert result.exit_code == 2
+
+
+def test_numeric_weekday_in_the_schedule_means_what_cron_means() -> None:
+    from linkwatch.config import default_settings
+    from linkwatch.digest import scheduled_in_week
+
+    digest = dataclasses.replace(default_settings(Path(".")).digest, schedule="0 8 * * 1")
+    wednesday = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
+    fire = scheduled_in_week(digest, wednesday)
+    assert fire is not None and fire.weekday() == 0 and fire.hour == 8  # Monday, as in cron

@@ -35,9 +35,9 @@ from email.utils import format_datetime, parseaddr
 from pathlib import Path
 
 import aiosmtplib
-from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 
 from linkwatch.config import SMTP_PASSWORD_ENV, DigestSettings, RewriteMode, Settings, SmtpTls
+from linkwatch.crontab import cron_trigger
 from linkwatch.model import State
 from linkwatch.report import (
     ROTTEN,
@@ -218,9 +218,8 @@ def week_start(moment: dt.datetime, timezone: str) -> dt.datetime:
 
 def scheduled_in_week(settings: DigestSettings, moment: dt.datetime) -> dt.datetime | None:
     """The first time `digest.schedule` fires in the week of `moment`; None if it never does."""
-    zone = zoneinfo.ZoneInfo(settings.timezone)
     start = week_start(moment, settings.timezone)
-    trigger = CronTrigger.from_crontab(settings.schedule, timezone=zone)
+    trigger = cron_trigger(settings.schedule, settings.timezone)
     fire: dt.datetime | None = trigger.get_next_fire_time(None, start)
     if fire is None or fire >= start + dt.timedelta(days=7):
         return None
