@@ -25,7 +25,6 @@ import string
 import sys
 import time
 import unicodedata
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -201,6 +200,10 @@ def _refresh_target(content: str | None, base: str) -> str | None:
     return urljoin(base, target) if target else None
 
 
+# _BIT_SET[b] maps a byte to 1 when its bit b is set, else 0 (a bytes.translate table).
+_BIT_SET = tuple(bytes(value >> bit & 1 for value in range(256)) for bit in range(8))
+
+
 def _simhash(text: str) -> int | None:
     """64-bit simhash of the word 3-shingles of `text`; near pages differ in few bits."""
     words = re.findall(r"\w+", text.lower())
@@ -208,13 +211,13 @@ def _simhash(text: str) -> int | None:
         return None
     shingles = {" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2))}
     digests = b"".join(hashlib.blake2b(s.encode(), digest_size=8).digest() for s in shingles)
-    # Bit votes counted per byte position with Counter (C speed), not per shingle and
-    # bit in Python: a 256 KiB page costs tens of milliseconds instead of half a second.
+    # Bit votes counted at C speed: per byte position, translate each byte to 1 or 0 for
+    # one bit and count the ones, instead of looping over shingles and bits in Python.
     fingerprint = 0
     for position in range(8):
-        byte_values = Counter(digests[position::8])
+        column = digests[position::8]
         for bit in range(8):
-            ones = sum(n for value, n in byte_values.items() if value >> bit & 1)
+            ones = column.translate(_BIT_SET[bit]).count(1)
             if 2 * ones > len(shingles):
                 fingerprint |= 1 << (position * 8 + bit)
     return fingerprint

@@ -141,9 +141,12 @@ async def check_urls(
             if on_result is not None:
                 on_result(target, result)
 
-    # Workers beyond the global limit wait on per-host gates, not on the network:
-    # twice as many keeps the connection slots busy while some wait out a host delay.
-    workers = max(1, min(len(targets), settings.check.concurrency * 2))
+    # Every check holds its worker through the host delay between its requests, so
+    # workers wait on per-host gates far more than on the network: enough of them for
+    # every host's slots keeps the global limit (enforced in Net) busy.
+    hosts = len({urlsplit(t.key).netloc for t in targets})
+    slots = max(settings.check.concurrency * 2, hosts * settings.check.per_host)
+    workers = max(1, min(len(targets), slots))
     try:
         async with Net(net_options(settings), resolver=resolver) as net:
             tasks = [asyncio.create_task(worker(net)) for _ in range(workers)]
