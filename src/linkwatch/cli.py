@@ -8,17 +8,17 @@ database (nothing was done).
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import sys
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from linkwatch import __version__, cli_archive, cli_digest, cli_report, cli_rewrite, cli_run
-from linkwatch.checkrun import check_urls
+from linkwatch import __version__
 from linkwatch.cli_common import (
     FatalError,
     exclusive_state,
@@ -30,16 +30,42 @@ from linkwatch.cli_common import (
 )
 from linkwatch.config import ConfigError, write_starter_config
 from linkwatch.model import CheckResult, State
-from linkwatch.report import STATE_STYLES
 from linkwatch.scan import scan
-from linkwatch.store import UrlToCheck
 from linkwatch.verdict import describe
+
+if TYPE_CHECKING:
+    from linkwatch.store import UrlToCheck
 
 T = TypeVar("T")
 PINNABLE = (State.ALIVE.value, State.DEAD.value, State.BLOCKED.value)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Commands whose modules pull in heavy libraries (aiohttp, jinja2, APScheduler) are
+# imported only when run, so that `scan` or `report` do not pay for the daemon's imports.
+LAZY_COMMANDS = {
+    "archive": "linkwatch.cli_archive:archive_command",
+    "digest": "linkwatch.cli_digest:digest_command",
+    "report": "linkwatch.cli_report:report_command",
+    "rewrite": "linkwatch.cli_rewrite:rewrite_command",
+    "run": "linkwatch.cli_run:run_command",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *LAZY_COMMANDS])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = LAZY_COMMANDS.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module, _, attribute = target.partition(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="linkwatch")
 @click.option(
     "--config",
@@ -123,6 +149,8 @@ def check_command(ctx: click.Context, urls: tuple[str, ...], check_all: bool) ->
 
     Example: linkwatch check --all
     """
+    from linkwatch.checkrun import check_urls  # aiohttp: only when checking
+
     settings = settings_from(ctx)
     err = stderr_console()
     with exclusive_state(settings), open_store(settings) as store:
@@ -183,6 +211,8 @@ def history_command(ctx: click.Context, url: str) -> None:
 
     Example: linkwatch history https://euobserver.com/foreign/132858
     """
+    from linkwatch.report import STATE_STYLES  # jinja2 and friends: only when needed
+
     settings = settings_from(ctx)
     with open_store(settings) as store:
         status = store.url_status(url_key(store, url))
@@ -232,7 +262,3 @@ def mark_command(ctx: click.Context, url: str, state: str | None, unpin: bool) -
         assert status is not None
         store.set_pin(status.id, None if unpin else State(str(state)))
     click.echo(f"{status.url}: " + ("unpinned" if unpin else f"pinned {state}"))
-
-
-for _module in (cli_report, cli_archive, cli_rewrite, cli_digest, cli_run):
-    _module.register(main)

@@ -32,11 +32,6 @@ from linkwatch.config import ArchiveBackend, Settings
 from linkwatch.store import Store
 
 
-def register(main: click.Group) -> None:
-    """Add this module's commands to the CLI."""
-    main.add_command(archive_command)
-
-
 class _Bar:
     """A progress bar per phase, with a count of each outcome."""
 

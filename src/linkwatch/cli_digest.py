@@ -91,8 +91,3 @@ def _report(outcome: DigestOutcome) -> None:
     elif outcome.status == OUTCOME_FAILED:
         click.echo(f"not sent, will be retried: {outcome.error}", err=True)
         sys.exit(1)
-
-
-def register(main: click.Group) -> None:
-    """Add this module's commands to the CLI."""
-    main.add_command(digest_command)

@@ -143,7 +143,3 @@ def _emit_text(text: str, output: Path | None) -> None:
         output.write_text(text, encoding="utf-8", newline="")
     except OSError as err:
         raise click.FileError(str(output), hint=err.strerror) from err
-
-
-def register(main: click.Group) -> None:
-    main.add_command(report_command)

@@ -145,8 +145,3 @@ def _describe(path: str, outcome: Outcome) -> str:
     if outcome.reason:
         what = f"{what}: {outcome.reason}"
     return f"{path} {label}{target.url}: {what} -> {target.archive_url}"
-
-
-def register(main: click.Group) -> None:
-    """Add this module's commands to the CLI."""
-    main.add_command(rewrite_command)

@@ -58,8 +58,3 @@ def run_command(ctx: click.Context, once: bool) -> None:
         sys.exit(130)
     if not outcome.ok:
         sys.exit(1)
-
-
-def register(main: click.Group) -> None:
-    """Add this module's commands to the CLI."""
-    main.add_command(run_command)
