@@ -20,7 +20,7 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import aiohttp
 from multidict import CIMultiDictProxy
@@ -184,3 +184,21 @@ def answer_reason(answer: Answer, keywords: re.Pattern[str] | None = None) -> st
                 break
     text = text[:_REASON_MAX].rstrip()
     return f"HTTP {answer.status}: {text}" if text else f"HTTP {answer.status}"
+
+
+class ClientBacked:
+    """An archive backend that owns one `ArchiveClient` for as long as it is open."""
+
+    _client: ArchiveClient
+
+    async def __aenter__(self) -> Self:
+        await self._client.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._client.__aexit__(exc_type, exc, tb)

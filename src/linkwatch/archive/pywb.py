@@ -25,7 +25,6 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import replace
-from types import TracebackType
 
 from linkwatch.archive.base import (
     ArchiveError,
@@ -36,7 +35,7 @@ from linkwatch.archive.base import (
     is_good_capture_status,
 )
 from linkwatch.archive.choose import closest
-from linkwatch.archive.client import ArchiveClient, ClientOptions, answer_reason
+from linkwatch.archive.client import ArchiveClient, ClientBacked, ClientOptions, answer_reason
 
 __all__ = ["Pywb"]
 
@@ -58,7 +57,7 @@ def _cdx_objects(body: bytes) -> list[dict[str, str]]:
     return rows
 
 
-class Pywb:
+class Pywb(ClientBacked):
     """Look-ups, captures and replays in one collection of a pywb server."""
 
     name = "pywb"
@@ -81,18 +80,6 @@ class Pywb:
 
     def __repr__(self) -> str:
         return f"Pywb({self.collection_url!r})"
-
-    async def __aenter__(self) -> Pywb:
-        await self._client.__aenter__()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self._client.__aexit__(exc_type, exc, tb)
 
     def archive_url(self, timestamp: str, original: str) -> str:
         return f"{self.collection_url}/{timestamp}/{original}"

@@ -31,7 +31,6 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import replace
-from types import TracebackType
 from typing import Any
 from urllib.parse import urljoin
 
@@ -46,7 +45,13 @@ from linkwatch.archive.base import (
     raw_replay_url,
     wayback_timestamp,
 )
-from linkwatch.archive.client import Answer, ArchiveClient, ClientOptions, answer_reason
+from linkwatch.archive.client import (
+    Answer,
+    ArchiveClient,
+    ClientBacked,
+    ClientOptions,
+    answer_reason,
+)
 
 __all__ = ["ACCESS_KEY_ENV", "SECRET_KEY_ENV", "SaveKeys", "WaybackMachine"]
 
@@ -121,7 +126,7 @@ def _status(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
-class WaybackMachine:
+class WaybackMachine(ClientBacked):
     """Look-ups, saves and replays against one Wayback Machine base URL."""
 
     name = "wayback"
@@ -145,18 +150,6 @@ class WaybackMachine:
 
     def __repr__(self) -> str:
         return f"WaybackMachine({self.base!r}, spn2={self._keys is not None})"
-
-    async def __aenter__(self) -> WaybackMachine:
-        await self._client.__aenter__()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self._client.__aexit__(exc_type, exc, tb)
 
     def archive_url(self, timestamp: str, original: str) -> str:
         return f"{self.base}/web/{timestamp}/{original}"
