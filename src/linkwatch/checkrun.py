@@ -66,12 +66,16 @@ def policy(settings: Settings) -> Policy:
     )
 
 
-def interleave_hosts(targets: Sequence[UrlToCheck]) -> list[UrlToCheck]:
-    """Round-robin over hosts, so that workers are not all queued behind one slow site."""
-    by_host: dict[str, list[UrlToCheck]] = {}
+def by_host(targets: Sequence[UrlToCheck]) -> dict[str, list[UrlToCheck]]:
+    groups: dict[str, list[UrlToCheck]] = {}
     for target in targets:
-        by_host.setdefault(urlsplit(target.key).netloc, []).append(target)
-    return [t for group in zip_longest(*by_host.values()) for t in group if t is not None]
+        groups.setdefault(urlsplit(target.key).netloc, []).append(target)
+    return groups
+
+
+def interleave(groups: dict[str, list[UrlToCheck]]) -> list[UrlToCheck]:
+    """Round-robin over hosts, so that workers are not all queued behind one slow site."""
+    return [t for group in zip_longest(*groups.values()) for t in group if t is not None]
 
 
 class _Judge:
@@ -129,7 +133,8 @@ async def check_urls(
     summary = CheckRunSummary()
     judge = _Judge(store, policy(settings), summary)
     queue: asyncio.Queue[UrlToCheck] = asyncio.Queue()
-    for target in interleave_hosts(targets):
+    groups = by_host(targets)
+    for target in interleave(groups):
         queue.put_nowait(target)
     probe = SoftNotFoundProbe()
 
@@ -144,8 +149,7 @@ async def check_urls(
     # Every check holds its worker through the host delay between its requests, so
     # workers wait on per-host gates far more than on the network: enough of them for
     # every host's slots keeps the global limit (enforced in Net) busy.
-    hosts = len({urlsplit(t.key).netloc for t in targets})
-    slots = max(settings.check.concurrency * 2, hosts * settings.check.per_host)
+    slots = max(settings.check.concurrency * 2, len(groups) * settings.check.per_host)
     workers = max(1, min(len(targets), slots))
     try:
         async with Net(net_options(settings), resolver=resolver) as net:

@@ -31,7 +31,7 @@ from linkwatch.cli_common import (
 from linkwatch.config import ConfigError, write_starter_config
 from linkwatch.model import CheckResult, State
 from linkwatch.scan import scan
-from linkwatch.verdict import describe
+from linkwatch.verdict import classify, describe
 
 if TYPE_CHECKING:
     from linkwatch.store import UrlToCheck
@@ -176,8 +176,8 @@ def check_command(ctx: click.Context, urls: tuple[str, ...], check_all: bool) ->
             task = progress.add_task("", total=len(targets))
 
             def on_result(target: UrlToCheck, result: CheckResult) -> None:
-                word = describe(result).split(" ")[0]
-                counts[word] = counts.get(word, 0) + 1
+                outcome = classify(result).value
+                counts[outcome] = counts.get(outcome, 0) + 1
                 progress.update(
                     task,
                     advance=1,
