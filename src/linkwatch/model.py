@@ -33,7 +33,10 @@ class State(StrEnum):
     @property
     def is_rotten(self) -> bool:
         """A reader following the link no longer gets what the author cited."""
-        return self in (State.DEAD, State.SOFT404)
+        return self in ROTTEN_STATES
+
+
+ROTTEN_STATES: frozenset[State] = frozenset({State.DEAD, State.SOFT404})
 
 
 class DateSource(StrEnum):

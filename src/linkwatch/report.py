@@ -39,7 +39,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from linkwatch.model import State
+from linkwatch.model import ROTTEN_STATES, State
 from linkwatch.store import HistorySpan, Store
 from linkwatch.store.reports import ReportUrl, Transition
 
@@ -73,7 +73,7 @@ STATE_ORDER: tuple[str, ...] = (
     State.ALIVE,
     State.UNCHECKED,
 )
-ROTTEN: frozenset[str] = frozenset({State.DEAD, State.SOFT404})
+ROTTEN: frozenset[str] = ROTTEN_STATES
 
 
 class View(StrEnum):

@@ -46,7 +46,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
 from linkwatch.config import RewriteMode
-from linkwatch.model import Format, State
+from linkwatch.model import ROTTEN_STATES, Format
 from linkwatch.sources import ReleaseFile
 
 __all__ = [
@@ -135,7 +135,7 @@ def wants_archive(state: str, mode: RewriteMode) -> bool:
     if mode is RewriteMode.ALL:
         return True
     if mode is RewriteMode.DEAD:
-        return state in (State.DEAD, State.SOFT404)
+        return state in ROTTEN_STATES
     return False
 
 
