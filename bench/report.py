@@ -122,12 +122,16 @@ def generate(store: Store, urls: int, seed: int) -> None:
         url = f"https://{host}/{section}/{uid}-{rng.randrange(10**6)}"
         spans = spans_for(uid, start, rng)
         last = spans[-1]
-        url_rows.append((uid, url, url, iso(start), last[0], last[1], url, last[4], last[2]))
+        run = len(spans) - 1  # the first span of the last run of one state: state_since
+        while run > 0 and spans[run - 1][0] == last[0]:
+            run -= 1
+        since = spans[run][3]
+        url_rows.append((uid, url, url, iso(start), last[0], last[1], url, last[4], last[2], since))
         history_rows += [(uid, *span) for span in spans]
     db.execute("BEGIN")
     db.executemany(
         "INSERT INTO urls (id, key, url, first_seen, state, http_status, final_url, "
-        "last_checked, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "last_checked, error, state_since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         url_rows,
     )
     db.executemany(

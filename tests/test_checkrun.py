@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -221,7 +222,9 @@ def test_cli_check_history_and_mark(tmp_path: Path, threaded_site: str) -> None:
     marked = runner.invoke(main, ["--config", config, "mark", f"{threaded_site}/gone", "alive"])
     assert marked.exit_code == 0 and "pinned alive" in marked.output
     report = runner.invoke(main, ["--config", config, "report", "--format", "json"])
-    assert '"pinned": "alive"' in report.output
+    [release] = json.loads(report.output)["releases"]
+    pins = {c["url"]: c["pinned"] for c in release["citations"]}
+    assert pins == {f"{threaded_site}/fine": None, f"{threaded_site}/gone": "alive"}
     unknown = runner.invoke(main, ["--config", config, "history", "http://127.0.0.1:1/other"])
     assert unknown.exit_code == 2 and "not cited" in unknown.output
     both = runner.invoke(main, ["--config", config, "mark", f"{threaded_site}/gone"])

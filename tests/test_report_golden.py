@@ -35,9 +35,9 @@ def rendered(store: Store, view: View, fmt: OutputFormat, filters: Filters) -> s
         console = Console(file=io.StringIO(), width=80, color_system=None)
         console.print(render_table(report))
         return console.file.getvalue()  # type: ignore[attr-defined,no-any-return]
-    text = render(report, fmt, store).text
-    assert text is not None
-    return text
+    data = render(report, fmt, store).data
+    assert data is not None
+    return data.decode("utf-8")
 
 
 def check_golden(name: str, actual: str) -> None:

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from linkwatch.model import Citation, DateSource, Format, ReleaseMeta
+from linkwatch.model import Citation, DateSource, Format, ReleaseMeta, State
 from linkwatch.store import DB_NAME, SCHEMA_VERSION, ParsedRelease, Store, StoreError, migrate
+from report_example import check, day, seed
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 
@@ -174,3 +175,42 @@ def test_citation_state_counts_apply_pins(fresh_store: Store) -> None:
     assert status is not None
     fresh_store.set_pin(status.id, State.DEAD)
     assert fresh_store.citation_state_counts() == {"unchecked": 1, "dead": 1}
+
+
+def _states_since(store: Store) -> dict[int, str | None]:
+    return dict(store.db.execute("SELECT id, state_since FROM urls ORDER BY id").fetchall())
+
+
+def test_state_since_moves_only_when_the_state_changes(fresh_store: Store) -> None:
+    first, second = seed(fresh_store, ["http://a.org/1", "http://a.org/2"])
+    check(fresh_store, first, day("2021-01-01"), State.ALIVE, 200)
+    check(fresh_store, first, day("2021-02-01"), State.ALIVE, 301)  # a new span, same state
+    check(fresh_store, first, day("2021-03-01"), State.DEAD, 404)
+    check(fresh_store, first, day("2021-04-01"), State.DEAD, 410)
+    check(fresh_store, second, day("2021-01-01"), State.ALIVE, 200)
+    check(fresh_store, second, day("2021-02-01"), State.TRANSIENT, 503)
+    check(fresh_store, second, day("2021-03-01"), State.ALIVE, 200)
+    assert _states_since(fresh_store) == {
+        first: "2021-03-01T06:00:00+00:00",
+        second: "2021-03-01T06:00:00+00:00",
+    }
+
+
+def test_version_6_database_learns_when_each_state_began_from_its_history(
+    tmp_path: Path,
+) -> None:
+    with Store.open(tmp_path) as store:
+        first, second, never = seed(store, ["http://a.org/1", "http://a.org/2", "http://a.org/3"])
+        check(store, first, day("2021-01-01"), State.ALIVE, 200)
+        check(store, first, day("2021-02-01"), State.DEAD, 404)
+        check(store, first, day("2021-03-01"), State.DEAD, 410)
+        check(store, second, day("2021-01-01"), State.BLOCKED, 403)
+        expected = _states_since(store)
+        with store.db.atomic():
+            store.db.execute("ALTER TABLE urls DROP COLUMN state_since")
+            store.db.execute("PRAGMA user_version = 6")
+    with Store.open(tmp_path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert _states_since(store) == expected
+    assert expected[first] == "2021-02-01T06:00:00+00:00"
+    assert expected[never] is None

@@ -30,7 +30,6 @@ from linkwatch.cli_common import (
 )
 from linkwatch.config import ConfigError, write_starter_config
 from linkwatch.model import CheckResult, State
-from linkwatch.scan import scan
 from linkwatch.verdict import classify, describe
 
 if TYPE_CHECKING:
@@ -117,6 +116,8 @@ def scan_command(ctx: click.Context) -> None:
 
     Example: linkwatch scan
     """
+    from linkwatch.scan import scan  # the parsers: only the commands that read releases pay
+
     settings = settings_from(ctx)
     err = stderr_console()
     with exclusive_state(settings), open_store(settings) as store:

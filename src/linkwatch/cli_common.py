@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import signal
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
@@ -52,6 +51,7 @@ def stderr_console() -> Console:
 
 def run_until_signal(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine; SIGINT and SIGTERM cancel it so that it can save and return."""
+    import asyncio  # only the networked commands pay for it, not `report` or `scan`
 
     async def main() -> T:
         task = asyncio.ensure_future(coro)

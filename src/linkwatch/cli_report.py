@@ -121,8 +121,8 @@ def report_command(
     with open_store(settings) as store:
         report = build_report(store, now=now, view=View(view), filters=filters)
         rendered = render(report, output_format, store)
-    if rendered.text is not None:
-        _emit_text(rendered.text, output)
+    if rendered.data is not None:
+        _emit(rendered.data, output)
     elif output is not None:
         with output.open("w", encoding="utf-8") as handle:
             Console(file=handle, width=80, color_system=None).print(rendered.table)
@@ -135,11 +135,11 @@ def report_command(
         sys.exit(1)
 
 
-def _emit_text(text: str, output: Path | None) -> None:
+def _emit(data: bytes, output: Path | None) -> None:
     if output is None:
-        click.echo(text, nl=False)
+        click.echo(data, nl=False)
         return
     try:
-        output.write_text(text, encoding="utf-8", newline="")
+        output.write_bytes(data)
     except OSError as err:
         raise click.FileError(str(output), hint=err.strerror) from err

@@ -28,6 +28,7 @@ from linkwatch.store.checks import (
     UrlStatus,
     UrlToCheck,
     m0003_history,
+    m0007_state_since,
 )
 from linkwatch.store.digests import DigestsMixin, m0006_digests
 from linkwatch.store.releases import (
@@ -67,6 +68,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("0004_archive", m0004_archive),
     ("0005_rewrites", m0005_rewrites),
     ("0006_digests", m0006_digests),
+    ("0007_state_since", m0007_state_since),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

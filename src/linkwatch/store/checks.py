@@ -41,6 +41,23 @@ def m0003_history(db: Database) -> None:
     db.table("history").create_index(["url_id", "id"])
 
 
+def m0007_state_since(db: Database) -> None:
+    """When each URL entered its current state, kept with the state rather than read back
+    from the whole history by every report; filled from the history it already has."""
+    db.table("urls").add_column("state_since", str)
+    since: dict[int, str] = {}
+    last_url, last_state = None, None
+    for url_id, state, first_at in db.execute(
+        "SELECT url_id, state, first_at FROM history ORDER BY url_id, id"
+    ):
+        if url_id != last_url or state != last_state:
+            since[url_id] = first_at
+            last_url, last_state = url_id, state
+    db.conn.executemany(
+        "UPDATE urls SET state_since = ? WHERE id = ?", [(at, uid) for uid, at in since.items()]
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class UrlToCheck:
     """A URL due for a check, with what the verdict needs from its past."""
@@ -146,11 +163,15 @@ class ChecksMixin(StoreBase):
         stamp = iso_utc(result.checked_at)
         error = result.error.value if result.error else None
         streak = verdict.streak
+        # The right-hand side reads the row as it was: state_since moves only on a change.
         self.db.execute(
-            "UPDATE urls SET state = ?, http_status = ?, final_url = ?, last_checked = ?, "
-            "error = ?, reason = ?, title = ?, next_check_at = ?, streak_failures = ?, "
-            "streak_since = ? WHERE id = ?",
+            "UPDATE urls SET state_since = CASE WHEN state = ? AND state_since IS NOT NULL "
+            "THEN state_since ELSE ? END, state = ?, http_status = ?, final_url = ?, "
+            "last_checked = ?, error = ?, reason = ?, title = ?, next_check_at = ?, "
+            "streak_failures = ?, streak_since = ? WHERE id = ?",
             [
+                verdict.state.value,
+                stamp,
                 verdict.state.value,
                 result.status,
                 result.final_url,

@@ -61,9 +61,9 @@ class ReportUrl(NamedTuple):
     captures: int  # usable snapshots known for the URL, chosen or not
 
 
-# (release id, position, label, URL as written, URL id, the archived copy the release itself
-# links next to it): a plain tuple, unpacked in the report's hot loop without a method call.
-ReportCitation = tuple[int, int, str | None, str, int, str | None]
+# (release id, label, URL as written, URL id, the archived copy the release itself links
+# next to it): a plain tuple, unpacked in the report's hot loop without a method call.
+ReportCitation = tuple[int, str | None, str, int, str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,17 +90,17 @@ class Transition:
 # 150,000 random primary-key and text-index probes by a factor of two.
 _URLS = (
     "SELECT id, key, url, COALESCE(pinned, state), state, http_status, final_url, "
-    "last_checked, pinned, invalid, error, reason FROM urls"
+    "last_checked, pinned, invalid, error, reason, state_since FROM urls"
 )
 # Usable captures only: an archived error page, or one found not to be the page, is no copy.
 _CAPTURES = (
     "SELECT url_id, count(*) FROM snapshots WHERE rejected IS NULL "
     "AND (status IS NULL OR status BETWEEN 200 AND 399) GROUP BY url_id"
 )
+# In document order within each release; which releases are present, and their order,
+# the caller knows from `report_releases`: no join, no sort, an index scan.
 _CITATIONS = (
-    "SELECT c.release_id, c.position, c.label, c.url, c.url_id, c.archived "
-    f"FROM citations c JOIN releases r ON r.id = c.release_id WHERE {_PRESENT} "
-    "ORDER BY r.path, c.position"
+    "SELECT release_id, label, url, url_id, archived FROM citations ORDER BY release_id, position"
 )
 
 # The span that opens each run of one state; LAG needs SQLite 3.25 (2018).
@@ -127,32 +127,12 @@ class ReportsMixin(StoreBase):
 
     def report_urls(self) -> dict[int, ReportUrl]:
         """Every URL by id, with its effective state and when that state began."""
-        since = self._states_since()
         captures: dict[int, int] = dict(self.db.execute(_CAPTURES).fetchall())
         make = ReportUrl._make
-        return {
-            row[0]: make((*row, since.get(row[0]), captures.get(row[0], 0)))
-            for row in self.db.execute(_URLS)
-        }
-
-    def _states_since(self) -> dict[int, str]:
-        """When each URL's current state began: the first span of its last run of one state.
-
-        One ordered pass in Python: a correlated subquery per URL, or a window
-        function, costs twice as much on a long history.
-        """
-        since: dict[int, str] = {}
-        last_url, last_state = None, None
-        for url_id, state, first_at in self.db.execute(
-            "SELECT url_id, state, first_at FROM history ORDER BY url_id, id"
-        ):
-            if url_id != last_url or state != last_state:
-                since[url_id] = first_at
-                last_url, last_state = url_id, state
-        return since
+        return {row[0]: make((*row, captures.get(row[0], 0))) for row in self.db.execute(_URLS)}
 
     def report_citations(self) -> list[ReportCitation]:
-        """Every citation of a present release, by release path then document order."""
+        """Every citation of every release (present or not), in document order per release."""
         rows: list[ReportCitation] = self.db.execute(_CITATIONS).fetchall()
         return rows
 
