@@ -25,8 +25,9 @@ flight to one host at once, the shortest gap between two request starts to one
 host, how many gaps were short, ...) and `quit`.
 
 `bare` checks the URLs of a file (one per line) the way linkwatch does, with
-none of its work beyond the network: HEAD first, redirects followed by hand,
-GET when HEAD found an HTML page (the body read, not parsed) or failed, one
+none of its work beyond the network: GET for pages (the body of an HTML page
+read, not parsed), HEAD first for a path naming a document (.pdf) and GET when
+HEAD failed, redirects followed by hand, a server error asked once more, one
 random-path probe per host; under the same global limit, per-host limit and
 minimum gap between request starts to one host. It prints one JSON line.
 """
@@ -61,9 +62,9 @@ MIX: dict[str, float] = {HTML: 0.81, MOVED: 0.08, GONE: 0.07, PDF: 0.03, SLOW: 0
 SLOW_MIN, SLOW_SPREAD = 1.0, 1.0  # a slow page answers after 1-2 s (plus the latency)
 PDF_BYTES = 20_000
 
-# Requests linkwatch sends per URL of each kind (HEAD first; GET an HTML page
-# where HEAD's chain ended; GET again after a 404; a PDF needs HEAD only).
-REQUESTS: dict[str, int] = {HTML: 2, MOVED: 3, GONE: 2, PDF: 1, SLOW: 2}
+# Requests linkwatch sends per URL of each kind (one GET per hop for a page; a
+# PDF needs HEAD only).
+REQUESTS: dict[str, int] = {HTML: 1, MOVED: 2, GONE: 1, PDF: 1, SLOW: 1}
 
 WORDS = (
     "court", "report", "statement", "resolution", "detention", "appeal", "hearing",
@@ -269,11 +270,11 @@ class Server:
         return web.Response(status=404, body=_NOT_FOUND, content_type="text/html")
 
 
-def _listen_all(ips: Sequence[str]) -> tuple[int, list[socket.socket]]:
+def _listen_all(ips: Sequence[str], wanted: int | None) -> tuple[int, list[socket.socket]]:
     """One listening socket per address, all on one port outside the ephemeral range."""
     rng = random.Random()
     for _ in range(50):
-        port = rng.randrange(20_000, 32_000)
+        port = wanted or rng.randrange(20_000, 32_000)
         sockets: list[socket.socket] = []
         try:
             for ip in ips:
@@ -291,7 +292,7 @@ def _listen_all(ips: Sequence[str]) -> tuple[int, list[socket.socket]]:
     raise OSError("no port free on every loopback address")
 
 
-async def serve(hosts: int, latency: float) -> None:
+async def serve(hosts: int, latency: float, port: int | None = None) -> None:
     # Ahead of other processes where allowed: a server that waits for a core stamps
     # request starts late and bunched, and its gap figures would blame the client.
     with contextlib.suppress(OSError):
@@ -301,7 +302,7 @@ async def serve(hosts: int, latency: float) -> None:
     app.router.add_route("*", "/{tail:.*}", server.handle)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
-    port, sockets = _listen_all(host_ips(hosts))
+    port, sockets = _listen_all(host_ips(hosts), port)
     for sock in sockets:
         await web.SockSite(runner, sock, backlog=1024).start()
     print(f"READY {port}", flush=True)
@@ -393,25 +394,25 @@ class BareClient:
         await self.follow("GET", f"{origin}/{path}")
 
     async def check(self, url: str) -> None:
-        head = await self.follow("HEAD", url)
-        if head is None:
-            answer = await self.follow("GET", url)
-        elif 200 <= head[0] < 300:
-            if head[2] not in ("text/html", "application/xhtml+xml", ""):
+        if url.endswith(".pdf"):
+            head = await self.follow("HEAD", url)
+            if head is not None and (200 <= head[0] < 300 and head[2] != "text/html"):
                 return
-            answer = await self.follow("GET", head[1])
-            if answer is not None and 200 <= answer[0] < 300:
-                origin = str(URL(url).origin())
-                task = self.probes.get(origin)
-                if task is None:
-                    task = self.probes[origin] = asyncio.create_task(self.probe(origin))
-                await asyncio.shield(task)
-        elif 300 <= head[0] < 400:
-            return
+            if head is not None and 300 <= head[0] < 400:
+                return
+            answer = await self.follow("GET", url if head is None else head[1])
         else:
             answer = await self.follow("GET", url)
+            if answer is not None and answer[0] >= 500:
+                answer = await self.follow("GET", url)
         if answer is None:
             self.errors += 1
+        elif 200 <= answer[0] < 300 and answer[2] == "text/html":
+            origin = str(URL(url).origin())
+            task = self.probes.get(origin)
+            if task is None:
+                task = self.probes[origin] = asyncio.create_task(self.probe(origin))
+            await asyncio.shield(task)
 
 
 async def bare(
@@ -442,6 +443,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve_cmd = commands.add_parser("serve", help="run the simulated web")
     serve_cmd.add_argument("--hosts", type=int, default=500)
     serve_cmd.add_argument("--latency", type=float, default=0.05)
+    serve_cmd.add_argument("--port", type=int, help="this port (default: any free one)")
     bare_cmd = commands.add_parser("bare", help="check URLs with a bare aiohttp loop")
     bare_cmd.add_argument("urls_file")
     bare_cmd.add_argument("--concurrency", type=int, default=64)
@@ -451,7 +453,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     bare_cmd.add_argument("--max-body", type=int, default=256 * 1024)
     args = parser.parse_args(argv)
     if args.command == "serve":
-        asyncio.run(serve(args.hosts, args.latency))
+        asyncio.run(serve(args.hosts, args.latency, args.port))
         return 0
     with open(args.urls_file, encoding="utf-8") as file:
         urls = [line.strip() for line in file if line.strip()]

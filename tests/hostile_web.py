@@ -314,6 +314,12 @@ class HostileWeb:
             "/flaky": self._flaky,
             "/reset-once": self._reset_once,
             "/head-hangs": head_hangs,
+            # The same troubles at paths that name a document, which get HEAD first.
+            "/files/head-405.pdf": head_refused(405),
+            "/files/head-404.pdf": head_refused(404),
+            "/files/head-hangs.pdf": head_hangs,
+            "/files/reset-once.pdf": self._reset_once,
+            "/files/broken.pdf": plain_status(500),
             "/endless": endless,
             "/bomb": bomb,
             "/drip": drip,

@@ -12,6 +12,7 @@ import pytest
 from hostile_web import HostileWeb, TlsSites, bounded, open_net, traced_peak
 from linkwatch.check import (
     SoftNotFoundProbe,
+    _title_and_refresh,
     check_url,
     invalid_url_reason,
     is_home_page,
@@ -46,6 +47,8 @@ async def check(url: str, **options: Any) -> CheckResult:
         "http://exa mple.com/",
         "http://example.com/a b",
         "http://example.com/\x00",
+        "http://example.com/\ta",
+        "http://example.com/\x7f",
         "http://example.com/page\n",
         "http://example.com/\u200bpage",
         "http://",
@@ -105,6 +108,29 @@ def test_retry_after_is_parsed(value: str | None, seconds: float | None) -> None
     assert parse_retry_after(value, NOW) == seconds
 
 
+@pytest.mark.parametrize(
+    ("markup", "title", "refresh"),
+    [
+        ("<html><head><title>A  page\n</title></head>", "A page", None),
+        ("<TITLE lang=en>Caf&eacute; &amp; bar</TITLE>", "Café & bar", None),
+        ("<title>Never closed, so the rest", "Never closed, so the rest", None),
+        ("<!-- <title>Old</title> --><title>New</title>", "New", None),
+        ('<meta http-equiv="refresh" content="0; url=/">', None, "0; url=/"),
+        ("<meta content='5;URL=/home' HTTP-EQUIV=Refresh>", None, "5;URL=/home"),
+        ("<meta http-equiv=refresh content=0;url=/a&amp;b>", None, "0;url=/a&b"),
+        ('<!-- <meta http-equiv="refresh" content="0; url=/"> -->', None, None),
+        ("<script>w('<meta http-equiv=refresh content=0;url=/>')</script>", None, None),
+        ('<style>/* <title>x</title> */</style><meta name="refresh" content="1">', None, None),
+        ('<meta charset="utf-8"><meta http-equiv="refresh" content="9">', None, "9"),
+        ("<![ bogus declaration <title>Odd</title>", "Odd", None),
+    ],
+)
+def test_title_and_meta_refresh_are_read_as_a_browser_would(
+    markup: str, title: str | None, refresh: str | None
+) -> None:
+    assert _title_and_refresh(markup) == (title, refresh)
+
+
 # ---------------------------------------------------------------------------
 # Answers
 
@@ -114,9 +140,12 @@ async def test_plain_page_is_read(hostile_web: HostileWeb) -> None:
     result = await check(url)
     assert (result.status, result.final_url, result.hops, result.error) == (200, url, (), None)
     assert result.title == "A plain page"
-    assert result.fingerprint is not None
+    assert result.fingerprint is None  # computed only when asked for, or compared
     assert result.soft404_reason is None
     assert 0 < result.bytes_read < 1000
+    async with open_net() as net:
+        fingerprinted = await bounded(check_url(net, url, fingerprint=True))
+    assert fingerprinted.fingerprint is not None and len(fingerprinted.fingerprint) == 16
 
 
 async def test_bogus_markup_still_gives_the_title(hostile_web: HostileWeb) -> None:
@@ -149,9 +178,22 @@ async def test_error_status_is_reported(hostile_web: HostileWeb, path: str, stat
     assert (result.status, result.error, result.soft404_reason) == (status, None, None)
 
 
-async def test_server_error_is_asked_again_with_get(hostile_web: HostileWeb) -> None:
-    await check(hostile_web.url("plain.test", "/broken"))
+@pytest.mark.parametrize(
+    ("path", "times"), [("/page", 1), ("/gone", 1), ("/moved", 1), ("/broken", 2)]
+)
+async def test_a_page_costs_one_get_per_hop(hostile_web: HostileWeb, path: str, times: int) -> None:
+    result = await check(hostile_web.url("plain.test", path))
+    asked = [s.method for s in hostile_web.requests_to("plain.test", path)]
+    assert asked == ["GET"] * times  # a server error is asked once more
+    probe = 1 if result.status == 200 else 0  # a page is compared with a nonsense path's
+    every = [s.method for s in hostile_web.requests_to("plain.test")]
+    assert every == ["GET"] * (times + len(result.hops) + probe)
+
+
+async def test_document_error_on_head_is_asked_again_with_get(hostile_web: HostileWeb) -> None:
+    result = await check(hostile_web.url("plain.test", "/files/broken.pdf"))
     assert [s.method for s in hostile_web.requests_to("plain.test")] == ["HEAD", "GET"]
+    assert result.status == 500
 
 
 # ---------------------------------------------------------------------------
@@ -304,22 +346,34 @@ async def test_flaky_server_is_asked_again(hostile_web: HostileWeb) -> None:
     assert (result.status, result.title) == (200, "Flaky")
 
 
-async def test_connection_reset_is_retried_once(hostile_web: HostileWeb) -> None:
-    result = await check(hostile_web.url("plain.test", "/reset-once"))
-    asked = [s.method for s in hostile_web.requests_to("plain.test", "/reset-once")]
-    assert asked == ["HEAD", "HEAD", "GET"]  # the reset HEAD was sent once more
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/reset-once", ["GET", "GET"]),
+        ("/files/reset-once.pdf", ["HEAD", "HEAD", "GET"]),  # then GET: HEAD found a page
+    ],
+)
+async def test_connection_reset_is_retried_once(
+    hostile_web: HostileWeb, path: str, expected: list[str]
+) -> None:
+    result = await check(hostile_web.url("plain.test", path))
+    assert [s.method for s in hostile_web.requests_to("plain.test", path)] == expected
     assert (result.status, result.error, result.title) == (200, None, "Reset")
 
 
-async def test_head_timeout_falls_back_to_get(hostile_web: HostileWeb) -> None:
-    result = await check(hostile_web.url("plain.test", "/head-hangs"), timeout=1.0)
+@pytest.mark.parametrize("path", ["/head-hangs", "/files/head-hangs.pdf"])
+async def test_head_timeout_falls_back_to_get(hostile_web: HostileWeb, path: str) -> None:
+    result = await check(hostile_web.url("plain.test", path), timeout=1.0)
     assert (result.status, result.title) == (200, "Hangs on HEAD")
 
 
-@pytest.mark.parametrize("path", ["/head-405", "/head-404"])
+@pytest.mark.parametrize(
+    "path", ["/head-405", "/head-404", "/files/head-405.pdf", "/files/head-404.pdf"]
+)
 async def test_head_refused_falls_back_to_get(hostile_web: HostileWeb, path: str) -> None:
     result = await check(hostile_web.url("plain.test", path))
     assert (result.status, result.title) == (200, "Answers GET only")
+    assert hostile_web.requests_to("plain.test", path)[-1].method == "GET"
 
 
 # ---------------------------------------------------------------------------
@@ -330,7 +384,7 @@ async def test_silent_server_times_out(silent_port: int) -> None:
     started = time.monotonic()
     result = await check(f"http://silent.test:{silent_port}/", timeout=1.0)
     assert (result.status, result.error) == (None, ErrorKind.TIMEOUT)
-    assert time.monotonic() - started < 5  # HEAD and GET, one second each
+    assert time.monotonic() - started < 5  # one GET of one second, and its retry
 
 
 async def test_slow_drip_is_cut_by_the_total_timeout(hostile_web: HostileWeb) -> None:
@@ -419,3 +473,24 @@ async def test_ip_literal_of_loopback_is_refused(hostile_web: HostileWeb, host: 
     result = await check(f"http://{host}:{hostile_web.port}/page", allow_private=False)
     assert result.error is ErrorKind.PRIVATE_ADDRESS
     assert hostile_web.seen == []
+
+
+# ---------------------------------------------------------------------------
+# The probe's answers, kept between runs
+
+
+async def test_probe_answers_asked_are_new_and_known_ones_are_not_asked(
+    hostile_web: HostileWeb, closed_port: int
+) -> None:
+    probes = SoftNotFoundProbe(now=lambda: NOW)
+    async with open_net() as net:
+        answer = await bounded(probes.answer(net, hostile_web.url("plain.test", "/page")))
+        silent = await bounded(probes.answer(net, f"http://plain.test:{closed_port}/page"))
+    assert (answer.status, answer.title, answer.asked_at) == (404, None, NOW)  # body unread
+    assert silent.status is None
+    assert probes.new_answers() == [answer]  # no answer: asked again next run
+    asked = len(hostile_web.seen)
+    again = SoftNotFoundProbe([answer])
+    async with open_net() as net:
+        assert await bounded(again.answer(net, hostile_web.url("plain.test", "/other"))) is answer
+    assert len(hostile_web.seen) == asked and again.new_answers() == []

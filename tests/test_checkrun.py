@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import re
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -145,6 +146,38 @@ async def test_checked_urls_are_not_due_until_their_next_check(
     with Store.open(settings.state.dir) as store:
         assert store.urls_to_check(START + dt.timedelta(hours=1)) == []
         assert len(store.urls_to_check(START + dt.timedelta(days=2))) == 1
+
+
+def probes_seen(hostile_web: HostileWeb, host: str) -> int:
+    """Requests for a random 20-character path: the soft-404 probe."""
+    return sum(1 for s in hostile_web.requests_to(host) if re.fullmatch(r"/[a-z0-9]{20}", s.path))
+
+
+async def test_a_site_is_probed_once_a_week_not_once_a_run(
+    tmp_path: Path, hostile_web: HostileWeb
+) -> None:
+    settings = project(tmp_path, [hostile_web.url("plain.test", "/page")])
+    asked = []
+    for hours in (0, 1, 24 * 6, 24 * 7 + 1, 24 * 7 + 2):  # check.probe_every = 7d
+        await run_at(settings, START + dt.timedelta(hours=hours))
+        asked.append(probes_seen(hostile_web, "plain.test"))
+    assert asked == [1, 1, 1, 2, 2]
+    with Store.open(settings.state.dir) as store:
+        [kept] = store.probe_answers(since=START)
+    assert (kept.status, kept.redirected) == (404, False)
+    assert kept.asked_at == START + dt.timedelta(hours=24 * 7 + 1)
+
+
+async def test_a_kept_answer_still_finds_soft_404s(tmp_path: Path, hostile_web: HostileWeb) -> None:
+    lost, real = (
+        hostile_web.url("soft.test", "/no-such-story"),
+        hostile_web.url("soft.test", "/real-story"),
+    )
+    settings = project(tmp_path, [lost, real])
+    for day in (0, 1, 2, 3):  # soft 404 on each day, so it is one after the policy
+        await run_at(settings, START + dt.timedelta(days=day))
+    assert states(settings) == {lost: "soft404", real: "alive"}
+    assert probes_seen(hostile_web, "soft.test") == 1
 
 
 async def test_cancelled_run_keeps_results_received(

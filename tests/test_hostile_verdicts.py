@@ -57,6 +57,8 @@ ROWS: list[tuple[str, str, str, State, State]] = [
     ("flaky", "plain.test", "/flaky", State.ALIVE, State.ALIVE),
     ("HEAD 405", "plain.test", "/head-405", State.ALIVE, State.ALIVE),
     ("HEAD 404", "plain.test", "/head-404", State.ALIVE, State.ALIVE),
+    ("HEAD 405, document", "plain.test", "/files/head-405.pdf", State.ALIVE, State.ALIVE),
+    ("HEAD 404, document", "plain.test", "/files/head-404.pdf", State.ALIVE, State.ALIVE),
     ("endless body", "plain.test", "/endless", State.ALIVE, State.ALIVE),
     ("compression bomb", "plain.test", "/bomb", State.ALIVE, State.ALIVE),
     ("slow drip", "plain.test", "/drip", State.ALIVE, State.ALIVE),

@@ -184,3 +184,29 @@ async def test_proxy_from_the_environment_is_used_and_trusted(
         response = await bounded(net.request("GET", "http://far-away.test:1/page"))
     assert response.status == 200
     assert [s.host for s in hostile_web.seen] == ["far-away.test"]
+
+
+@pytest.mark.parametrize("no_proxy", ["plain.test", ".test", "*"])
+async def test_no_proxy_sends_matching_hosts_direct(
+    hostile_web: HostileWeb, closed_port: int, monkeypatch: pytest.MonkeyPatch, no_proxy: str
+) -> None:
+    for name in ("no_proxy", "HTTPS_PROXY", "https_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{closed_port}")  # would refuse
+    monkeypatch.setenv("NO_PROXY", no_proxy)
+    async with open_net() as net:
+        response = await bounded(net.request("GET", hostile_web.url("plain.test", "/page")))
+    assert response.status == 200
+
+
+async def test_a_dead_proxy_is_reported_not_bypassed(
+    hostile_web: HostileWeb, closed_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{closed_port}")
+    async with open_net() as net:
+        with pytest.raises(NetError) as caught:
+            await bounded(net.request("GET", hostile_web.url("plain.test", "/page")))
+    assert caught.value.kind is ErrorKind.REFUSED
+    assert hostile_web.seen == []

@@ -4,9 +4,12 @@ Calling a live page dead is worse than saying nothing (a later step would swap
 a good citation for an archive link), so this module reports, it does not judge:
 the pure `verdict` turns a CheckResult plus history into a State.
 
-The request plan is: HEAD first (cheap, and most of the web answers it), then
-GET when HEAD was refused or inconclusive, or when the page is HTML and its
-title, meta refresh and text are needed for soft-404 detection. Redirects are
+The request plan: a page is fetched with GET, because soft-404 detection reads
+its title, meta refresh and text anyway (a HEAD first would only add a
+request, spaced by `host_delay`, to every check); only HTML bodies are read,
+up to the cap. A URL whose path names a document (.pdf, .docx, .zip...) gets
+HEAD first, cheap and enough for a file, then GET when HEAD was refused or
+inconclusive, or when it turned out to be an HTML page after all. Redirects are
 followed by hand so that every hop passes the politeness limits and the
 private-address guard in `net.py`, and so that every hop is recorded.
 """
@@ -19,14 +22,16 @@ import contextlib
 import datetime as dt
 import email.utils
 import hashlib
+import html
 import re
 import secrets
 import string
 import sys
 import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from html.parser import HTMLParser
 from http.cookies import CookieError, SimpleCookie
 from typing import Protocol
@@ -36,7 +41,7 @@ import charset_normalizer
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from linkwatch.model import CheckResult, ErrorKind, Hop
+from linkwatch.model import CheckResult, ErrorKind, Hop, ProbeAnswer
 from linkwatch.net import Net, NetError, Response, media_type
 
 __all__ = [
@@ -69,7 +74,10 @@ def invalid_url_reason(url: str) -> str | None:
     """Why `url` cannot be checked over HTTP, or None when it can."""
     if not url:
         return "empty URL"
-    odd = next((c for c in url if c.isspace() or unicodedata.category(c) in ("Cc", "Cf")), None)
+    if url.isascii() and url.isprintable() and " " not in url:
+        odd = None  # the common case, decided at C speed: no space, no control character
+    else:
+        odd = next((c for c in url if c.isspace() or unicodedata.category(c) in ("Cc", "Cf")), None)
     if odd is not None:
         return "contains a space" if odd == " " else f"contains the character U+{ord(odd):04X}"
     try:
@@ -129,47 +137,70 @@ def _body_budget(status: int, headers: CIMultiDictProxy[str]) -> int:
 # Reading a page
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class _Page:
     title: str | None
-    fingerprint: str | None  # 64-bit simhash of the visible text, hex
     refresh_to: str | None  # absolute target of a meta refresh
+    markup: str  # the decoded document, for the fingerprint
+
+    @cached_property
+    def fingerprint(self) -> str | None:
+        """64-bit simhash of the visible text, hex; computed only when a comparison needs
+        it, as parsing the whole page costs more than the rest of a check (and most sites
+        answer a nonsense path with a 404, so there is nothing to compare)."""
+        reader = _TextReader()
+        # html.parser gives up on some bogus declarations: keep what it read until then
+        with contextlib.suppress(AssertionError):
+            reader.feed(self.markup)
+        digest = _simhash(" ".join(reader.text))
+        return None if digest is None else f"{digest:016x}"
 
 
-class _PageReader(HTMLParser):
-    """Title, meta refresh and visible text; tolerant of any tag soup."""
+class _TextReader(HTMLParser):
+    """The visible text of a page; tolerant of any tag soup."""
 
-    _INVISIBLE = frozenset({"script", "style", "noscript", "template", "svg"})
+    _INVISIBLE = frozenset({"title", "script", "style", "noscript", "template", "svg"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.title: list[str] = []
         self.text: list[str] = []
-        self.refresh: str | None = None
-        self._in_title = False
         self._hidden = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "title":
-            self._in_title = True
-        elif tag in self._INVISIBLE:
+        if tag in self._INVISIBLE:
             self._hidden += 1
-        elif tag == "meta":
-            values = {name.lower(): value or "" for name, value in attrs}
-            if values.get("http-equiv", "").lower() == "refresh" and self.refresh is None:
-                self.refresh = values.get("content", "")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "title":
-            self._in_title = False
-        elif tag in self._INVISIBLE and self._hidden:
+        if tag in self._INVISIBLE and self._hidden:
             self._hidden -= 1
 
     def handle_data(self, data: str) -> None:
-        if self._in_title:
-            self.title.append(data)
-        elif not self._hidden:
+        if not self._hidden:
             self.text.append(data)
+
+
+# Title and meta refresh by regular expressions, at C speed: every page checked needs
+# them. Comments, scripts and styles are cut out first, as a parser would skip them
+# (a meta refresh in a comment must not make a live page a soft 404).
+_OPAQUE = re.compile(r"<!--.*?(?:-->|\Z)|<(script|style)\b[^>]*>.*?(?:</\1\s*>|\Z)", re.I | re.S)
+_TITLE = re.compile(r"<title\b[^>]*>(.*?)(?:</title\s*>|\Z)", re.I | re.S)
+_META = re.compile(r"<meta\b([^>]*)>", re.I)
+_ATTRIBUTE = re.compile(r"""([^\s=/>"']+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s>]*))?""")
+
+
+def _title_and_refresh(markup: str) -> tuple[str | None, str | None]:
+    """The page's title and the content of its first meta refresh, entities decoded."""
+    visible = _OPAQUE.sub(" ", markup)
+    found = _TITLE.search(visible)
+    title = " ".join(html.unescape(found.group(1)).split())[:_TITLE_MAX] if found else ""
+    for meta in _META.finditer(visible):
+        attributes = {
+            name.lower(): html.unescape(value.strip("\"'")) if value else ""
+            for name, value in _ATTRIBUTE.findall(meta.group(1))
+        }
+        if attributes.get("http-equiv", "").lower() == "refresh":
+            return title or None, attributes.get("content", "")
+    return title or None, None
 
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)""", re.I)
@@ -226,17 +257,9 @@ def _simhash(text: str) -> int | None:
 def _read_page(response: Response) -> _Page | None:
     if not _is_html(response.headers) or not response.body:
         return None
-    reader = _PageReader()
-    # html.parser gives up on some bogus declarations: keep what it read until then
-    with contextlib.suppress(AssertionError):
-        reader.feed(_decode(response.body, response.charset))
-    title = " ".join("".join(reader.title).split())[:_TITLE_MAX] or None
-    digest = _simhash(" ".join(reader.text))
-    return _Page(
-        title=title,
-        fingerprint=None if digest is None else f"{digest:016x}",
-        refresh_to=_refresh_target(reader.refresh, response.url),
-    )
+    markup = _decode(response.body, response.charset)
+    title, refresh = _title_and_refresh(markup)
+    return _Page(title=title, refresh_to=_refresh_target(refresh, response.url), markup=markup)
 
 
 class PageLike(Protocol):
@@ -296,6 +319,8 @@ class _Chain:
     cookies: dict[str, dict[str, str]] = field(default_factory=dict)  # by host
 
     def cookie_header(self, url: str) -> str:
+        if not self.cookies:
+            return ""  # most chains: no hop set a cookie
         jar = self.cookies.get(urlsplit(url).hostname or "", {})
         return "; ".join(f"{name}={value}" for name, value in jar.items())
 
@@ -329,8 +354,12 @@ def _redirect_target(response: Response) -> str | None:
         raise NetError(ErrorKind.PROTOCOL, f"malformed Location {location!r}: {exc}") from exc
 
 
-async def _request_patiently(net: Net, method: str, url: str, cookies: str) -> Response:
-    """One request, retried once after a connection reset or a Retry-After we can wait for."""
+async def _request_patiently(
+    net: Net, method: str, url: str, cookies: str, *, second_asking: bool
+) -> Response:
+    """One request, retried once after a connection reset, a server error (flaky servers
+    are common; unless this is already the second asking) or a Retry-After we can wait for.
+    """
     headers = {"Cookie": cookies} if cookies else None
 
     async def send() -> Response:
@@ -341,6 +370,8 @@ async def _request_patiently(net: Net, method: str, url: str, cookies: str) -> R
     except NetError as error:
         if error.kind is not ErrorKind.RESET:
             raise
+        return await send()
+    if response.status >= 500 and not second_asking and "Retry-After" not in response.headers:
         return await send()
     wait = _retry_after(response)
     if wait is None or wait > net.options.retry_after_cap:
@@ -355,12 +386,16 @@ def _retry_after(response: Response) -> float | None:
     return parse_retry_after(response.headers.get("Retry-After"), dt.datetime.now(dt.UTC))
 
 
-async def _follow(net: Net, url: str, method: str, chain: _Chain) -> _Answer:
+async def _follow(
+    net: Net, url: str, method: str, chain: _Chain, *, second_asking: bool = False
+) -> _Answer:
     """Follow redirects from `url`, recording each hop in `chain`."""
     while True:
         cookies = chain.cookie_header(url)
         try:
-            response = await _request_patiently(net, method, url, cookies)
+            response = await _request_patiently(
+                net, method, url, cookies, second_asking=second_asking
+            )
             target = _redirect_target(response)
         except NetError as error:
             return _Answer(chain, error=_placed(error, url, chain))
@@ -407,70 +442,103 @@ def _needs_get(head: _Answer) -> bool:
     return not 300 <= status < 400
 
 
+# Files that are not pages, by the suffix of their path: for these the answer alone
+# says all, so HEAD is asked first and no body is read.
+_DOCUMENT_SUFFIXES = frozenset((
+    "pdf", "doc", "docx", "odt", "rtf", "xls", "xlsx", "ods", "csv", "ppt", "pptx", "odp",
+    "epub", "zip", "gz", "tgz", "bz2", "xz", "7z", "rar", "jpg", "jpeg", "png", "gif", "webp",
+    "tif", "tiff", "mp3", "m4a", "ogg", "wav", "mp4", "m4v", "mov", "avi", "webm",
+))  # fmt: skip
+
+
+def _is_document_path(url: str) -> bool:
+    name = urlsplit(url).path.rpartition("/")[2]
+    return name.rpartition(".")[2].lower() in _DOCUMENT_SUFFIXES if "." in name else False
+
+
 async def _fetch(net: Net, url: str) -> _Answer:
-    head = await _follow(net, url, "HEAD", _Chain())
+    """GET a page (soft-404 detection reads its text: a HEAD first would only add a
+    request and a host_delay); HEAD a document first, and GET it only if HEAD fails."""
+    if not _is_document_path(url):
+        return await _follow(net, url, "GET", _Chain())
+    head = await _follow(net, url, "HEAD", _Chain(), second_asking=True)  # GET asks again
     if not _needs_get(head):
         return head
     if head.response is not None and 200 <= head.response.status < 300:
         # A page HEAD found: GET it where the chain ended, keeping its hops.
         return await _follow(net, head.response.url, "GET", head.chain)
-    return await _follow(net, url, "GET", _Chain())  # HEAD is not to be trusted here
+    # HEAD is not to be trusted here; this GET is the second asking after a server error
+    return await _follow(net, url, "GET", _Chain(), second_asking=True)
 
 
 # ---------------------------------------------------------------------------
 # Soft 404
 
 
-@dataclass(frozen=True, slots=True)
-class _ProbeAnswer:
-    """How a site answers a path that cannot exist."""
-
-    status: int | None
-    final_url: str | None
-    redirected: bool
-    page: _Page | None
-
-
 _PROBE_ALPHABET = string.ascii_lowercase + string.digits
 
 
-async def _probe(net: Net, origin: str) -> _ProbeAnswer:
+async def _probe(net: Net, origin: str, asked_at: dt.datetime) -> ProbeAnswer:
     path = "".join(secrets.choice(_PROBE_ALPHABET) for _ in range(20))
     answer = await _follow(net, f"{origin}/{path}", "GET", _Chain())
-    if answer.response is None:
-        return _ProbeAnswer(status=None, final_url=None, redirected=False, page=None)
-    return _ProbeAnswer(
-        status=answer.response.status,
-        final_url=answer.response.url,
+    response = answer.response
+    page = None if response is None else _read_page(response)
+    return ProbeAnswer(
+        origin=origin,
+        asked_at=asked_at,
+        status=None if response is None else response.status,
+        final_url=None if response is None else response.url,
         redirected=bool(answer.chain.hops),
-        page=_read_page(answer.response),
+        title=None if page is None else page.title,
+        fingerprint=None if page is None else page.fingerprint,
     )
 
 
 class SoftNotFoundProbe:
-    """Each site's answer to a random non-existent path, asked once per host per run.
+    """Each site's answer to a random non-existent path, asked at most once per run.
 
-    Checks of one host running at the same time share one probe request.
+    Answers `known` from earlier runs are used without asking; those asked in
+    this run are `new_answers`, for the caller to keep. Checks of one host
+    running at the same time share one probe request.
     """
 
-    def __init__(self) -> None:
-        self._answers: dict[str, asyncio.Task[_ProbeAnswer]] = {}
+    def __init__(
+        self,
+        known: Iterable[ProbeAnswer] = (),
+        *,
+        now: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        self._known = {answer.origin: answer for answer in known}
+        self._now = now or (lambda: dt.datetime.now(dt.UTC))
+        self._answers: dict[str, asyncio.Task[ProbeAnswer]] = {}
 
-    async def answer(self, net: Net, url: str) -> _ProbeAnswer:
+    async def answer(self, net: Net, url: str) -> ProbeAnswer:
         origin = str(URL(url).origin())
+        known = self._known.get(origin)
+        if known is not None:
+            return known
         task = self._answers.get(origin)
         if task is None:
-            task = self._answers[origin] = asyncio.create_task(_probe(net, origin))
+            task = self._answers[origin] = asyncio.create_task(_probe(net, origin, self._now()))
+        elif task.done():
+            return task.result()
         # shield: a cancelled check must not cancel a probe other checks wait on
         return await asyncio.shield(task)
 
+    def new_answers(self) -> list[ProbeAnswer]:
+        """Answers asked in this run that are worth keeping: a site that did not answer
+        is asked again next time."""
+        done = [t for t in self._answers.values() if t.done() and not t.cancelled()]
+        answers = [t.result() for t in done if t.exception() is None]
+        return [answer for answer in answers if answer.status is not None]
 
-def _probe_match(probe: _ProbeAnswer, response: Response, hops: int, page: _Page) -> str | None:
+
+def _probe_match(probe: ProbeAnswer, response: Response, hops: int, page: _Page) -> str | None:
     if probe.status is None or not 200 <= probe.status < 300:
         return None  # 404/410 for nonsense: an honest site; errors: nothing to compare
     if hops and probe.redirected and probe.final_url == response.url:
         return f"redirects where a non-existent path does too ({response.url})"
-    if probe.page is not None and same_page(page, probe.page):
+    if same_page(page, probe):
         return f"same page as for a non-existent path (title {page.title!r})"
     return None
 
@@ -503,8 +571,14 @@ async def check_url(
     *,
     now: Callable[[], dt.datetime] | None = None,
     probe_cache: SoftNotFoundProbe | None = None,
+    fingerprint: bool = False,
 ) -> CheckResult:
-    """Check one URL. Never raises for anything the web or the URL does."""
+    """Check one URL. Never raises for anything the web or the URL does.
+
+    `fingerprint` asks for the page text's fingerprint in the result, for a
+    caller that compares pages later (the archive's replays); a check only
+    computes it to compare with the site's answer to a non-existent path.
+    """
     checked_at = now() if now is not None else dt.datetime.now(dt.UTC)
     started = time.monotonic()
     problem = invalid_url_reason(url)
@@ -535,7 +609,7 @@ async def check_url(
         elapsed=time.monotonic() - started,
         bytes_read=len(response.body),
         title=page.title if page else None,
-        fingerprint=page.fingerprint if page else None,
+        fingerprint=page.fingerprint if page is not None and fingerprint else None,
         soft404_reason=soft404,
         bot_wall=_is_bot_wall(response),
         retry_after=_retry_after(response),

@@ -132,11 +132,14 @@ async def check_urls(
     """
     summary = CheckRunSummary()
     judge = _Judge(store, policy(settings), summary)
+    clock = now or (lambda: dt.datetime.now(dt.UTC))
+    probe = SoftNotFoundProbe(
+        store.probe_answers(since=clock() - settings.check.probe_every), now=clock
+    )
     queue: asyncio.Queue[UrlToCheck] = asyncio.Queue()
     groups = by_host(targets)
     for target in interleave(groups):
         queue.put_nowait(target)
-    probe = SoftNotFoundProbe()
 
     async def worker(net: Net) -> None:
         while not queue.empty() and not (should_stop is not None and should_stop()):
@@ -164,4 +167,5 @@ async def check_urls(
         summary.interrupted = True
     finally:
         judge.flush()
+        store.save_probe_answers(probe.new_answers())
     return summary

@@ -102,6 +102,7 @@ class CheckSettings:
     host_delay: dt.timedelta
     every: dt.timedelta
     max_body: int
+    probe_every: dt.timedelta
 
 
 @dataclass(frozen=True, slots=True)
@@ -604,6 +605,14 @@ KEYS: tuple[KeySpec, ...] = (
         '"256KiB"',
         "Most bytes of a page body read (and decompressed) per check.",
         _size,
+    ),
+    KeySpec(
+        "check.probe_every",
+        "duration > 0",
+        '"7d"',
+        "How long a site's answer to a path that cannot exist (the soft-404 probe) is kept "
+        "before the site is asked again.",
+        _duration(allow_zero=False),
     ),
     KeySpec(
         "policy.dead_after_failures",

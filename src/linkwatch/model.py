@@ -119,6 +119,23 @@ class Hop:
 
 
 @dataclass(frozen=True, slots=True)
+class ProbeAnswer:
+    """How a site answered a path that cannot exist: what its soft 404s look like.
+
+    Kept in the store for `check.probe_every`, so that a daemon checking a few
+    of a site's URLs every ten minutes does not ask the site each time.
+    """
+
+    origin: str  # scheme://host[:port]
+    asked_at: dt.datetime
+    status: int | None  # None: no answer (such answers are not kept)
+    final_url: str | None
+    redirected: bool
+    title: str | None
+    fingerprint: str | None  # of the answer page's text
+
+
+@dataclass(frozen=True, slots=True)
 class CheckResult:
     """Everything one check of one URL learned; the verdict turns it into a State."""
 
@@ -132,7 +149,7 @@ class CheckResult:
     elapsed: float = 0.0
     bytes_read: int = 0
     title: str | None = None
-    fingerprint: str | None = None  # of the page text, for soft-404 comparison
+    fingerprint: str | None = None  # of the page text, when asked for (check_url)
     soft404_reason: str | None = None  # set when the page is a soft 404, says why
     bot_wall: bool = False  # a challenge page (Cloudflare, captcha) rather than the content
     retry_after: float | None = None  # seconds the server asked us to wait, if it did

@@ -51,7 +51,10 @@ class ReplayChecker:
     async def rejection(self, snapshot: Snapshot, cited_url: str) -> str | None:
         """Why the capture is not a real copy of `cited_url`, or None when it is one."""
         replay = await check_url(
-            self._net, raw_replay_url(snapshot.archive_url), probe_cache=self._probe
+            self._net,
+            raw_replay_url(snapshot.archive_url),
+            probe_cache=self._probe,
+            fingerprint=True,
         )
         if replay.error is not None:
             raise ReplayInconclusive(replay.error_detail or replay.error.value)
@@ -66,7 +69,9 @@ class ReplayChecker:
             return None
         task = self._homes.get(url)
         if task is None:
-            task = self._homes[url] = asyncio.create_task(check_url(self._net, url))
+            task = self._homes[url] = asyncio.create_task(
+                check_url(self._net, url, fingerprint=True)
+            )
         # shield: a cancelled judgement must not cancel a fetch others wait on
         result = await asyncio.shield(task)
         return None if result.error is not None else result

@@ -29,6 +29,7 @@ from linkwatch.store.checks import (
     UrlToCheck,
     m0003_history,
     m0007_state_since,
+    m0008_probes,
 )
 from linkwatch.store.digests import DigestsMixin, m0006_digests
 from linkwatch.store.releases import (
@@ -69,6 +70,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("0005_rewrites", m0005_rewrites),
     ("0006_digests", m0006_digests),
     ("0007_state_since", m0007_state_since),
+    ("0008_probes", m0008_probes),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

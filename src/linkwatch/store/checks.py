@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from linkwatch.model import CheckResult, State
+from linkwatch.model import CheckResult, ProbeAnswer, State
 from linkwatch.store.base import StoreBase, from_iso, iso_utc
 from linkwatch.verdict import Streak, Verdict
 
@@ -55,6 +55,22 @@ def m0007_state_since(db: Database) -> None:
             last_url, last_state = url_id, state
     db.conn.executemany(
         "UPDATE urls SET state_since = ? WHERE id = ?", [(at, uid) for uid, at in since.items()]
+    )
+
+
+def m0008_probes(db: Database) -> None:
+    """Each site's answer to a path that cannot exist, kept between check runs."""
+    db.table("probes").create(
+        {
+            "origin": str,
+            "asked_at": str,
+            "status": int,
+            "final_url": str,
+            "redirected": int,
+            "title": str,
+            "fingerprint": str,
+        },
+        pk="origin",
     )
 
 
@@ -200,6 +216,38 @@ class ChecksMixin(StoreBase):
                 "count) VALUES (?, ?, ?, ?, ?, ?, 1)",
                 [record.url_id, verdict.state.value, result.status, error, stamp, stamp],
             )
+
+    def probe_answers(self, since: dt.datetime) -> list[ProbeAnswer]:
+        """The sites' answers to a nonsense path asked at or after `since`."""
+        return [
+            ProbeAnswer(
+                origin,
+                dt.datetime.fromisoformat(at),
+                status,
+                final,
+                bool(redirected),
+                title,
+                print_,
+            )
+            for origin, at, status, final, redirected, title, print_ in self.db.execute(
+                "SELECT origin, asked_at, status, final_url, redirected, title, fingerprint "
+                "FROM probes WHERE asked_at >= ?",
+                [iso_utc(since)],
+            )
+        ]
+
+    def save_probe_answers(self, answers: Sequence[ProbeAnswer]) -> None:
+        """Keep answers, replacing a site's older one."""
+        with self.db.atomic():
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO probes (origin, asked_at, status, final_url, redirected, "
+                "title, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (a.origin, iso_utc(a.asked_at), a.status, a.final_url, int(a.redirected),
+                     a.title, a.fingerprint)
+                    for a in answers
+                ],
+            )  # fmt: skip
 
     def url_status(self, key: str) -> UrlStatus | None:
         row = self.db.execute(f"{_STATUS} WHERE key = ?", [key]).fetchone()
