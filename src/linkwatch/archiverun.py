@@ -52,6 +52,7 @@ from linkwatch.config import Settings
 from linkwatch.net import Net, NetOptions
 from linkwatch.store import Store
 from linkwatch.store.archive import ChosenSnapshot, CitationToChoose, LookupRecord, QueuedSave
+from linkwatch.tasks import run_together
 
 __all__ = ["ArchiveRunSummary", "RunProgress", "archive_run"]
 
@@ -250,13 +251,9 @@ async def _look_up(run: _Run) -> None:
             if len(pending) >= FLUSH_EVERY:
                 flush()
 
-    tasks = [asyncio.create_task(worker()) for _ in range(min(len(targets), LOOKUP_CONCURRENCY))]
     try:
-        await asyncio.gather(*tasks)
+        await run_together(worker() for _ in range(min(len(targets), LOOKUP_CONCURRENCY)))
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
         flush()
         run.summary.lookups_deferred = len(todo)
 

@@ -28,6 +28,7 @@ from linkwatch.config import Settings
 from linkwatch.model import CheckResult
 from linkwatch.net import Net, NetOptions
 from linkwatch.store import CheckRecord, Store, UrlToCheck
+from linkwatch.tasks import run_together
 from linkwatch.verdict import Policy, decide, is_outage, next_check_at
 
 FLUSH_EVERY = 50  # results per write batch
@@ -156,13 +157,7 @@ async def check_urls(
     workers = max(1, min(len(targets), slots))
     try:
         async with Net(net_options(settings), resolver=resolver) as net:
-            tasks = [asyncio.create_task(worker(net)) for _ in range(workers)]
-            try:
-                await asyncio.gather(*tasks)
-            finally:
-                for task in tasks:
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
+            await run_together(worker(net) for _ in range(workers))
     except asyncio.CancelledError:
         summary.interrupted = True
     finally:

@@ -263,10 +263,12 @@ class ReleasesMixin(StoreBase):
             )
         return vanished
 
-    # report ---------------------------------------------------------------
+    # reading back ---------------------------------------------------------
 
     def releases_with_citations(self) -> list[ReleaseRow]:
-        """Every present, readable release with its citations in document order."""
+        """Every present, readable release with its citations in document order: all the
+        scan recorded (offsets, context, encoding), for tests and benchmarks to compare
+        with the files. Reports read the lighter rows of `store/reports.py`."""
         releases = self.db.execute(
             "SELECT id, path, title, published, date_source, format, encoding, scanned_at "
             "FROM releases WHERE missing = 0 AND sha256 IS NOT NULL ORDER BY path"
