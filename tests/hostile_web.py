@@ -320,6 +320,7 @@ class HostileWeb:
             "/files/head-hangs.pdf": head_hangs,
             "/files/reset-once.pdf": self._reset_once,
             "/files/broken.pdf": plain_status(500),
+            "/files/flaky-no-head.pdf": self._flaky_without_head,
             "/endless": endless,
             "/bomb": bomb,
             "/drip": drip,
@@ -351,6 +352,14 @@ class HostileWeb:
 
     async def _flaky(self, request: web.Request) -> web.StreamResponse:
         if self._times_asked(request) == 1:
+            return web.Response(status=503, text="try again")
+        return web.Response(text=html("Flaky", "Works the second time."), content_type="text/html")
+
+    async def _flaky_without_head(self, request: web.Request) -> web.StreamResponse:
+        """HEAD refused, then the first GET a server error: a GET that may be asked again."""
+        if request.method == "HEAD":
+            return web.Response(status=405)
+        if self._times_asked(request) == 2:
             return web.Response(status=503, text="try again")
         return web.Response(text=html("Flaky", "Works the second time."), content_type="text/html")
 

@@ -8,10 +8,12 @@ import time
 from typing import Any
 
 import pytest
+from yarl import URL
 
 from hostile_web import HostileWeb, TlsSites, bounded, open_net, traced_peak
 from linkwatch.check import (
     SoftNotFoundProbe,
+    _refresh_target,
     _title_and_refresh,
     check_url,
     invalid_url_reason,
@@ -123,12 +125,35 @@ def test_retry_after_is_parsed(value: str | None, seconds: float | None) -> None
         ('<style>/* <title>x</title> */</style><meta name="refresh" content="1">', None, None),
         ('<meta charset="utf-8"><meta http-equiv="refresh" content="9">', None, "9"),
         ("<![ bogus declaration <title>Odd</title>", "Odd", None),
+        ("""<meta http-equiv="refresh" content="0; url='/'">""", None, "0; url='/'"),
+        ("""<meta content='0; url="/a"' http-equiv=refresh>""", None, '0; url="/a"'),
+        ('<meta name="x>y" http-equiv="refresh" content="3">', None, "3"),
+        ("<title-bar>Menu</title-bar><title>Real</title>", "Real", None),
+        ("<script-loader>x</script-loader><title>Kept</title>", "Kept", None),
+        ('<metadata http-equiv="refresh" content="0; url=/">', None, None),
     ],
 )
 def test_title_and_meta_refresh_are_read_as_a_browser_would(
     markup: str, title: str | None, refresh: str | None
 ) -> None:
     assert _title_and_refresh(markup) == (title, refresh)
+
+
+@pytest.mark.parametrize(
+    ("content", "target"),
+    [
+        ("0; url=/", "https://a.example/"),
+        ("0; url='/'", "https://a.example/"),
+        ('5;URL="other.html"', "https://a.example/dir/other.html"),
+        ("0;https://b.example/x", "https://b.example/x"),
+        ("9", None),
+        (None, None),
+    ],
+)
+def test_meta_refresh_target_is_resolved_against_the_page(
+    content: str | None, target: str | None
+) -> None:
+    assert _refresh_target(content, "https://a.example/dir/page") == target
 
 
 # ---------------------------------------------------------------------------
@@ -346,6 +371,13 @@ async def test_flaky_server_is_asked_again(hostile_web: HostileWeb) -> None:
     assert (result.status, result.title) == (200, "Flaky")
 
 
+async def test_get_after_a_refused_head_may_still_ask_again(hostile_web: HostileWeb) -> None:
+    result = await check(hostile_web.url("plain.test", "/files/flaky-no-head.pdf"))
+    asked = [s.method for s in hostile_web.requests_to("plain.test", "/files/flaky-no-head.pdf")]
+    assert asked == ["HEAD", "GET", "GET"]  # the 405 was no server error: the 503 is asked again
+    assert (result.status, result.title) == (200, "Flaky")
+
+
 @pytest.mark.parametrize(
     ("path", "expected"),
     [
@@ -384,7 +416,7 @@ async def test_silent_server_times_out(silent_port: int) -> None:
     started = time.monotonic()
     result = await check(f"http://silent.test:{silent_port}/", timeout=1.0)
     assert (result.status, result.error) == (None, ErrorKind.TIMEOUT)
-    assert time.monotonic() - started < 5  # one GET of one second, and its retry
+    assert time.monotonic() - started < 5  # one GET of one second: a timeout is not retried
 
 
 async def test_slow_drip_is_cut_by_the_total_timeout(hostile_web: HostileWeb) -> None:
@@ -494,3 +526,33 @@ async def test_probe_answers_asked_are_new_and_known_ones_are_not_asked(
     async with open_net() as net:
         assert await bounded(again.answer(net, hostile_web.url("plain.test", "/other"))) is answer
     assert len(hostile_web.seen) == asked and again.new_answers() == []
+
+
+async def test_only_lasting_probe_answers_are_kept(hostile_web: HostileWeb) -> None:
+    probes = SoftNotFoundProbe(now=lambda: NOW)
+    async with open_net() as net:
+        for host in ("plain.test", "soft.test", "lost.test", "bot.test"):
+            await bounded(probes.answer(net, hostile_web.url(host, "/page")))
+    kept = {URL(answer.origin).host: answer.status for answer in probes.new_answers()}
+    # a bot wall's 403 may be a 404 tomorrow: it is not kept for check.probe_every
+    assert kept == {"plain.test": 404, "soft.test": 200, "lost.test": 200}
+
+
+async def test_closing_the_probe_cancels_a_probe_still_asking() -> None:
+    connected = asyncio.Event()
+
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connected.set()
+        await reader.read()  # until the client hangs up
+        writer.close()
+
+    server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    probes = SoftNotFoundProbe(now=lambda: NOW)
+    async with server, open_net() as net:
+        asking = asyncio.create_task(probes.answer(net, f"http://silent.test:{port}/page"))
+        await bounded(connected.wait())
+        await bounded(probes.close())
+        with pytest.raises(asyncio.CancelledError):
+            await bounded(asking)
+    assert probes.new_answers() == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import datetime as dt
 import io
 import json
@@ -552,6 +553,14 @@ def test_cli_by_url_json_lists_urls(example_project: Path) -> None:
     data = json.loads(result.output)
     assert data["view"] == "url"
     assert len(data["urls"]) == data["summary"]["urls"] == 18
+
+
+def test_report_leaves_the_garbage_collector_as_it_found_it(example_project: Path) -> None:
+    """A daemon builds reports too: nothing may stay frozen or switched off after one."""
+    frozen = gc.get_freeze_count()
+    assert run(example_project, "report", "--format", "json").exit_code == 0
+    assert run(example_project, "report", "--fail-on", "alive").exit_code in (0, 1)
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
 
 
 def test_templates_and_schema_ship_with_the_package() -> None:

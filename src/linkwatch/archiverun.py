@@ -175,7 +175,11 @@ async def archive_run(
             await _look_up(run)
             _decide(run)
             await _save_queue(run)
-            await _choose(run, ReplayChecker(net))
+            replays = ReplayChecker(net)
+            try:
+                await _choose(run, replays)
+            finally:
+                await replays.close()  # before the session closes under it
     except ArchiveUnreachable as err:
         summary.unreachable = str(err)
     except asyncio.CancelledError:

@@ -43,6 +43,7 @@ from yarl import URL
 
 from linkwatch.model import CheckResult, ErrorKind, Hop, ProbeAnswer
 from linkwatch.net import Net, NetError, Response, media_type
+from linkwatch.tasks import cancel_all
 
 __all__ = [
     "SoftNotFoundProbe",
@@ -182,10 +183,21 @@ class _TextReader(HTMLParser):
 # Title and meta refresh by regular expressions, at C speed: every page checked needs
 # them. Comments, scripts and styles are cut out first, as a parser would skip them
 # (a meta refresh in a comment must not make a live page a soft 404).
-_OPAQUE = re.compile(r"<!--.*?(?:-->|\Z)|<(script|style)\b[^>]*>.*?(?:</\1\s*>|\Z)", re.I | re.S)
-_TITLE = re.compile(r"<title\b[^>]*>(.*?)(?:</title\s*>|\Z)", re.I | re.S)
-_META = re.compile(r"<meta\b([^>]*)>", re.I)
+# A tag name ends at a space, a slash or ">" ("<title-bar>" is another element), and
+# a quoted attribute value may hold ">".
+_OPAQUE = re.compile(
+    r"<!--.*?(?:-->|\Z)|<(script|style)(?=[\s/>])[^>]*>.*?(?:</\1\s*>|\Z)", re.I | re.S
+)
+_TITLE = re.compile(r"<title(?=[\s/>])[^>]*>(.*?)(?:</title\s*>|\Z)", re.I | re.S)
+_META = re.compile(r"""<meta(?=[\s/>])((?:[^>"']|"[^"]*"|'[^']*')*)>""", re.I)
 _ATTRIBUTE = re.compile(r"""([^\s=/>"']+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s>]*))?""")
+
+
+def _unquoted(value: str) -> str:
+    """An attribute value without its one pair of outer quotes; inner quotes stay."""
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1]
+    return value
 
 
 def _title_and_refresh(markup: str) -> tuple[str | None, str | None]:
@@ -195,7 +207,7 @@ def _title_and_refresh(markup: str) -> tuple[str | None, str | None]:
     title = " ".join(html.unescape(found.group(1)).split())[:_TITLE_MAX] if found else ""
     for meta in _META.finditer(visible):
         attributes = {
-            name.lower(): html.unescape(value.strip("\"'")) if value else ""
+            name.lower(): html.unescape(_unquoted(value))
             for name, value in _ATTRIBUTE.findall(meta.group(1))
         }
         if attributes.get("http-equiv", "").lower() == "refresh":
@@ -467,8 +479,9 @@ async def _fetch(net: Net, url: str) -> _Answer:
     if head.response is not None and 200 <= head.response.status < 300:
         # A page HEAD found: GET it where the chain ended, keeping its hops.
         return await _follow(net, head.response.url, "GET", head.chain)
-    # HEAD is not to be trusted here; this GET is the second asking after a server error
-    return await _follow(net, url, "GET", _Chain(), second_asking=True)
+    # HEAD is not to be trusted here; after its server error, this GET is the second asking
+    server_error = head.response is not None and head.response.status >= 500
+    return await _follow(net, url, "GET", _Chain(), second_asking=server_error)
 
 
 # ---------------------------------------------------------------------------
@@ -526,11 +539,20 @@ class SoftNotFoundProbe:
         return await asyncio.shield(task)
 
     def new_answers(self) -> list[ProbeAnswer]:
-        """Answers asked in this run that are worth keeping: a site that did not answer
-        is asked again next time."""
+        """Answers asked in this run that are worth keeping for `check.probe_every`: a
+        page, or an honest 404/410. A site that did not answer, refused (403, 429) or
+        failed (5xx) may answer otherwise tomorrow, so it is asked again next run."""
         done = [t for t in self._answers.values() if t.done() and not t.cancelled()]
         answers = [t.result() for t in done if t.exception() is None]
-        return [answer for answer in answers if answer.status is not None]
+        return [answer for answer in answers if _lasting(answer.status)]
+
+    async def close(self) -> None:
+        """Cancel the probes still asking: none outlives the run that started it."""
+        await cancel_all(self._answers.values())
+
+
+def _lasting(status: int | None) -> bool:
+    return status is not None and (200 <= status < 300 or status in (404, 410))
 
 
 def _probe_match(probe: ProbeAnswer, response: Response, hops: int, page: _Page) -> str | None:
@@ -599,7 +621,12 @@ async def check_url(
     response = answer.response
     assert response is not None
     page = _read_page(response)
-    soft404 = await _soft404_reason(net, url, answer, page, probe_cache or SoftNotFoundProbe())
+    probes = probe_cache or SoftNotFoundProbe()
+    try:
+        soft404 = await _soft404_reason(net, url, answer, page, probes)
+    finally:
+        if probes is not probe_cache:
+            await probes.close()
     return CheckResult(
         url=url,
         checked_at=checked_at,

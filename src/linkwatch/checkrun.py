@@ -157,7 +157,10 @@ async def check_urls(
     workers = max(1, min(len(targets), slots))
     try:
         async with Net(net_options(settings), resolver=resolver) as net:
-            await run_together(worker(net) for _ in range(workers))
+            try:
+                await run_together(worker(net) for _ in range(workers))
+            finally:
+                await probe.close()  # before the session closes under it
     except asyncio.CancelledError:
         summary.interrupted = True
     finally:

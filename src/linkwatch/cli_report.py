@@ -10,9 +10,18 @@ import click
 from rich.console import Console
 
 from linkwatch.cli_common import open_store, settings_from
-from linkwatch.config import parse_duration
+from linkwatch.config import Settings, parse_duration
 from linkwatch.model import State
-from linkwatch.report import STATE_ORDER, Filters, OutputFormat, View, build_report, failing, render
+from linkwatch.report import (
+    STATE_ORDER,
+    Filters,
+    OutputFormat,
+    View,
+    build_report,
+    collector_paused,
+    failing,
+    render,
+)
 
 STATES = tuple(state.value for state in State)
 
@@ -117,9 +126,28 @@ def report_command(
         host=host,
         since=parse_since(since, now) if since else None,
     )
-    output_format = OutputFormat(fmt)
+    with collector_paused():  # held until the rows are freed: see collector_paused
+        count = _write_report(
+            settings, now, View(view), filters, OutputFormat(fmt), output, fail_on
+        )
+    if count:
+        named = " or ".join(sorted(fail_on, key=STATE_ORDER.index))
+        click.echo(f"{count} {'citation is' if count == 1 else 'citations are'} {named}", err=True)
+        sys.exit(1)
+
+
+def _write_report(
+    settings: Settings,
+    now: dt.datetime,
+    view: View,
+    filters: Filters,
+    output_format: OutputFormat,
+    output: Path | None,
+    fail_on: frozenset[str],
+) -> int:
+    """Build, render and write the report; the number of citations failing `fail_on`."""
     with open_store(settings) as store:
-        report = build_report(store, now=now, view=View(view), filters=filters)
+        report = build_report(store, now=now, view=view, filters=filters)
         rendered = render(report, output_format, store)
     if rendered.data is not None:
         _emit(rendered.data, output)
@@ -128,11 +156,7 @@ def report_command(
             Console(file=handle, width=80, color_system=None).print(rendered.table)
     else:
         Console(highlight=False).print(rendered.table)
-    count = failing(report, fail_on) if fail_on else 0
-    if count:
-        named = " or ".join(sorted(fail_on, key=STATE_ORDER.index))
-        click.echo(f"{count} {'citation is' if count == 1 else 'citations are'} {named}", err=True)
-        sys.exit(1)
+    return failing(report, fail_on) if fail_on else 0
 
 
 def _emit(data: bytes, output: Path | None) -> None:

@@ -18,6 +18,7 @@ from linkwatch.archive.choose import replay_rejection
 from linkwatch.check import SoftNotFoundProbe, check_url, is_home_page
 from linkwatch.model import CheckResult
 from linkwatch.net import Net
+from linkwatch.tasks import cancel_all
 
 __all__ = ["ReplayChecker", "ReplayInconclusive"]
 
@@ -47,6 +48,11 @@ class ReplayChecker:
         self._net = net
         self._probe = SoftNotFoundProbe()
         self._homes: dict[str, asyncio.Task[CheckResult]] = {}
+
+    async def close(self) -> None:
+        """Cancel the fetches still running: none outlives the run that started it."""
+        await cancel_all(self._homes.values())
+        await self._probe.close()
 
     async def rejection(self, snapshot: Snapshot, cited_url: str) -> str | None:
         """Why the capture is not a real copy of `cited_url`, or None when it is one."""
