@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from linkwatch import __version__
+from linkwatch.checkrun import net_options
 from linkwatch.config import (
     KEYS,
     STARTER_CONFIG,
@@ -241,6 +242,11 @@ def test_zero_host_delay_is_allowed(write_config: WriteConfig) -> None:
     assert settings.check.host_delay == dt.timedelta(0)
 
 
+def test_host_delay_may_be_less_than_a_second(write_config: WriteConfig) -> None:
+    settings = load_settings(write_config('[check]\nhost_delay = "250ms"\n'))
+    assert net_options(settings).host_delay == 0.25
+
+
 def test_listen_splits_into_host_and_port(write_config: WriteConfig) -> None:
     run = load_settings(write_config('[run]\nlisten = "[::1]:9000"\n')).run
     assert (run.listen_host, run.listen_port) == ("::1", 9000)
@@ -451,13 +457,16 @@ def test_file_not_in_utf8_is_refused_with_line(tmp_path: Path) -> None:
         ("1h30m", dt.timedelta(hours=1, minutes=30)),
         ("1h 30m", dt.timedelta(hours=1, minutes=30)),
         ("0s", dt.timedelta(0)),
+        ("500ms", dt.timedelta(milliseconds=500)),
+        ("1s 250ms", dt.timedelta(seconds=1, milliseconds=250)),
+        ("1m", dt.timedelta(minutes=1)),
     ],
 )
 def test_parse_duration_accepts_units(text: str, expected: dt.timedelta) -> None:
     assert parse_duration(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "soon", "30", "30x", "-5s", "1.5h", "h", "5 s x"])
+@pytest.mark.parametrize("text", ["", "soon", "30", "30x", "-5s", "1.5h", "h", "5 s x", "5ms2"])
 def test_parse_duration_refuses_garbage(text: str) -> None:
     with pytest.raises(ValueError):
         parse_duration(text)

@@ -178,28 +178,30 @@ class Settings:
 # --------------------------------------------------------------------------- values
 
 
-_DURATION_PART = re.compile(r"\s*(\d+)\s*([smhdw])\s*")
-_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION_PART = re.compile(r"\s*(\d+)\s*(ms|[smhdw])\s*")
+_DURATION_MILLISECONDS = {
+    "ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000
+}  # fmt: skip
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?\s*", re.IGNORECASE)
 
 
 def parse_duration(text: str) -> dt.timedelta:
-    """'30s', '10m', '6h', '3d', '2w', or parts added up as in '1h30m'.
+    """'500ms', '30s', '10m', '6h', '3d', '2w', or parts added up as in '1h30m'.
 
     A bare number is refused: whether `20` meant seconds or minutes is the kind of
     guess a configuration should not make.
     """
     if not isinstance(text, str) or not text.strip():
         raise ValueError(f"not a duration: {text!r}")
-    position, seconds = 0, 0
+    position, milliseconds = 0, 0
     while position < len(text):
         match = _DURATION_PART.match(text, position)
         if match is None:
             raise ValueError(f"not a duration: {text!r}")
-        seconds += int(match[1]) * _DURATION_UNITS[match[2]]
+        milliseconds += int(match[1]) * _DURATION_MILLISECONDS[match[2]]
         position = match.end()
     try:
-        return dt.timedelta(seconds=seconds)
+        return dt.timedelta(milliseconds=milliseconds)
     except OverflowError:
         raise ValueError(f"duration too long: {text!r}") from None
 
