@@ -327,7 +327,7 @@ def test_smtp_port_out_of_range_is_refused(write_config: WriteConfig) -> None:
 def test_bad_duration_is_refused(write_config: WriteConfig) -> None:
     path = write_config('[check]\n\n\n\n\n\n\n\ntimeout = "soon"\n')
     assert error_of(path) == (
-        f"{path}:9: check.timeout: expected a duration like '30s', '6h', '3d', got 'soon'"
+        f"{path}:9: check.timeout: expected a duration like '500ms', '30s', '6h', '3d', got 'soon'"
     )
 
 
@@ -338,8 +338,9 @@ def test_duration_as_bare_number_is_refused(write_config: WriteConfig) -> None:
 
 def test_zero_duration_is_refused_where_it_would_stall(write_config: WriteConfig) -> None:
     path = write_config('[run]\ncheck_every = "0m"\n')
-    assert "run.check_every: expected a duration like '30s', '6h', '3d' longer than zero" in (
-        error_of(path)
+    assert (
+        "run.check_every: expected a duration like '500ms', '30s', '6h', '3d' longer than zero"
+        in (error_of(path))
     )
 
 
@@ -466,7 +467,10 @@ def test_parse_duration_accepts_units(text: str, expected: dt.timedelta) -> None
     assert parse_duration(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "soon", "30", "30x", "-5s", "1.5h", "h", "5 s x", "5ms2"])
+@pytest.mark.parametrize(
+    "text",
+    ["", "soon", "30", "30x", "-5s", "1.5h", "h", "5 s x", "5ms2", "5m s", "1.5ms", "\u0665s"],
+)
 def test_parse_duration_refuses_garbage(text: str) -> None:
     with pytest.raises(ValueError):
         parse_duration(text)

@@ -183,13 +183,17 @@ class _TextReader(HTMLParser):
 # Title and meta refresh by regular expressions, at C speed: every page checked needs
 # them. Comments, scripts and styles are cut out first, as a parser would skip them
 # (a meta refresh in a comment must not make a live page a soft 404).
-# A tag name ends at a space, a slash or ">" ("<title-bar>" is another element), and
-# a quoted attribute value may hold ">".
+# A tag name ends at a space, a slash or ">" ("<title-bar>" is another element); a
+# quote opens a value only after "=", and a quoted value may hold ">". A tag or
+# value never closed runs to the end of the text, as in a browser. Possessive
+# quantifiers keep every scan linear: a page of "<meta " repeated costs one pass.
+_TAG_REST = r"""(?:[^>=]++|=\s*+(?:"[^"]*+(?:"|\Z)|'[^']*+(?:'|\Z))|=)*+"""
 _OPAQUE = re.compile(
-    r"<!--.*?(?:-->|\Z)|<(script|style)(?=[\s/>])[^>]*>.*?(?:</\1\s*>|\Z)", re.I | re.S
+    rf"<!--.*?(?:-->|\Z)|<(script|style)(?=[\s/>]){_TAG_REST}(?:>|\Z).*?(?:</\1\s*>|\Z)",
+    re.I | re.S,
 )
-_TITLE = re.compile(r"<title(?=[\s/>])[^>]*>(.*?)(?:</title\s*>|\Z)", re.I | re.S)
-_META = re.compile(r"""<meta(?=[\s/>])((?:[^>"']|"[^"]*"|'[^']*')*)>""", re.I)
+_TITLE = re.compile(rf"<title(?=[\s/>]){_TAG_REST}(?:>|\Z)(.*?)(?:</title\s*>|\Z)", re.I | re.S)
+_META = re.compile(rf"<meta(?=[\s/>])({_TAG_REST})(>|\Z)", re.I)
 _ATTRIBUTE = re.compile(r"""([^\s=/>"']+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s>]*))?""")
 
 
@@ -206,6 +210,8 @@ def _title_and_refresh(markup: str) -> tuple[str | None, str | None]:
     found = _TITLE.search(visible)
     title = " ".join(html.unescape(found.group(1)).split())[:_TITLE_MAX] if found else ""
     for meta in _META.finditer(visible):
+        if not meta.group(2):
+            break  # never closed: a browser drops it
         attributes = {
             name.lower(): html.unescape(_unquoted(value))
             for name, value in _ATTRIBUTE.findall(meta.group(1))
@@ -549,6 +555,7 @@ class SoftNotFoundProbe:
     async def close(self) -> None:
         """Cancel the probes still asking: none outlives the run that started it."""
         await cancel_all(self._answers.values())
+        self._answers = {o: t for o, t in self._answers.items() if not t.cancelled()}
 
 
 def _lasting(status: int | None) -> bool:

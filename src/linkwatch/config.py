@@ -178,7 +178,7 @@ class Settings:
 # --------------------------------------------------------------------------- values
 
 
-_DURATION_PART = re.compile(r"\s*(\d+)\s*(ms|[smhdw])\s*")
+_DURATION_PART = re.compile(r"\s*([0-9]+)\s*(ms|[smhdw])\s*")
 _DURATION_MILLISECONDS = {
     "ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000
 }  # fmt: skip
@@ -329,7 +329,7 @@ def _choice(enum: type[StrEnum]) -> _Convert:
 
 
 def _duration(*, allow_zero: bool) -> _Convert:
-    expected = "a duration like '30s', '6h', '3d'"
+    expected = "a duration like '500ms', '30s', '6h', '3d'"
 
     def convert(value: object, base_dir: Path) -> dt.timedelta:
         try:
