@@ -97,14 +97,28 @@ def assert_release_whole(path: Path, original: bytes) -> int:
 
 
 def kill_point(
-    rng: random.Random, site: LoopbackWeb, fake: FakeWayback, state: Path
+    rng: random.Random,
+    site: LoopbackWeb,
+    fake: FakeWayback,
+    state: Path,
+    kills: dict[str, int],
+    spent: set[str],
 ) -> tuple[str, Callable[[], bool]]:
-    """What to wait for before the kill: a random amount of more work of a random job."""
-    job = rng.choice(["check", "archive", "rewrite"])
-    if job == "archive" and len(fake.save_requests) < URLS:
+    """What to wait for before the kill: a random amount of more work of the job killed
+    least so far among those with work left (saving and rewriting end; checking never
+    does), so that each job is killed mid-work several times whatever the timing. A job
+    that had no more work when last chosen (`spent`) is not chosen again."""
+    left = ["check"]
+    if len(fake.save_requests) < URLS and "archive" not in spent:
+        left.append("archive")
+    if backups(state) < URLS and "rewrite" not in spent:
+        left.append("rewrite")
+    fewest = min(kills[job] for job in left)
+    job = rng.choice([job for job in left if kills[job] == fewest])
+    if job == "archive":
         saves = len(fake.save_requests) + rng.randrange(1, 6)
         return job, lambda: len(fake.save_requests) >= min(saves, URLS)
-    if job == "rewrite" and backups(state) < URLS:
+    if job == "rewrite":
         target = backups(state) + rng.randrange(1, 6)
         return job, lambda: backups(state) >= target
     requests = site.requests + rng.randrange(1, 40)
@@ -120,13 +134,15 @@ def test_kill_9_at_random_moments_loses_nothing(
     state = tmp_path / "state"
     originals = {p: p.read_bytes() for p in (tmp_path / "releases").glob("*.md")}
     kills: dict[str, int] = {"check": 0, "archive": 0, "rewrite": 0, "idle": 0}
+    spent: set[str] = set()
     for _ in range(ROUNDS):
         daemon = DaemonProcess(config)
         try:
-            job, ready = kill_point(rng, slow_web, fake, state)
+            job, ready = kill_point(rng, slow_web, fake, state, kills, spent)
             try:
                 wait_until(ready, timeout=5.0, what=f"{job} work")
             except AssertionError:
+                spent.add(job)
                 job = "idle"  # that job had no work left: a kill at any moment will do
             kills[job] += 1
             before = history_rows(state)
