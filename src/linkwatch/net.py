@@ -196,6 +196,12 @@ class _EnvironmentProxies:
         self._by_scheme = aiohttp.helpers.proxies_from_env()
         self._bypassed: dict[str, bool] = {}
 
+    @property
+    def hosts(self) -> frozenset[str]:
+        """The proxies' own hosts: usually private, and they must be reached."""
+        hosts = (info.proxy.host for info in self._by_scheme.values())
+        return frozenset(host.lower() for host in hosts if host)
+
     def for_url(self, url: URL) -> aiohttp.helpers.ProxyInfo | None:
         info = self._by_scheme.get(url.scheme)
         if info is None or not url.host:
@@ -204,16 +210,6 @@ class _EnvironmentProxies:
         if bypassed is None:
             bypassed = self._bypassed[url.host] = bool(urllib.request.proxy_bypass(url.host))
         return None if bypassed else info
-
-
-def _proxy_hosts() -> frozenset[str]:
-    """Hosts of the environment's proxies: they are usually private, and must be reached."""
-    hosts = set()
-    for proxy in urllib.request.getproxies().values():
-        host = URL(proxy).host if "://" in proxy else URL(f"http://{proxy}").host
-        if host:
-            hosts.add(host.lower())
-    return frozenset(hosts)
 
 
 # ---------------------------------------------------------------------------
@@ -357,10 +353,10 @@ class Net:
         self.options = options
         self._resolver = resolver
         self._ssl_context = ssl_context
-        self._trusted = frozenset(h.lower() for h in options.trusted_hosts) | _proxy_hosts()
+        self._proxies = _EnvironmentProxies()
+        self._trusted = frozenset(h.lower() for h in options.trusted_hosts) | self._proxies.hosts
         self._gate = _Gate(options.concurrency, options.per_host, options.host_delay)
         self._session: aiohttp.ClientSession | None = None
-        self._proxies = _EnvironmentProxies()
 
     async def __aenter__(self) -> Net:
         resolver = self._resolver or aiohttp.DefaultResolver()
