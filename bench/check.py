@@ -335,26 +335,20 @@ class Ideal:
     bound: str  # which limit sets the wall time
 
 
-# lychee's plan: one GET per URL and per redirect hop, no soft-404 probe.
-LYCHEE_REQUESTS: dict[str, int] = {
-    _web.HTML: 1, _web.MOVED: 2, _web.GONE: 1, _web.PDF: 1, _web.SLOW: 1
-}  # fmt: skip
-
-
 def politeness_bound(
     plan: Sequence[_web.PlannedUrl],
     hosts: int,
     polite: Politeness,
     latency: float,
     *,
-    requests: dict[str, int] = _web.REQUESTS,
     probes: bool = True,
 ) -> Ideal:
     """Shortest wall time for linkwatch's requests under the limits, with free CPU.
 
     Assumes: every request takes exactly the server's latency (plus 1-2 s for a
     slow page), connections and transfers cost nothing, the requests of one check
-    run one after another, and each host that served an HTML page gets one probe.
+    run one after another, and each host that served an HTML page gets one probe
+    (none with `probes` false: lychee's plan).
     The wall time is then at least each of: the busiest host's requests spaced
     `host_delay` apart; its total answer time over `per_host`; all answer time
     over `concurrency`; the longest single check.
@@ -365,7 +359,7 @@ def politeness_bound(
     probed: set[int] = set()
     longest_check = 0.0
     for url in plan:
-        count = requests[url.kind]
+        count = _web.REQUESTS[url.kind]
         answer = latency + (_web.slow_seconds(url.n) if url.kind == _web.SLOW else 0.0)
         per_host_requests[url.host] += count
         per_host_busy[url.host] += count * answer
@@ -870,9 +864,9 @@ def run(bench: Bench, argv: Sequence[str] | None) -> int:
         bench.notes.append("lychee: skipped (--skip-lychee).")
     else:
         lychee_row = bench.lychee(urls_file, len(urls), ideal)
-    lychee_plan = politeness_bound(
-        plan, args.hosts, polite, args.latency, requests=LYCHEE_REQUESTS, probes=False
-    )
+    # lychee sends as many requests per URL as linkwatch (one per hop; GET where
+    # linkwatch sends HEAD for a PDF) and no soft-404 probe.
+    lychee_plan = politeness_bound(plan, args.hosts, polite, args.latency, probes=False)
     lychee_bound = Row(
         "lychee's plan with its redirect hops spaced (computed, not run)",
         len(urls),
