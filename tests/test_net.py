@@ -173,11 +173,16 @@ async def test_trusted_host_passes_the_private_address_guard(hostile_web: Hostil
     assert response.status == 200
 
 
+def without_proxy_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The machine's own proxy settings out of the way of the test's."""
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+
 async def test_proxy_from_the_environment_is_used_and_trusted(
     hostile_web: HostileWeb, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "http_proxy"):
-        monkeypatch.delenv(name, raising=False)
+    without_proxy_variables(monkeypatch)
     monkeypatch.setenv("HTTP_PROXY", f"http://proxy.example.com:{hostile_web.port}")
     # The proxy resolves to 127.0.0.1, yet must be reached; the target is the proxy's to resolve.
     async with open_net(allow_private=False) as net:
@@ -190,8 +195,7 @@ async def test_proxy_from_the_environment_is_used_and_trusted(
 async def test_no_proxy_sends_matching_hosts_direct(
     hostile_web: HostileWeb, closed_port: int, monkeypatch: pytest.MonkeyPatch, no_proxy: str
 ) -> None:
-    for name in ("no_proxy", "HTTPS_PROXY", "https_proxy", "http_proxy"):
-        monkeypatch.delenv(name, raising=False)
+    without_proxy_variables(monkeypatch)
     monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{closed_port}")  # would refuse
     monkeypatch.setenv("NO_PROXY", no_proxy)
     async with open_net() as net:
@@ -202,8 +206,7 @@ async def test_no_proxy_sends_matching_hosts_direct(
 async def test_a_dead_proxy_is_reported_not_bypassed(
     hostile_web: HostileWeb, closed_port: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "http_proxy"):
-        monkeypatch.delenv(name, raising=False)
+    without_proxy_variables(monkeypatch)
     monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{closed_port}")
     async with open_net() as net:
         with pytest.raises(NetError) as caught:
