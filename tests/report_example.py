@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from linkwatch.archive.base import Snapshot
+from linkwatch.clock import fixed_clock
 from linkwatch.model import CheckResult, Citation, DateSource, ErrorKind, Format, ReleaseMeta, State
 from linkwatch.store import CheckRecord, ParsedRelease, Store
 from linkwatch.store.archive import ChosenSnapshot
@@ -25,6 +26,13 @@ from linkwatch.verdict import Streak, Verdict
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)  # a Wednesday, ISO week 2026-W48
 WEEK_AGO = NOW - dt.timedelta(days=7)
+
+
+def at(moment: dt.datetime) -> dict[str, object]:
+    """The CLI's context object with a fixed clock, for `CliRunner().invoke(..., obj=at(NOW))`."""
+    return {"clock": fixed_clock(moment)}
+
+
 WAYBACK = "https://web.archive.org/web"
 
 JUNCKER = "releases/2016-04-07-juncker-kazakhstan.md"

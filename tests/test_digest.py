@@ -40,6 +40,7 @@ from report_example import (
     RFERL,
     WEEK_AGO,
     ZAKON,
+    at,
     build_example_store,
     check,
     seed,
@@ -294,7 +295,7 @@ def test_preview_covers_the_week_before_a_first_digest(settings: Settings, examp
 
 def test_cli_preview_prints_the_text(settings: Settings, example: Store) -> None:
     result = CliRunner().invoke(
-        main, ["--config", str(settings.config_path), "digest", "--preview"]
+        main, ["--config", str(settings.config_path), "digest", "--preview"], obj=at(NOW)
     )
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Subject: linkwatch: ")
@@ -306,7 +307,9 @@ def test_cli_preview_writes_text_and_html(
 ) -> None:
     out = tmp_path / "preview"
     result = CliRunner().invoke(
-        main, ["--config", str(settings.config_path), "digest", "--preview", "--output", str(out)]
+        main,
+        ["--config", str(settings.config_path), "digest", "--preview", "--output", str(out)],
+        obj=at(NOW),
     )
     assert result.exit_code == 0, result.output
     assert (out / "digest.txt").read_text(encoding="utf-8").startswith("Subject: ")

@@ -33,7 +33,7 @@ from linkwatch.digest import (
     send_due_digest,
 )
 from linkwatch.store import Store
-from report_example import NOW, build_example_store
+from report_example import NOW, at, build_example_store
 
 PASSWORD = "s3cret-Päss-4-digest"
 
@@ -349,7 +349,9 @@ def test_cli_send_then_already_sent_then_force(settings: Settings, store: Store)
     with threaded_server(inbox) as port:
         config = with_port(settings, port)
         first, second, forced = (
-            CliRunner().invoke(main, ["--config", str(config), "digest", "--send", *extra])
+            CliRunner().invoke(
+                main, ["--config", str(config), "digest", "--send", *extra], obj=at(NOW)
+            )
             for extra in ([], [], ["--force"])
         )
         assert first.exit_code == 0 and first.output.startswith("sent: linkwatch: ")
@@ -360,6 +362,31 @@ def test_cli_send_then_already_sent_then_force(settings: Settings, store: Store)
 
 def test_cli_send_to_a_server_that_is_down_exits_1(settings: Settings, store: Store) -> None:
     config = with_port(settings, free_port())
-    result = CliRunner().invoke(main, ["--config", str(config), "digest", "--send"])
+    result = CliRunner().invoke(main, ["--config", str(config), "digest", "--send"], obj=at(NOW))
     assert result.exit_code == 1
     assert "will be retried" in result.output
+
+
+@pytest.mark.parametrize("schedule", ["0 8 * * mon", "0 8 * * sun"])
+@pytest.mark.parametrize("timezone", ["UTC", "Europe/Berlin"])
+async def test_one_digest_a_week_across_the_53rd_week_of_2026(
+    settings: Settings, store: Store, schedule: str, timezone: str
+) -> None:
+    """2026 has 53 ISO weeks: W53 and 2027-W01 each get exactly one digest.
+
+    The daemon asks `send_due_digest` whenever its cron job fires and after
+    restarts; asking every hour from mid-December to mid-January is at least
+    as often as it ever would.
+    """
+    inbox = Inbox()
+    start = dt.datetime(2026, 12, 14, 0, 30, tzinfo=dt.UTC)  # Monday of 2026-W51
+    sent: list[str] = []
+    async with smtp_server(inbox) as port:
+        configured = on_port(settings, port, schedule=schedule, timezone=timezone)
+        for hour in range(5 * 7 * 24):
+            moment = start + dt.timedelta(hours=hour)
+            outcome = await send_due_digest(configured, store, moment)
+            if outcome.status == OUTCOME_SENT:
+                sent.append(outcome.week)
+    assert sent == ["2026-W51", "2026-W52", "2026-W53", "2027-W01", "2027-W02"]
+    assert len(inbox.messages) == 5

@@ -53,6 +53,7 @@ from report_example import (
     ODF_7410,
     RFERL,
     WEEK_AGO,
+    at,
     build_example_store,
     check,
     release,
@@ -90,7 +91,7 @@ def example_project(tmp_path: Path, example: Store) -> Path:
 
 
 def run(project: Path, *args: str) -> Result:
-    return CliRunner().invoke(main, ["--config", str(project / "config.toml"), *args])
+    return CliRunner().invoke(main, ["--config", str(project / "config.toml"), *args], obj=at(NOW))
 
 
 def report_of(store: Store, **options: object) -> Report:

@@ -7,7 +7,6 @@ database (nothing was done).
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib
 import sys
 from pathlib import Path
@@ -21,6 +20,7 @@ from rich.table import Table
 from linkwatch import __version__
 from linkwatch.cli_common import (
     FatalError,
+    clock_from,
     exclusive_state,
     open_store,
     run_until_signal,
@@ -28,6 +28,7 @@ from linkwatch.cli_common import (
     stderr_console,
     url_key,
 )
+from linkwatch.clock import system_clock
 from linkwatch.config import ConfigError, write_starter_config
 from linkwatch.model import CheckResult, State
 from linkwatch.verdict import classify, describe
@@ -85,6 +86,7 @@ def main(ctx: click.Context, config_path: Path) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["config_path"] = config_path
+    ctx.obj.setdefault("clock", system_clock)  # tests pass their own: main(obj={"clock": ...})
 
 
 @main.command()
@@ -121,7 +123,7 @@ def scan_command(ctx: click.Context) -> None:
     settings = settings_from(ctx)
     err = stderr_console()
     with exclusive_state(settings), open_store(settings) as store:
-        summary = scan(settings, store)
+        summary = scan(settings, store, now=clock_from(ctx)())
     for line in summary.warnings:
         err.print(f"[yellow]warning:[/] {line}", markup=True, highlight=False)
     for line in summary.errors:
@@ -159,7 +161,7 @@ def check_command(ctx: click.Context, urls: tuple[str, ...], check_all: bool) ->
             keys = [url_key(store, url) for url in urls]
             targets = [t for t in (store.url_to_check(k) for k in keys) if t is not None]
         else:
-            targets = store.urls_to_check(None if check_all else dt.datetime.now(dt.UTC))
+            targets = store.urls_to_check(None if check_all else clock_from(ctx)())
         if not targets:
             click.echo("nothing due: every URL was checked recently (use --all to force)")
             return
@@ -187,7 +189,7 @@ def check_command(ctx: click.Context, urls: tuple[str, ...], check_all: bool) ->
 
             with progress:
                 summary = run_until_signal(
-                    check_urls(settings, store, targets, on_result=on_result)
+                    check_urls(settings, store, targets, on_result=on_result, now=clock_from(ctx))
                 )
         else:
 
@@ -195,7 +197,9 @@ def check_command(ctx: click.Context, urls: tuple[str, ...], check_all: bool) ->
                 # print, not the rich console: one line per URL, thousands a minute
                 print(f"checked {target.url}: {describe(result)}", file=sys.stderr)
 
-            summary = run_until_signal(check_urls(settings, store, targets, on_result=log_line))
+            summary = run_until_signal(
+                check_urls(settings, store, targets, on_result=log_line, now=clock_from(ctx))
+            )
     for line in summary.outage:
         err.print(f"[yellow]warning:[/] {line}")
     states = ", ".join(f"{count} {state}" for state, count in sorted(summary.states.items()))

@@ -22,12 +22,14 @@ from linkwatch.archive.factory import archive_base_url
 from linkwatch.archiverun import ArchiveRunSummary, archive_run
 from linkwatch.cli_common import (
     FatalError,
+    clock_from,
     exclusive_state,
     open_store,
     run_until_signal,
     settings_from,
     stderr_console,
 )
+from linkwatch.clock import Clock
 from linkwatch.config import ArchiveBackend, Settings
 from linkwatch.store import Store
 
@@ -90,18 +92,18 @@ def archive_command(ctx: click.Context, show_status: bool) -> None:
     settings = settings_from(ctx)
     if show_status:
         with open_store(settings) as store:
-            _print_status(settings, store)
+            _print_status(settings, store, clock_from(ctx)())
         return
     with exclusive_state(settings), open_store(settings) as store:
-        summary = _run(settings, store)
+        summary = _run(settings, store, clock_from(ctx))
     _print_summary(summary)
 
 
-def _run(settings: Settings, store: Store) -> ArchiveRunSummary:
+def _run(settings: Settings, store: Store, clock: Clock) -> ArchiveRunSummary:
     err = stderr_console()
     try:
         if not err.is_terminal:
-            return run_until_signal(archive_run(settings, store, progress=_Log(err)))
+            return run_until_signal(archive_run(settings, store, progress=_Log(err), now=clock))
         columns = (
             TextColumn("{task.fields[phase]}"),
             BarColumn(),
@@ -110,7 +112,9 @@ def _run(settings: Settings, store: Store) -> ArchiveRunSummary:
             TextColumn("{task.description}"),
         )
         with Progress(*columns, console=err, transient=True) as progress:
-            return run_until_signal(archive_run(settings, store, progress=_Bar(progress)))
+            return run_until_signal(
+                archive_run(settings, store, progress=_Bar(progress), now=clock)
+            )
     except ArchiveError as error:
         raise FatalError(f"archive: {error}") from None
 
@@ -147,11 +151,10 @@ def _when(moment: dt.datetime | None) -> str:
     return "-" if moment is None else moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def _print_status(settings: Settings, store: Store) -> None:
+def _print_status(settings: Settings, store: Store, now: dt.datetime) -> None:
     backend = settings.archive.backend.value
     if settings.archive.backend is ArchiveBackend.PYWB:
         backend += f" collection {settings.archive.pywb_collection}"
-    now = dt.datetime.now(dt.UTC)
     state = store.queue_state(settings.archive.backend.value, now)
     counts = state.counts
     click.echo(f"archive: {backend} at {archive_base_url(settings)}")

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 
+from linkwatch.clock import Clock, system_clock
 from linkwatch.config import ConfigError, Settings, load_settings
 from linkwatch.lock import LockHeld, StateLock, acquire_state_lock
 from linkwatch.store import Store, StoreError
@@ -31,6 +32,18 @@ def settings_from(ctx: click.Context) -> Settings:
         return load_settings(path)
     except ConfigError as err:
         raise FatalError(str(err)) from err
+
+
+def clock_from(ctx: click.Context) -> Clock:
+    """The clock every command reads: the wall clock, or the one a test passed in `obj`.
+
+    Passed in-process (`main(obj={"clock": ...})`, as click's test runner allows)
+    rather than through an environment variable: a variable that moves time would
+    misdate every check if it leaked into a real run, while an `obj` exists only
+    where a program calls `main` itself.
+    """
+    clock: Clock = ctx.find_root().obj.get("clock", system_clock)
+    return clock
 
 
 @contextmanager

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import sys
 from pathlib import Path
 
 import click
 
-from linkwatch.cli_common import FatalError, open_store, run_until_signal, settings_from
+from linkwatch.cli_common import (
+    FatalError,
+    clock_from,
+    open_store,
+    run_until_signal,
+    settings_from,
+)
 from linkwatch.digest import (
     OUTCOME_ALREADY_SENT,
     OUTCOME_FAILED,
@@ -55,7 +60,7 @@ def digest_command(
     if output is not None and not preview:
         raise click.UsageError("--output goes with --preview")
     settings = settings_from(ctx)
-    now = dt.datetime.now(dt.UTC)
+    now = clock_from(ctx)()
     with open_store(settings) as store:
         if preview:
             rendered = preview_digest(settings, store, now)

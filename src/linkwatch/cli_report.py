@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from linkwatch.cli_common import open_store, settings_from
+from linkwatch.cli_common import clock_from, open_store, settings_from
 from linkwatch.config import Settings, parse_duration
 from linkwatch.model import State
 from linkwatch.report import (
@@ -119,7 +119,7 @@ def report_command(
     Example: linkwatch report --state dead,soft404 --format html --output report.html
     """
     settings = settings_from(ctx)
-    now = dt.datetime.now(dt.UTC)
+    now = clock_from(ctx)()
     filters = Filters(
         states=states,
         release_glob=release_glob,

@@ -9,6 +9,7 @@ import click
 
 from linkwatch.cli_common import (
     FatalError,
+    clock_from,
     exclusive_state,
     open_store,
     settings_from,
@@ -82,6 +83,7 @@ def rewrite_command(
                 dry_run=dry_run,
                 output=output,
                 refresh=refresh,
+                now=clock_from(ctx)(),
             )
         except WordingError as err:
             raise FatalError(str(err)) from err
@@ -97,7 +99,7 @@ def _undo(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     with exclusive_state(settings), open_store(settings) as store:
         for path in paths:
             try:
-                result = undo_rewrite(settings, store, path)
+                result = undo_rewrite(settings, store, path, now=clock_from(ctx)())
             except RewriteError as error:
                 err.print(f"[red]error:[/] {error}", highlight=False)
                 failed = True

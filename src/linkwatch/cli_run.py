@@ -8,7 +8,13 @@ import sys
 
 import click
 
-from linkwatch.cli_common import FatalError, exclusive_state, run_until_signal, settings_from
+from linkwatch.cli_common import (
+    FatalError,
+    clock_from,
+    exclusive_state,
+    run_until_signal,
+    settings_from,
+)
 from linkwatch.logs import configure_logging
 
 
@@ -45,7 +51,7 @@ def run_command(ctx: click.Context, once: bool) -> None:
     settings = settings_from(ctx)
     configure_logging(settings.run.log_format)
     with exclusive_state(settings):
-        daemon = Daemon(settings)
+        daemon = Daemon(settings, clock=clock_from(ctx))
         try:
             if once:
                 outcome = run_until_signal(daemon.run_cycle())

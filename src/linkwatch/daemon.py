@@ -520,7 +520,7 @@ class Daemon:
     def _scan_blocking(self, progress: Callable[[str], None]) -> tuple[ScanSummary, Counter[str]]:
         """The scan and a fresh count of citation states, on this thread's own connection."""
         with Store.open(self.settings.state.dir) as store:
-            summary = scan(self.settings, store, progress=progress)
+            summary = scan(self.settings, store, now=self.clock(), progress=progress)
             return summary, citation_states(store)
 
     async def _rewrite(self) -> JobReport:
@@ -528,7 +528,7 @@ class Daemon:
 
         def rewrite() -> RewriteSummary:
             with Store.open(self.settings.state.dir) as store:
-                return rewrite_releases(self.settings, store, progress=progress)
+                return rewrite_releases(self.settings, store, now=self.clock(), progress=progress)
 
         summary = await in_thread(rewrite, REWRITE)
         for line in summary.skipped:
@@ -559,6 +559,7 @@ class Daemon:
             store,
             targets,
             on_result=self._observe,
+            now=self.clock,
             should_stop=lambda: self._stopping,
         )
         if summary.interrupted:
