@@ -45,14 +45,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from linkwatch.archive.base import Snapshot
-from linkwatch.archive.factory import LOOKUP_CONCURRENCY
-from linkwatch.archiverun import archive_run
-from linkwatch.config import Settings, load_settings
-from linkwatch.model import CheckResult, State
+from linkwatch.archive.backends.factory import LOOKUP_CONCURRENCY
+from linkwatch.archive.run import archive_run
+from linkwatch.check.verdict import Streak, Verdict
+from linkwatch.config.loading import load_settings
+from linkwatch.config.settings import Settings
+from linkwatch.model import CheckResult, Snapshot, State
 from linkwatch.scan import scan
 from linkwatch.store import CheckRecord, Store
-from linkwatch.verdict import Streak, Verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 FAKE = ROOT / "tests" / "fake_wayback.py"

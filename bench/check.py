@@ -222,7 +222,7 @@ class WebServer:
 
 def duration(seconds: float) -> str:
     """`seconds` written as a linkwatch duration, or SystemExit if it cannot be."""
-    from linkwatch.config import parse_duration
+    from linkwatch.config.values import parse_duration
 
     candidates = [f"{seconds:g}s", f"{round(seconds * 1000)}ms"]
     if seconds == int(seconds):

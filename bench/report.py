@@ -48,12 +48,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
-from linkwatch.config import load_settings
-from linkwatch.digest import build_digest
+from linkwatch.check.verdict import Streak, Verdict
+from linkwatch.config.loading import load_settings
+from linkwatch.digest.build import build_digest
 from linkwatch.model import CheckResult, State
-from linkwatch.report import build_report, render_json
+from linkwatch.report.build import build_report
+from linkwatch.report.to_json import render_json
 from linkwatch.store import CheckRecord, ParsedRelease, Store
-from linkwatch.verdict import Streak, Verdict
 
 T = TypeVar("T")
 REPORT_TARGET_S = 2.0

@@ -46,7 +46,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from linkwatch.config import load_settings
+from linkwatch.config.loading import load_settings
 from linkwatch.model import State
 from linkwatch.store import Store
 from linkwatch.store.archive import ChosenSnapshot

@@ -26,7 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from linkwatch.report import build_report, load_html_extras, render_html  # noqa: E402
+from linkwatch.report.build import build_report  # noqa: E402
+from linkwatch.report.charts import load_html_extras  # noqa: E402
+from linkwatch.report.to_html import render_html  # noqa: E402
 from linkwatch.store import Store  # noqa: E402
 from report_example import NOW, build_example_store  # noqa: E402
 

@@ -37,7 +37,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.test_utils import TestServer
 
-from linkwatch.net import Net, NetOptions
+from linkwatch.net.session import Net, NetOptions
 
 USER_AGENT = "linkwatch-test/1.0 (+https://example.org/linkwatch)"
 BROWSER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/128.0"

@@ -16,13 +16,21 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from linkwatch.archive.base import Snapshot
+from linkwatch.check.verdict import Streak, Verdict
 from linkwatch.clock import fixed_clock
-from linkwatch.model import CheckResult, Citation, DateSource, ErrorKind, Format, ReleaseMeta, State
+from linkwatch.model import (
+    CheckResult,
+    Citation,
+    DateSource,
+    ErrorKind,
+    Format,
+    ReleaseMeta,
+    Snapshot,
+    State,
+)
 from linkwatch.store import CheckRecord, ParsedRelease, Store
 from linkwatch.store.archive import ChosenSnapshot
 from linkwatch.urls import InvalidURL, normalise_url
-from linkwatch.verdict import Streak, Verdict
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)  # a Wednesday, ISO week 2026-W48
 WEEK_AGO = NOW - dt.timedelta(days=7)

@@ -6,8 +6,7 @@ import datetime as dt
 
 import pytest
 
-from linkwatch.archive.base import (
-    Snapshot,
+from linkwatch.archive.captures import (
     from_wayback_timestamp,
     original_of,
     raw_replay_url,
@@ -15,7 +14,7 @@ from linkwatch.archive.base import (
     wayback_timestamp,
 )
 from linkwatch.archive.choose import candidate_order, closest, publication_moment, replay_rejection
-from linkwatch.model import CheckResult, Hop
+from linkwatch.model import CheckResult, Hop, Snapshot
 
 BASE = "http://archive.test/web"
 PAGE = "http://news.example/2016/04/story"

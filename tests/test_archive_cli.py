@@ -16,14 +16,14 @@ import pytest
 from click.testing import CliRunner, Result
 
 from fake_wayback import FakeWayback, serve_in_thread, write_project
-from linkwatch.archive.wayback import ACCESS_KEY_ENV, SECRET_KEY_ENV
+from linkwatch.archive.backends.wayback import ACCESS_KEY_ENV, SECRET_KEY_ENV
+from linkwatch.check.verdict import Streak, Verdict
 from linkwatch.cli import main
-from linkwatch.config import load_settings
-from linkwatch.lock import hold_state_lock
+from linkwatch.config.loading import load_settings
 from linkwatch.model import CheckResult, State
 from linkwatch.scan import scan
 from linkwatch.store import CheckRecord, Store
-from linkwatch.verdict import Streak, Verdict
+from linkwatch.store.lock import hold_state_lock
 
 PAGE = "http://news.example/2016/04/story"
 EXCLUDED = "http://excluded.example/page"

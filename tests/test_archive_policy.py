@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from linkwatch.archive.policy import (
+from linkwatch.archive.save_policy import (
     BACKOFF_CAP,
     SaveDecision,
     backoff,

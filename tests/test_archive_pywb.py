@@ -28,15 +28,16 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from fake_wayback import html, write_project
-from linkwatch.archive.base import ArchiveError, SaveStatus
-from linkwatch.archive.client import ClientOptions
-from linkwatch.archive.pywb import Pywb
-from linkwatch.archiverun import archive_run
-from linkwatch.config import load_settings
+from linkwatch.archive.backends.client import ClientOptions
+from linkwatch.archive.backends.pywb import Pywb
+from linkwatch.archive.protocol import SaveStatus
+from linkwatch.archive.run import archive_run
+from linkwatch.check.verdict import Streak, Verdict
+from linkwatch.config.loading import load_settings
+from linkwatch.errors import ArchiveError
 from linkwatch.model import CheckResult, State
 from linkwatch.scan import scan
 from linkwatch.store import CheckRecord, Store
-from linkwatch.verdict import Streak, Verdict
 
 OPTIONS = ClientOptions(user_agent="linkwatch-test/1.0 (+https://example.org/linkwatch)")
 COLLECTION = "linkwatch"

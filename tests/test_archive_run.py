@@ -13,15 +13,22 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from fake_wayback import FakeWayback, write_project
-from linkwatch.archive.client import ClientOptions
-from linkwatch.archive.wayback import ACCESS_KEY_ENV, SECRET_KEY_ENV, SaveKeys, WaybackMachine
-from linkwatch.archiverun import ArchiveRunSummary, archive_run
-from linkwatch.config import Settings, load_settings
+from linkwatch.archive.backends.client import ClientOptions
+from linkwatch.archive.backends.wayback import (
+    ACCESS_KEY_ENV,
+    SECRET_KEY_ENV,
+    SaveKeys,
+    WaybackMachine,
+)
+from linkwatch.archive.run import archive_run
+from linkwatch.archive.run_state import ArchiveRunSummary
+from linkwatch.check.verdict import Streak, Verdict
+from linkwatch.config.loading import load_settings
+from linkwatch.config.settings import Settings
 from linkwatch.model import CheckResult, State
 from linkwatch.scan import scan
 from linkwatch.store import CheckRecord, Store
 from linkwatch.store.archive import ChosenSnapshot
-from linkwatch.verdict import Streak, Verdict
 
 PAGE = "http://news.example/2016/04/story"
 OTHER = "http://ngo.example/report"

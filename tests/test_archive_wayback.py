@@ -11,9 +11,16 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from fake_wayback import FakeWayback
-from linkwatch.archive.base import ArchiveError, ArchiveUnreachable, SaveStatus, Snapshot
-from linkwatch.archive.client import ClientOptions
-from linkwatch.archive.wayback import ACCESS_KEY_ENV, SECRET_KEY_ENV, SaveKeys, WaybackMachine
+from linkwatch.archive.backends.client import ClientOptions
+from linkwatch.archive.backends.wayback import (
+    ACCESS_KEY_ENV,
+    SECRET_KEY_ENV,
+    SaveKeys,
+    WaybackMachine,
+)
+from linkwatch.archive.protocol import SaveStatus
+from linkwatch.errors import ArchiveError, ArchiveUnreachable
+from linkwatch.model import Snapshot
 
 OPTIONS = ClientOptions(user_agent="linkwatch-test/1.0 (+https://example.org/linkwatch)")
 PAGE = "http://news.example/2016/04/story"

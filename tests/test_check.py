@@ -11,16 +11,12 @@ import pytest
 from yarl import URL
 
 from hostile_web import HostileWeb, TlsSites, bounded, open_net, traced_peak
-from linkwatch.check import (
-    SoftNotFoundProbe,
-    _refresh_target,
-    _title_and_refresh,
-    check_url,
-    invalid_url_reason,
-    is_home_page,
-    parse_retry_after,
-)
+from linkwatch.check.checker import check_url
+from linkwatch.check.page import _refresh_target, _title_and_refresh
+from linkwatch.check.redirects import invalid_url_reason
+from linkwatch.check.soft404 import SoftNotFoundProbe, is_home_page
 from linkwatch.model import CheckResult, ErrorKind, Hop
+from linkwatch.net.retry import parse_retry_after
 
 pytest_plugins = ["hostile_web"]
 

@@ -15,9 +15,10 @@ from aiohttp import web
 from click.testing import CliRunner
 
 from hostile_web import HostileWeb, NameResolver, html
-from linkwatch.checkrun import CheckRunSummary, check_urls
+from linkwatch.check.run import CheckRunSummary, check_urls
 from linkwatch.cli import main
-from linkwatch.config import Settings, load_settings
+from linkwatch.config.loading import load_settings
+from linkwatch.config.settings import Settings
 from linkwatch.model import CheckResult, State
 from linkwatch.scan import scan
 from linkwatch.store import Store, UrlToCheck

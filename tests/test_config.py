@@ -9,21 +9,13 @@ from pathlib import Path
 import pytest
 
 from linkwatch import __version__
-from linkwatch.checkrun import net_options
-from linkwatch.config import (
-    KEYS,
-    STARTER_CONFIG,
-    ConfigError,
-    LogFormat,
-    RewriteMode,
-    Settings,
-    SmtpTls,
-    default_settings,
-    load_settings,
-    parse_duration,
-    parse_size,
-    write_starter_config,
-)
+from linkwatch.check.run import net_options
+from linkwatch.config.keys import KEYS
+from linkwatch.config.loading import default_settings, load_settings
+from linkwatch.config.settings import LogFormat, RewriteMode, Settings, SmtpTls
+from linkwatch.config.starter import STARTER_CONFIG, write_starter_config
+from linkwatch.config.values import parse_duration, parse_size
+from linkwatch.errors import ConfigError
 
 WriteConfig = Callable[[str], Path]
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from linkwatch.config import LogFormat
-from linkwatch.logs import MAX_FIELD, configure_logging, event, secret_values
+from linkwatch.config.settings import LogFormat
+from linkwatch.daemon.logs import MAX_FIELD, configure_logging, event, secret_values
 
 log = logging.getLogger("linkwatch.test")
 

@@ -11,16 +11,10 @@ import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_SUBMITTED, JobEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from linkwatch.config import load_settings
-from linkwatch.crontab import cron_trigger, crontab_weekdays
-from linkwatch.daemon import (
-    CHECK,
-    Daemon,
-    DaemonError,
-    JobReport,
-    add_cron_job,
-    add_interval_job,
-)
+from linkwatch.config.loading import load_settings
+from linkwatch.daemon.service import CHECK, Daemon, JobReport, add_cron_job, add_interval_job
+from linkwatch.digest.schedule import cron_trigger, crontab_weekdays
+from linkwatch.errors import DaemonError
 
 
 @pytest.mark.parametrize(

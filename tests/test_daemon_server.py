@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from linkwatch.daemon.server import Endpoints, Health, Metrics, check_outcome, make_app
 from linkwatch.model import CheckResult, ErrorKind
-from linkwatch.server import Endpoints, Health, Metrics, check_outcome, make_app
 
 Client = Callable[..., Awaitable[TestClient[Any, Any]]]
 NOW = dt.datetime(2026, 11, 25, 8, 0, tzinfo=dt.UTC)

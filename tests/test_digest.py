@@ -12,18 +12,17 @@ import pytest
 from click.testing import CliRunner
 
 from linkwatch.cli import main
-from linkwatch.config import RewriteMode, Settings, load_settings
-from linkwatch.digest import (
+from linkwatch.config.loading import load_settings
+from linkwatch.config.settings import RewriteMode, Settings
+from linkwatch.digest.build import Digest, build_digest
+from linkwatch.digest.render import render_digest
+from linkwatch.digest.send import (
     OUTCOME_NOT_DUE,
     OUTCOME_UNCONFIGURED,
-    Digest,
-    build_digest,
-    iso_week,
     preview_digest,
-    render_digest,
-    scheduled_in_week,
     send_due_digest,
 )
+from linkwatch.digest.weeks import iso_week, scheduled_in_week
 from linkwatch.model import State
 from linkwatch.store import Store
 from linkwatch.store.digests import FAILED, SENT
@@ -325,8 +324,8 @@ def test_cli_refuses_contradictory_options(settings: Settings, args: list[str]) 
 
 
 def test_numeric_weekday_in_the_schedule_means_what_cron_means() -> None:
-    from linkwatch.config import default_settings
-    from linkwatch.digest import scheduled_in_week
+    from linkwatch.config.loading import default_settings
+    from linkwatch.digest.weeks import scheduled_in_week
 
     digest = dataclasses.replace(default_settings(Path(".")).digest, schedule="0 8 * * 1")
     wednesday = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)

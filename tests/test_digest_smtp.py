@@ -23,8 +23,9 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from click.testing import CliRunner
 
 from linkwatch.cli import main
-from linkwatch.config import Settings, SmtpTls, load_settings
-from linkwatch.digest import (
+from linkwatch.config.loading import load_settings
+from linkwatch.config.settings import Settings, SmtpTls
+from linkwatch.digest.send import (
     OUTCOME_ALREADY_SENT,
     OUTCOME_FAILED,
     OUTCOME_IN_PROGRESS,

@@ -21,8 +21,9 @@ from typing import Any
 import pytest
 import yaml
 
-from linkwatch.archive.wayback import ACCESS_KEY_ENV, SECRET_KEY_ENV
-from linkwatch.config import SMTP_PASSWORD_ENV, load_settings
+from linkwatch.archive.backends.wayback import ACCESS_KEY_ENV, SECRET_KEY_ENV
+from linkwatch.config.loading import load_settings
+from linkwatch.config.settings import SMTP_PASSWORD_ENV
 from test_daemon import DaemonProcess, LoopbackWeb, write_project
 
 ROOT = Path(__file__).parents[1]

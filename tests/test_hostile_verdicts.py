@@ -14,9 +14,10 @@ from collections.abc import Callable
 import pytest
 
 from hostile_web import HostileWeb, TlsSites, bounded, open_net
-from linkwatch.check import SoftNotFoundProbe, check_url
+from linkwatch.check.checker import check_url
+from linkwatch.check.soft404 import SoftNotFoundProbe
+from linkwatch.check.verdict import Policy, Streak, decide
 from linkwatch.model import CheckResult, State
-from linkwatch.verdict import Policy, Streak, decide
 
 pytest_plugins = ["hostile_web"]
 

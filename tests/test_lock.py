@@ -13,12 +13,13 @@ import pytest
 from click.testing import CliRunner
 
 from linkwatch.cli import main
-from linkwatch.lock import LOCK_NAME, LockHeld, acquire_state_lock, hold_state_lock
+from linkwatch.errors import StateLocked
+from linkwatch.store.lock import LOCK_NAME, acquire_state_lock, hold_state_lock
 
 HOLDER = """
 import sys
 from pathlib import Path
-from linkwatch.lock import acquire_state_lock
+from linkwatch.store.lock import acquire_state_lock
 lock = acquire_state_lock(Path(sys.argv[1]))
 print("locked", flush=True)
 sys.stdin.readline()
@@ -48,7 +49,7 @@ def holder(tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
 def test_second_holder_fails_at_once_naming_the_holder_pid(
     tmp_path: Path, holder: subprocess.Popen[str]
 ) -> None:
-    with pytest.raises(LockHeld) as raised:
+    with pytest.raises(StateLocked) as raised:
         acquire_state_lock(tmp_path / "state")
     assert raised.value.holder == holder.pid
     assert f"pid {holder.pid}" in str(raised.value)
@@ -66,7 +67,7 @@ def test_stale_lock_of_a_killed_process_never_blocks(
 
 
 def test_two_opens_in_one_process_exclude_each_other(tmp_path: Path) -> None:
-    with hold_state_lock(tmp_path / "state"), pytest.raises(LockHeld) as raised:
+    with hold_state_lock(tmp_path / "state"), pytest.raises(StateLocked) as raised:
         acquire_state_lock(tmp_path / "state")
     assert raised.value.holder == os.getpid()
 

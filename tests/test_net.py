@@ -13,8 +13,10 @@ import pytest
 from aiohttp.http_exceptions import HttpProcessingError
 
 from hostile_web import USER_AGENT, HostileWeb, bounded, open_net
+from linkwatch.errors import NetError
 from linkwatch.model import ErrorKind
-from linkwatch.net import NetError, is_public_address, translate_error
+from linkwatch.net.guard import is_public_address
+from linkwatch.net.translate import translate_error
 
 pytest_plugins = ["hostile_web"]
 

@@ -21,22 +21,15 @@ from rich.console import Console
 
 from linkwatch.cli import main
 from linkwatch.model import DateSource, Format, State
-from linkwatch.report import (
-    Filters,
-    OutputFormat,
-    Report,
-    View,
-    build_report,
-    host_of,
-    load_html_extras,
-    render,
-    render_csv,
-    render_html,
-    render_json,
-    render_markdown,
-    render_table,
-    report_dict,
-)
+from linkwatch.report.build import build_report
+from linkwatch.report.charts import load_html_extras
+from linkwatch.report.render import render
+from linkwatch.report.rows import Filters, OutputFormat, Report, View, host_of
+from linkwatch.report.to_csv import render_csv
+from linkwatch.report.to_html import render_html
+from linkwatch.report.to_json import render_json, report_dict
+from linkwatch.report.to_markdown import render_markdown
+from linkwatch.report.to_table import render_table
 from linkwatch.store import Store
 from report_example import (
     AMNESTY,

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from linkwatch.report import Filters, OutputFormat, View, render, render_table
+from linkwatch.report.render import render
+from linkwatch.report.rows import Filters, OutputFormat, View
+from linkwatch.report.to_table import render_table
 from linkwatch.store import Store
 from report_example import WEEK_AGO, build_example_store
 from test_report import report_of

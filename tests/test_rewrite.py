@@ -12,21 +12,14 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
-from linkwatch.config import RewriteMode
+from linkwatch.config.settings import RewriteMode
+from linkwatch.errors import WordingError
 from linkwatch.extract import extract_citations
-from linkwatch.rewrite import (
-    Action,
-    Rewritten,
-    Target,
-    Wording,
-    WordingError,
-    archive_date,
-    release_language,
-    rewrite_release,
-    safe_url,
-    wants_archive,
-)
-from linkwatch.sources import ReleaseFile, decode_release
+from linkwatch.rewrite.dates import archive_date, release_language
+from linkwatch.rewrite.splice import rewrite_release
+from linkwatch.rewrite.values import Action, Rewritten, Target, wants_archive
+from linkwatch.rewrite.wording import Wording, safe_url
+from linkwatch.sources.decoding import ReleaseFile, decode_release
 
 APRIL_6 = dt.datetime(2016, 4, 6, 12, 0, tzinfo=dt.UTC)
 JUNE_1 = dt.datetime(2016, 6, 1, 8, 30, tzinfo=dt.UTC)

@@ -20,9 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from linkwatch.config import Settings, load_settings
+from linkwatch.config.loading import load_settings
+from linkwatch.config.settings import Settings
 from linkwatch.model import State
-from linkwatch.rewriterun import rewrite_releases
+from linkwatch.rewrite.run import rewrite_releases
 from linkwatch.scan import scan
 from linkwatch.store import Store
 from linkwatch.store.archive import ChosenSnapshot

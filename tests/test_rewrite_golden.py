@@ -16,8 +16,11 @@ import pytest
 
 from linkwatch.extract import extract_citations
 from linkwatch.model import Citation
-from linkwatch.rewrite import Action, Target, Wording, release_language, rewrite_release, safe_url
-from linkwatch.sources import ReleaseFile, decode_release
+from linkwatch.rewrite.dates import release_language
+from linkwatch.rewrite.splice import rewrite_release
+from linkwatch.rewrite.values import Action, Target
+from linkwatch.rewrite.wording import Wording, safe_url
+from linkwatch.sources.decoding import ReleaseFile, decode_release
 
 GOLDEN = Path(__file__).parent / "golden" / "rewrite"
 SEED = Path(__file__).parent / "fixtures" / "2016-04-07-juncker-kazakhstan.md"

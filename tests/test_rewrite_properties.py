@@ -10,8 +10,10 @@ from hypothesis import strategies as st
 
 from linkwatch.extract import extract_citations
 from linkwatch.model import Citation
-from linkwatch.rewrite import Rewritten, Target, Wording, rewrite_release
-from linkwatch.sources import ReleaseFile, decode_release
+from linkwatch.rewrite.splice import rewrite_release
+from linkwatch.rewrite.values import Rewritten, Target
+from linkwatch.rewrite.wording import Wording
+from linkwatch.sources.decoding import ReleaseFile, decode_release
 
 WORDING = Wording()
 EXTENSIONS = {"markdown": "md", "html": "html", "text": "txt"}

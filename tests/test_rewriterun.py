@@ -13,9 +13,12 @@ import pytest
 from click.testing import CliRunner, Result
 
 from linkwatch.cli import main
-from linkwatch.config import RewriteMode, Settings, load_settings
+from linkwatch.config.loading import load_settings
+from linkwatch.config.settings import RewriteMode, Settings
+from linkwatch.errors import RewriteError
 from linkwatch.model import State
-from linkwatch.rewriterun import RewriteError, rewrite_releases, undo_rewrite
+from linkwatch.rewrite.run import rewrite_releases
+from linkwatch.rewrite.undo import undo_rewrite
 from linkwatch.scan import scan
 from linkwatch.store import Store
 from linkwatch.store.archive import ChosenSnapshot

@@ -6,7 +6,7 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
-from linkwatch.config import load_settings
+from linkwatch.config.loading import load_settings
 from linkwatch.scan import POOL_THRESHOLD, scan
 from linkwatch.store import Store
 

@@ -12,15 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from linkwatch.errors import ReleaseReadError
 from linkwatch.model import DateSource, Format, ReleaseMeta
-from linkwatch.sources import (
-    ReleaseFile,
-    ReleaseReadError,
-    decode_release,
-    find_releases,
-    read_bytes,
-    release_meta,
-)
+from linkwatch.sources.decoding import ReleaseFile, decode_release
+from linkwatch.sources.files import find_releases, read_bytes
+from linkwatch.sources.meta import release_meta
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEED = FIXTURES / "2016-04-07-juncker-kazakhstan.md"

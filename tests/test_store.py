@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
+from linkwatch.errors import StoreError
 from linkwatch.model import Citation, DateSource, Format, ReleaseMeta, State
-from linkwatch.store import DB_NAME, SCHEMA_VERSION, ParsedRelease, Store, StoreError, migrate
+from linkwatch.store import DB_NAME, SCHEMA_VERSION, ParsedRelease, Store, migrate
 from report_example import check, day, seed
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)

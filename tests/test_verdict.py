@@ -11,8 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linkwatch.model import CheckResult, ErrorKind, Hop, State
-from linkwatch.verdict import (
+from linkwatch.check.verdict import (
     Outcome,
     Policy,
     Streak,
@@ -23,6 +22,7 @@ from linkwatch.verdict import (
     is_outage,
     next_check_at,
 )
+from linkwatch.model import CheckResult, ErrorKind, Hop, State
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 URL = "https://example.org/press/2026/report.html"

@@ -158,3 +158,13 @@ class CheckResult:
     def permanently_moved(self) -> bool:
         """Ended somewhere else after at least one permanent (301/308) redirect."""
         return any(h.status in (301, 308) for h in self.hops) and self.final_url != self.url
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One capture of a URL, as the archive recorded it."""
+
+    archive_url: str  # the replay URL a reader follows
+    timestamp: dt.datetime  # capture time, UTC
+    status: int | None  # HTTP status the archive recorded, None when it did not say
+    source: str  # the archive's name: "wayback", "pywb", ...

@@ -17,22 +17,17 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import hashlib
-import multiprocessing
-import os
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from linkwatch.config import Settings
+from linkwatch.config.settings import Settings
+from linkwatch.errors import ReleaseReadError
 from linkwatch.extract import extract_citations
-from linkwatch.sources import (
-    ReleaseReadError,
-    decode_release,
-    find_releases,
-    read_bytes,
-    release_meta,
-)
+from linkwatch.pool import default_workers, map_in_pool, mtime_of
+from linkwatch.sources.decoding import decode_release
+from linkwatch.sources.files import find_releases, read_bytes
+from linkwatch.sources.meta import release_meta
 from linkwatch.store import ParsedRelease, Store
 from linkwatch.urls import InvalidURL, normalise_url
 
@@ -127,23 +122,6 @@ def parse_release(job: ParseJob) -> ParseOutcome:
     return ParseOutcome(job.key, parsed, release.notice, None)
 
 
-def _parse_all(jobs: Sequence[ParseJob], workers: int) -> Iterator[ParseOutcome]:
-    if workers <= 1 or len(jobs) < POOL_THRESHOLD:
-        yield from map(parse_release, jobs)
-        return
-    # forkserver, not fork: the daemon calls this from a process with threads running
-    context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        yield from pool.map(parse_release, jobs, chunksize=16)
-
-
-def _mtime(path: Path) -> float | None:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return None
-
-
 def scan(
     settings: Settings,
     store: Store,
@@ -173,12 +151,14 @@ def scan(
         if previous is not None and previous.sha256 == digest:
             unchanged.append(key)
             continue
-        jobs.append(ParseJob(path, key, data, digest, date_override(settings, key), _mtime(path)))
+        jobs.append(ParseJob(path, key, data, digest, date_override(settings, key), mtime_of(path)))
     store.mark_scanned(unchanged, moment)
     summary.unchanged = len(unchanged)
 
     batch: list[ParsedRelease] = []
-    for outcome in _parse_all(jobs, workers if workers is not None else (os.cpu_count() or 1)):
+    pool_size = workers if workers is not None else default_workers()
+    parsed = map_in_pool(parse_release, jobs, workers=pool_size, threshold=POOL_THRESHOLD)
+    for outcome in parsed:
         if progress is not None:
             progress(outcome.key)
         if outcome.release is None:

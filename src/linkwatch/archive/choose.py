@@ -13,9 +13,10 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 
-from linkwatch.archive.base import Snapshot, is_good_capture_status, original_of
-from linkwatch.check import is_home_page, same_page
-from linkwatch.model import CheckResult
+from linkwatch.archive.captures import is_good_capture_status, original_of
+from linkwatch.check.page import same_page
+from linkwatch.check.soft404 import is_home_page
+from linkwatch.model import CheckResult, Snapshot
 
 __all__ = [
     "candidate_order",

@@ -13,11 +13,12 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import urlsplit
 
-from linkwatch.archive.base import Snapshot, original_of, raw_replay_url, replay_prefix
+from linkwatch.archive.captures import original_of, raw_replay_url, replay_prefix
 from linkwatch.archive.choose import replay_rejection
-from linkwatch.check import SoftNotFoundProbe, check_url, is_home_page
-from linkwatch.model import CheckResult
-from linkwatch.net import Net
+from linkwatch.check.checker import check_url
+from linkwatch.check.soft404 import SoftNotFoundProbe, is_home_page
+from linkwatch.model import CheckResult, Snapshot
+from linkwatch.net.session import Net
 from linkwatch.tasks import cancel_all
 
 __all__ = ["ReplayChecker", "ReplayInconclusive"]

@@ -19,8 +19,9 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from linkwatch.errors import StoreError
 from linkwatch.store.archive import ArchiveMixin, m0004_archive
-from linkwatch.store.base import DB_NAME, StoreBase, StoreError
+from linkwatch.store.base import DB_NAME, StoreBase
 from linkwatch.store.checks import (
     CheckRecord,
     ChecksMixin,
@@ -55,7 +56,6 @@ __all__ = [
     "ParsedRelease",
     "ReleaseRow",
     "Store",
-    "StoreError",
     "Totals",
     "UrlStatus",
     "UrlToCheck",

@@ -27,9 +27,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from linkwatch.archive.base import Snapshot
-from linkwatch.model import State
-from linkwatch.store.base import StoreBase, from_iso, iso_utc
+from linkwatch.model import Snapshot, State
+from linkwatch.store.base import StoreBase
+from linkwatch.text import from_iso, iso_utc
 
 _PACE_KEEP = 3600.0  # seconds of save starts kept; pacing needs only the last minute
 

@@ -9,9 +9,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from linkwatch.check.verdict import Streak, Verdict
 from linkwatch.model import CheckResult, ProbeAnswer, State
-from linkwatch.store.base import StoreBase, from_iso, iso_utc
-from linkwatch.verdict import Streak, Verdict
+from linkwatch.store.base import StoreBase
+from linkwatch.text import from_iso, iso_utc
 
 
 def m0003_history(db: Database) -> None:

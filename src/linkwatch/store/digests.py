@@ -24,7 +24,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from linkwatch.store.base import StoreBase, from_iso, iso_utc
+from linkwatch.store.base import StoreBase
+from linkwatch.text import from_iso, iso_utc
 
 SENDING, SENT, FAILED, SKIPPED = "sending", "sent", "failed", "skipped"
 _DONE = (SENT, SKIPPED)

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from linkwatch.model import Citation, Format, ReleaseMeta
-from linkwatch.store.base import StoreBase, iso_utc
+from linkwatch.store.base import StoreBase
+from linkwatch.text import iso_utc
 
 
 def m0001_initial(db: Database) -> None:

@@ -19,8 +19,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from linkwatch.store.base import StoreBase, iso_utc
+from linkwatch.store.base import StoreBase
 from linkwatch.store.checks import HistorySpan
+from linkwatch.text import iso_utc
 
 _PRESENT = "r.missing = 0 AND r.sha256 IS NOT NULL"
 _CHUNK = 500  # bound parameters per IN (...) list

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from linkwatch.store.base import StoreBase, iso_utc
+from linkwatch.store.base import StoreBase
+from linkwatch.text import iso_utc
 
 
 def m0005_rewrites(db: Database) -> None:

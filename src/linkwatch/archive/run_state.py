@@ -1,0 +1,71 @@
+"""What one archive run carries from phase to phase, and what it reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from linkwatch.archive.protocol import Archive
+from linkwatch.config.settings import Settings
+from linkwatch.store import Store
+
+
+class RunProgress(Protocol):
+    """What a run reports as it goes: the CLI draws a bar or logs lines from it."""
+
+    def phase(self, name: str, total: int) -> None: ...
+
+    def step(self, url: str, outcome: str) -> None: ...
+
+
+class Silent:
+    def phase(self, name: str, total: int) -> None:
+        pass
+
+    def step(self, url: str, outcome: str) -> None:
+        pass
+
+
+@dataclass(slots=True)
+class ArchiveRunSummary:
+    """What one archive run did, for the CLI to print and the daemon to log."""
+
+    source: str = ""
+    disabled: bool = False
+    unreachable: str | None = None  # one line: why the archive could not be reached
+    interrupted: bool = False
+    looked_up: int = 0
+    lookup_errors: int = 0
+    lookups_deferred: int = 0  # left for a later run after a long rate limit
+    queued: int = 0  # saves newly queued
+    saved: int = 0
+    fresh: int = 0  # URLs with a recent capture: no save needed
+    refused: int = 0
+    rate_limited: int = 0
+    failed: int = 0  # save attempts that did not work (retried later, up to a limit)
+    dropped: int = 0  # queued saves no longer wanted (the URL died meanwhile)
+    not_savable: int = 0  # looked up but not saved in their state (dead, unchecked, ...)
+    chosen: int = 0  # citations given a (different) snapshot
+    rejected: int = 0  # captures whose replay was not the cited page
+    no_snapshot: int = 0  # citations left without a snapshot
+    queue_left: int = 0
+    paused_until: dt.datetime | None = None
+    errors: list[str] = field(default_factory=list)  # a few look-up errors, for the log
+
+
+@dataclass(slots=True)
+class Run:
+    settings: Settings
+    store: Store
+    archive: Archive
+    progress: RunProgress
+    now: Callable[[], dt.datetime]
+    until: dt.datetime | None
+    summary: ArchiveRunSummary
+    looked_up_now: set[int] = field(default_factory=set)  # URL ids looked up in this run
+
+    @property
+    def source(self) -> str:
+        return self.archive.name

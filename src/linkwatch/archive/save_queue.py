@@ -1,0 +1,266 @@
+"""Phases 2 and 3 of an archive run: decide which pages to save, then save them, paced.
+
+The decisions are `save_policy.decide_save` for each looked-up URL (no
+network). The queue lives in the store and survives restarts; saves are made
+one at a time, paced to `archive.saves_per_minute` from start times kept in the
+store, so that the pace holds across runs and processes. After a rate limit
+every save waits. Each attempt is written down before the archive is asked and
+settled with its outcome, so that a kill never leads to a second save.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable
+
+from linkwatch.archive.captures import is_good_capture_status
+from linkwatch.archive.lookups import MAX_PAUSE_WAIT
+from linkwatch.archive.protocol import SaveOutcome, SaveStatus
+from linkwatch.archive.run_state import Run
+from linkwatch.archive.save_policy import (
+    MAX_ATTEMPTS,
+    SAVABLE_STATES,
+    SaveDecision,
+    backoff,
+    decide_save,
+    next_save_at,
+)
+from linkwatch.errors import ArchiveError, ArchiveRateLimited, ArchiveUnreachable
+from linkwatch.model import Snapshot
+from linkwatch.store.archive import QueuedSave
+
+OWN_CAPTURE_SLACK = dt.timedelta(minutes=2)  # clocks of archive and host differ a little
+
+
+def decide(run: Run) -> None:
+    moment = run.now()
+    fresh_within = run.settings.archive.fresh_within
+    wanted: list[int] = []
+    for candidate in run.store.save_candidates(run.source):
+        decision = decide_save(
+            candidate.state,
+            candidate.newest_capture,
+            candidate.queue_status,
+            candidate.queue_done_at,
+            moment,
+            fresh_within,
+        )
+        if decision is SaveDecision.QUEUE:
+            wanted.append(candidate.url_id)
+        elif decision is SaveDecision.FRESH:
+            run.summary.fresh += 1
+        elif decision is SaveDecision.NOT_SAVABLE:
+            run.summary.not_savable += 1
+    run.summary.queued = run.store.enqueue_saves(run.source, wanted, moment)
+
+
+async def save_queue(run: Run) -> None:
+    run.progress.phase("saving", run.store.queue_state(run.source, run.now()).due_now)
+    while await _waited(run, _pause_wait):
+        entry = run.store.next_due_save(run.source, run.now())
+        if entry is None:
+            return
+        outcome = await _attempt(run, entry)
+        if outcome is None:
+            return  # no room left in this run: the entry stays queued as it was
+        run.progress.step(entry.url, outcome)
+
+
+async def _waited(run: Run, wait_for: Callable[[Run, dt.datetime], float | None]) -> bool:
+    """Sleep until `wait_for` says go (True), or until it says not in this run (False).
+
+    The store is asked again after each sleep: another process may have saved
+    or been rate-limited meanwhile.
+    """
+    while True:
+        moment = run.now()
+        if run.until is not None and moment >= run.until:
+            return False
+        wait = wait_for(run, moment)
+        if wait is None:
+            return False
+        if wait <= 0:
+            return True
+        await asyncio.sleep(wait)
+
+
+def _pause_wait(run: Run, moment: dt.datetime) -> float | None:
+    """Seconds left of a rate-limit pause; None when it outlasts what this run may wait."""
+    paused_until, _streak = run.store.pause(run.source)
+    if paused_until is None or paused_until <= moment:
+        return 0.0
+    wait = (paused_until - moment).total_seconds()
+    if wait > MAX_PAUSE_WAIT or (run.until is not None and paused_until > run.until):
+        run.summary.paused_until = paused_until
+        return None
+    return wait
+
+
+def _pace_wait(run: Run, moment: dt.datetime) -> float | None:
+    """Seconds until the pace allows a save (a pause counts too); None: not in this run."""
+    pause = _pause_wait(run, moment)
+    if pause != 0.0:
+        return pause
+    now_s = moment.timestamp()
+    recent = run.store.recent_save_starts(run.source, now_s - 3600)
+    start = next_save_at(recent, now_s, run.settings.archive.saves_per_minute)
+    if run.until is not None and start > run.until.timestamp():
+        return None
+    return max(0.0, start - now_s)
+
+
+async def _attempt(run: Run, entry: QueuedSave) -> str | None:
+    """One queue entry: skip it if unwanted, settle an earlier attempt, else save when paced.
+
+    Returns one word for the progress display, or None when the pace leaves
+    no room for the save in this run. The look before saving is not a save,
+    so it does not wait for the pace.
+    """
+    if entry.state not in SAVABLE_STATES:
+        reason = f"not saved: the URL is {entry.state.value} now"
+        run.store.finish_save(run.source, entry.url_id, "dropped", run.now(), reason=reason)
+        run.summary.dropped += 1
+        return "dropped"
+    try:
+        settled = await _settle_earlier(run, entry)
+    except ArchiveRateLimited as err:
+        outcome = SaveOutcome.rate_limited(err.retry_after, str(err))
+        return _rate_limited(run, entry, outcome, refund=False)
+    except ArchiveUnreachable:
+        raise
+    except ArchiveError as err:
+        if entry.attempt_started_at is not None:  # saving blind might save twice
+            _failed(run, entry, entry.attempts, f"look-up before saving failed: {err}", None, True)
+            return "failed"
+        settled = None  # the look was only to spare a save: save anyway
+    if settled is not None:
+        return settled
+    if not await _waited(run, _pace_wait):
+        return None
+    run.store.start_save_attempt(run.source, entry.url_id, run.now())
+    outcome = await run.archive.save(entry.url)
+    return await _record_outcome(run, entry, outcome)
+
+
+async def _settle_earlier(run: Run, entry: QueuedSave) -> str | None:
+    """Before saving, look for a capture that makes the save needless.
+
+    An attempt written down but never settled (a kill, a capture that did
+    not replay yet) may have worked: a capture made since it started is ours.
+    A URL that waited in the queue may have been captured by someone else.
+    A URL looked up in this very run (or whose look-up just failed) needs no
+    second look.
+    """
+    if entry.attempt_started_at is None and entry.url_id in run.looked_up_now:
+        return None
+    moment = run.now()
+    newest = await run.archive.lookup(entry.url, moment)
+    if newest is None:
+        return None
+    started = entry.attempt_started_at
+    if started is not None and newest.timestamp >= started - OWN_CAPTURE_SLACK:
+        run.store.finish_save(
+            run.source, entry.url_id, "saved", moment, snapshot=newest, saved_by_us=True
+        )
+        run.summary.saved += 1
+        return "saved"
+    if moment - newest.timestamp <= run.settings.archive.fresh_within:
+        run.store.finish_save(run.source, entry.url_id, "fresh", moment, snapshot=newest)
+        run.summary.fresh += 1
+        return "already fresh"
+    return None
+
+
+async def _record_outcome(run: Run, entry: QueuedSave, outcome: SaveOutcome) -> str:
+    attempts = entry.attempts + 1
+    if outcome.status is SaveStatus.CAPTURED and outcome.snapshot is not None:
+        return await _captured(run, entry, attempts, outcome.snapshot)
+    if outcome.status is SaveStatus.FRESH and outcome.snapshot is not None:
+        run.store.finish_save(
+            run.source, entry.url_id, "fresh", run.now(), snapshot=outcome.snapshot
+        )
+        run.summary.fresh += 1
+        _clear_pause(run)
+        return "already fresh"
+    if outcome.status is SaveStatus.RATE_LIMITED:
+        return _rate_limited(run, entry, outcome, refund=True)
+    if outcome.status is SaveStatus.REFUSED:
+        run.store.finish_save(run.source, entry.url_id, "refused", run.now(), reason=outcome.reason)
+        run.summary.refused += 1
+        return "refused"
+    # A failure may come after the archive started capturing (a timeout): look first next time.
+    _failed(run, entry, attempts, outcome.reason or "failed", outcome.retry_after, True)
+    return "failed"
+
+
+async def _captured(run: Run, entry: QueuedSave, attempts: int, snapshot: Snapshot) -> str:
+    """A capture is recorded only once the archive replays it."""
+    try:
+        replayed = await run.archive.verify(snapshot)
+    except ArchiveError as err:
+        replayed, why = None, f"capture could not be verified: {err}"
+    else:
+        why = f"capture {snapshot.archive_url} does not replay"
+    _clear_pause(run)
+    if replayed is None:
+        _failed(run, entry, attempts, why, None, True)
+        return "failed"
+    if replayed.status is not None and not is_good_capture_status(replayed.status):
+        run.store.record_snapshot(entry.url_id, replayed, run.now(), saved_by_us=True)
+        _failed(
+            run, entry, attempts, f"captured an error page (HTTP {replayed.status})", None, False
+        )
+        return "failed"
+    run.store.finish_save(
+        run.source, entry.url_id, "saved", run.now(), snapshot=replayed, saved_by_us=True
+    )
+    run.summary.saved += 1
+    return "saved"
+
+
+def _failed(
+    run: Run,
+    entry: QueuedSave,
+    attempts: int,
+    reason: str,
+    retry_after: float | None,
+    unsettled: bool,
+) -> None:
+    """Retry later with exponential backoff, or give up after MAX_ATTEMPTS."""
+    run.summary.failed += 1
+    moment = run.now()
+    if attempts >= MAX_ATTEMPTS:
+        run.store.finish_save(
+            run.source, entry.url_id, "failed", moment, reason=f"gave up: {reason}"
+        )
+        return
+    delay = dt.timedelta(seconds=backoff(attempts, retry_after))
+    run.store.retry_save(
+        run.source, entry.url_id, moment + delay, reason, attempt_unsettled=unsettled
+    )
+
+
+def _rate_limited(run: Run, entry: QueuedSave, outcome: SaveOutcome, *, refund: bool) -> str:
+    """Every save waits (the limit is on us, not on the page); the entry keeps its tries."""
+    _paused_until, streak = run.store.pause(run.source)
+    moment = run.now()
+    until = moment + dt.timedelta(seconds=backoff(streak + 1, outcome.retry_after))
+    reason = outcome.reason or "rate limited"
+    run.store.set_pause(run.source, until, streak + 1, reason)
+    run.store.retry_save(
+        run.source,
+        entry.url_id,
+        until,
+        reason,
+        attempt_unsettled=entry.attempt_started_at is not None and not refund,
+        refund=refund,
+    )
+    run.summary.rate_limited += 1
+    return "rate-limited"
+
+
+def _clear_pause(run: Run) -> None:
+    paused_until, streak = run.store.pause(run.source)
+    if streak or paused_until is not None:
+        run.store.set_pause(run.source, None, 0)

@@ -1,0 +1,75 @@
+"""One cited URL -> one CheckResult describing exactly what the web answered.
+
+Calling a live page dead is worse than saying nothing (a later step would swap
+a good citation for an archive link), so this module reports, it does not judge:
+the pure `verdict` turns a CheckResult plus history into a State.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+
+from linkwatch.check.page import read_page
+from linkwatch.check.redirects import fetch, invalid_url_reason, retry_after
+from linkwatch.check.soft404 import SoftNotFoundProbe, soft404_reason
+from linkwatch.check.walls import is_bot_wall
+from linkwatch.model import CheckResult, ErrorKind
+from linkwatch.net.session import Net
+
+
+async def check_url(
+    net: Net,
+    url: str,
+    *,
+    now: Callable[[], dt.datetime] | None = None,
+    probe_cache: SoftNotFoundProbe | None = None,
+    fingerprint: bool = False,
+) -> CheckResult:
+    """Check one URL. Never raises for anything the web or the URL does.
+
+    `fingerprint` asks for the page text's fingerprint in the result, for a
+    caller that compares pages later (the archive's replays); a check only
+    computes it to compare with the site's answer to a non-existent path.
+    """
+    checked_at = now() if now is not None else dt.datetime.now(dt.UTC)
+    started = time.monotonic()
+    problem = invalid_url_reason(url)
+    if problem is not None:
+        return CheckResult(
+            url=url, checked_at=checked_at, error=ErrorKind.INVALID_URL, error_detail=problem
+        )
+    answer = await fetch(net, url)
+    if answer.error is not None:
+        return CheckResult(
+            url=url,
+            checked_at=checked_at,
+            hops=tuple(answer.chain.hops),
+            error=answer.error.kind,
+            error_detail=answer.error.detail,
+            elapsed=time.monotonic() - started,
+        )
+    response = answer.response
+    assert response is not None
+    page = read_page(response)
+    probes = probe_cache or SoftNotFoundProbe()
+    try:
+        soft404 = await soft404_reason(net, url, answer, page, probes)
+    finally:
+        if probes is not probe_cache:
+            await probes.close()
+    return CheckResult(
+        url=url,
+        checked_at=checked_at,
+        status=response.status,
+        final_url=response.url,
+        hops=tuple(answer.chain.hops),
+        elapsed=time.monotonic() - started,
+        bytes_read=len(response.body),
+        title=page.title if page else None,
+        fingerprint=page.fingerprint if page is not None and fingerprint else None,
+        soft404_reason=soft404,
+        bot_wall=is_bot_wall(response),
+        retry_after=retry_after(response),
+    )

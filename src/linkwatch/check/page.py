@@ -1,0 +1,196 @@
+"""Reading a fetched page: its text, title, meta refresh and a fingerprint of its text.
+
+Title and meta refresh are read by regular expressions, at C speed, since every
+page checked needs them; the text is parsed and fingerprinted only when a
+comparison needs it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import hashlib
+import html
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from html.parser import HTMLParser
+from typing import Protocol
+from urllib.parse import urljoin
+
+import charset_normalizer
+from multidict import CIMultiDictProxy
+
+from linkwatch.net.response import Response, media_type
+
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", ""})  # '' : unlabelled, sniff it
+
+_TITLE_MAX = 300
+
+# Simhash bits that may differ for two pages to count as the same page (>= 0.9 alike).
+_SAME_PAGE_BITS = 6
+
+
+def is_html(headers: CIMultiDictProxy[str]) -> bool:
+    return media_type(headers) in _HTML_TYPES
+
+
+@dataclass(frozen=True)
+class Page:
+    title: str | None
+    refresh_to: str | None  # absolute target of a meta refresh
+    markup: str  # the decoded document, for the fingerprint
+
+    @cached_property
+    def fingerprint(self) -> str | None:
+        """64-bit simhash of the visible text, hex; computed only when a comparison needs
+        it, as parsing the whole page costs more than the rest of a check (and most sites
+        answer a nonsense path with a 404, so there is nothing to compare)."""
+        reader = _TextReader()
+        # html.parser gives up on some bogus declarations: keep what it read until then
+        with contextlib.suppress(AssertionError):
+            reader.feed(self.markup)
+        digest = _simhash(" ".join(reader.text))
+        return None if digest is None else f"{digest:016x}"
+
+
+class _TextReader(HTMLParser):
+    """The visible text of a page; tolerant of any tag soup."""
+
+    _INVISIBLE = frozenset({"title", "script", "style", "noscript", "template", "svg"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._INVISIBLE:
+            self._hidden += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._INVISIBLE and self._hidden:
+            self._hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.text.append(data)
+
+
+# Title and meta refresh by regular expressions, at C speed: every page checked needs
+# them. Comments, scripts and styles are cut out first, as a parser would skip them
+# (a meta refresh in a comment must not make a live page a soft 404).
+# A tag name ends at a space, a slash or ">" ("<title-bar>" is another element); a
+# quote opens a value only after "=", and a quoted value may hold ">". A tag or
+# value never closed runs to the end of the text, as in a browser. Possessive
+# quantifiers keep every scan linear: a page of "<meta " repeated costs one pass.
+_TAG_REST = r"""(?:[^>=]++|=\s*+(?:"[^"]*+(?:"|\Z)|'[^']*+(?:'|\Z))|=)*+"""
+
+_OPAQUE = re.compile(
+    rf"<!--.*?(?:-->|\Z)|<(script|style)(?=[\s/>]){_TAG_REST}(?:>|\Z).*?(?:</\1\s*>|\Z)",
+    re.I | re.S,
+)
+
+_TITLE = re.compile(rf"<title(?=[\s/>]){_TAG_REST}(?:>|\Z)(.*?)(?:</title\s*>|\Z)", re.I | re.S)
+
+_META = re.compile(rf"<meta(?=[\s/>])({_TAG_REST})(>|\Z)", re.I)
+
+_ATTRIBUTE = re.compile(r"""([^\s=/>"']+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s>]*))?""")
+
+
+def _unquoted(value: str) -> str:
+    """An attribute value without its one pair of outer quotes; inner quotes stay."""
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1]
+    return value
+
+
+def _title_and_refresh(markup: str) -> tuple[str | None, str | None]:
+    """The page's title and the content of its first meta refresh, entities decoded."""
+    visible = _OPAQUE.sub(" ", markup)
+    found = _TITLE.search(visible)
+    title = " ".join(html.unescape(found.group(1)).split())[:_TITLE_MAX] if found else ""
+    for meta in _META.finditer(visible):
+        if not meta.group(2):
+            break  # never closed: a browser drops it
+        attributes = {
+            name.lower(): html.unescape(_unquoted(value))
+            for name, value in _ATTRIBUTE.findall(meta.group(1))
+        }
+        if attributes.get("http-equiv", "").lower() == "refresh":
+            return title or None, attributes.get("content", "")
+    return title or None, None
+
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)""", re.I)
+
+_REFRESH_URL = re.compile(
+    r"""^\s*[\d.]*\s*[;,]?\s*(?:url\s*=\s*)?(['"]?)(.*?)\1\s*$""", re.I | re.S
+)
+
+
+def _decode(body: bytes, declared: str | None) -> str:
+    """Text of a page: declared charset, then <meta charset>, then UTF-8, then a guess."""
+    sniffed = _META_CHARSET.search(body[:4096])
+    for encoding in (declared, sniffed.group(1).decode("ascii") if sniffed else None):
+        if encoding:
+            try:
+                return body.decode(encoding, errors="replace")
+            except LookupError:
+                pass
+    try:  # final=False: a body cut at max_body may end inside a character
+        return codecs.getincrementaldecoder("utf-8")().decode(body, final=False)
+    except UnicodeDecodeError:
+        best = charset_normalizer.from_bytes(body).best()
+        return str(best) if best is not None else body.decode("latin-1")
+
+
+def _refresh_target(content: str | None, base: str) -> str | None:
+    match = _REFRESH_URL.match(content or "")
+    target = match.group(2).strip() if match else ""
+    return urljoin(base, target) if target else None
+
+
+# _BIT_SET[b] maps a byte to 1 when its bit b is set, else 0 (a bytes.translate table).
+_BIT_SET = tuple(bytes(value >> bit & 1 for value in range(256)) for bit in range(8))
+
+
+def _simhash(text: str) -> int | None:
+    """64-bit simhash of the word 3-shingles of `text`; near pages differ in few bits."""
+    words = re.findall(r"\w+", text.lower())
+    if not words:
+        return None
+    shingles = {" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2))}
+    digests = b"".join(hashlib.blake2b(s.encode(), digest_size=8).digest() for s in shingles)
+    # Bit votes counted at C speed: per byte position, translate each byte to 1 or 0 for
+    # one bit and count the ones, instead of looping over shingles and bits in Python.
+    fingerprint = 0
+    for position in range(8):
+        column = digests[position::8]
+        for bit in range(8):
+            ones = column.translate(_BIT_SET[bit]).count(1)
+            if 2 * ones > len(shingles):
+                fingerprint |= 1 << (position * 8 + bit)
+    return fingerprint
+
+
+def read_page(response: Response) -> Page | None:
+    if not is_html(response.headers) or not response.body:
+        return None
+    markup = _decode(response.body, response.charset)
+    title, refresh = _title_and_refresh(markup)
+    return Page(title=title, refresh_to=_refresh_target(refresh, response.url), markup=markup)
+
+
+class PageLike(Protocol):
+    @property
+    def title(self) -> str | None: ...
+    @property
+    def fingerprint(self) -> str | None: ...
+
+
+def same_page(a: PageLike, b: PageLike) -> bool:
+    """Same title and near-identical text: what a soft-404 page shares with a random path's."""
+    if a.title != b.title or a.fingerprint is None or b.fingerprint is None:
+        return False
+    return (int(a.fingerprint, 16) ^ int(b.fingerprint, 16)).bit_count() <= _SAME_PAGE_BITS

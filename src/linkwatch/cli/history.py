@@ -1,0 +1,59 @@
+"""The `history` command: a URL's status timeline."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from linkwatch.cli.common import (
+    open_store,
+    settings_from,
+    url_key,
+)
+
+if TYPE_CHECKING:
+    pass
+
+
+@click.command("history")
+@click.argument("url")
+@click.pass_context
+def history_command(ctx: click.Context, url: str) -> None:
+    """Show a URL's status timeline: one line per span of identical outcomes.
+
+    Example: linkwatch history https://euobserver.com/foreign/132858
+    """
+    from linkwatch.report.states import STATE_STYLES
+
+    settings = settings_from(ctx)
+    with open_store(settings) as store:
+        status = store.url_status(url_key(store, url))
+        assert status is not None  # _url_key checked it exists
+        spans = store.history(status.id)
+    console = Console(highlight=False)
+    state = status.pinned or status.state
+    console.print(
+        f"[bold]{status.url}[/]  now [{STATE_STYLES.get(state, '')}]{state}[/]"
+        + (" (pinned)" if status.pinned else "")
+    )
+    if status.reason:
+        console.print(f"  {status.reason}", markup=False)
+    if not spans:
+        console.print("  never checked", style="dim")
+        return
+    table = Table(show_edge=False, pad_edge=False)
+    for column in ("from", "to", "checks", "state", "status", "error"):
+        table.add_column(column)
+    for span in spans:
+        table.add_row(
+            span.first_at[:16].replace("T", " "),
+            span.last_at[:16].replace("T", " "),
+            str(span.count),
+            f"[{STATE_STYLES.get(span.state, '')}]{span.state}[/]",
+            "" if span.http_status is None else str(span.http_status),
+            span.error or "",
+        )
+    console.print(table)

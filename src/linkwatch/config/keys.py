@@ -1,0 +1,359 @@
+"""The key table: every configuration key, declared once.
+
+Each `KeySpec` holds a key's type (for people), its default (as TOML text, run
+through the same parser as a value from the file), a one-line doc and its
+parser. Defaults, validation, the starter file and the README's key table all
+derive from it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from linkwatch import __version__
+from linkwatch.config.settings import (
+    SMTP_PASSWORD_ENV,
+    ArchiveBackend,
+    LogFormat,
+    RewriteMode,
+    SmtpTls,
+)
+from linkwatch.config.values import (
+    Convert,
+    as_boolean,
+    as_choice,
+    as_cron,
+    as_dates,
+    as_duration,
+    as_globs,
+    as_http_url,
+    as_integer,
+    as_listen,
+    as_mailbox,
+    as_mailboxes,
+    as_one_line,
+    as_optional_path,
+    as_path,
+    as_positive_number,
+    as_size,
+    as_timezone,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class KeySpec:
+    """One configuration key: the single source for validation, defaults and docs."""
+
+    name: str  # dotted, e.g. "check.per_host"
+    type: str  # for people, e.g. "integer >= 1"
+    default: str  # as TOML text
+    doc: str  # one line
+    convert: Convert = field(repr=False, compare=False)
+
+    @property
+    def section(self) -> str:
+        return self.name.partition(".")[0]
+
+    @property
+    def leaf(self) -> str:
+        return self.name.partition(".")[2]
+
+
+def toml_string(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+_USER_AGENT = f"linkwatch/{__version__} (+https://github.com/linkwatch/linkwatch)"
+
+_DEFAULT_GLOBS = (
+    "releases/**/*.md",
+    "releases/**/*.html",
+    "releases/**/*.htm",
+    "releases/**/*.txt",
+)
+
+KEYS: tuple[KeySpec, ...] = (
+    KeySpec(
+        "sources.paths",
+        "array of globs",
+        "[" + ", ".join(toml_string(glob) for glob in _DEFAULT_GLOBS) + "]",
+        "Release files to read, as globs relative to the config file ('**' spans directories).",
+        as_globs,
+    ),
+    KeySpec(
+        "sources.dates",
+        "table: path or glob = date",
+        "{}",
+        "Publication dates that override what a release says about itself.",
+        as_dates,
+    ),
+    KeySpec(
+        "sources.max_size",
+        "size",
+        '"5MB"',
+        "Release files larger than this are refused with an error.",
+        as_size,
+    ),
+    KeySpec(
+        "state.dir",
+        "path",
+        '"state"',
+        "Directory of the database (linkwatch.db), relative to the config file.",
+        as_path,
+    ),
+    KeySpec(
+        "check.concurrency",
+        "integer >= 1",
+        "64",
+        "Most checks in flight at once, over all hosts.",
+        as_integer(1),
+    ),
+    KeySpec(
+        "check.per_host",
+        "integer >= 1",
+        "2",
+        "Most requests in flight to one host at once.",
+        as_integer(1),
+    ),
+    KeySpec(
+        "check.timeout",
+        "duration > 0",
+        '"20s"',
+        "Total time allowed for one check, redirects included.",
+        as_duration(allow_zero=False),
+    ),
+    KeySpec(
+        "check.user_agent",
+        "string",
+        toml_string(_USER_AGENT),
+        "User-Agent header: names the tool and a contact URL, as polite robots do.",
+        as_one_line(allow_empty=False),
+    ),
+    KeySpec(
+        "check.allow_private",
+        "boolean",
+        "false",
+        "Check URLs resolving to loopback, private or link-local addresses (off: SSRF guard).",
+        as_boolean,
+    ),
+    KeySpec(
+        "check.host_delay",
+        "duration",
+        '"1s"',
+        "Minimum pause between two requests to the same host.",
+        as_duration(allow_zero=True),
+    ),
+    KeySpec(
+        "check.every",
+        "duration > 0",
+        '"1d"',
+        "How often a healthy URL is checked again.",
+        as_duration(allow_zero=False),
+    ),
+    KeySpec(
+        "check.max_body",
+        "size",
+        '"256KiB"',
+        "Most bytes of a page body read (and decompressed) per check.",
+        as_size,
+    ),
+    KeySpec(
+        "check.probe_every",
+        "duration > 0",
+        '"7d"',
+        "How long a site's answer to a path that cannot exist (the soft-404 probe) is kept "
+        "before the site is asked again.",
+        as_duration(allow_zero=False),
+    ),
+    KeySpec(
+        "policy.dead_after_failures",
+        "integer >= 2",
+        "3",
+        "Failed checks in a row before a URL is dead (one failure never is).",
+        as_integer(2),
+    ),
+    KeySpec(
+        "policy.dead_after_days",
+        "integer >= 0",
+        "3",
+        "Days those failures must span before a URL is dead.",
+        as_integer(0),
+    ),
+    KeySpec(
+        "archive.enabled",
+        "boolean",
+        "true",
+        "Save cited pages to the archive while they are alive.",
+        as_boolean,
+    ),
+    KeySpec(
+        "archive.wayback_url",
+        "http(s) URL",
+        '"https://web.archive.org"',
+        "Wayback-compatible archive (the Internet Archive, or a self-hosted pywb).",
+        as_http_url,
+    ),
+    KeySpec(
+        "archive.saves_per_minute",
+        "number > 0",
+        "10",
+        "Most Save Page Now requests per minute.",
+        as_positive_number,
+    ),
+    KeySpec(
+        "archive.fresh_within",
+        "duration",
+        '"30d"',
+        "An existing snapshot this recent makes a new save unnecessary.",
+        as_duration(allow_zero=True),
+    ),
+    KeySpec(
+        "archive.backend",
+        "wayback | pywb",
+        '"wayback"',
+        "Archive to look up and save in: the Wayback Machine API, or a self-hosted pywb.",
+        as_choice(ArchiveBackend),
+    ),
+    KeySpec(
+        "archive.pywb_url",
+        "http(s) URL",
+        '"http://localhost:8080"',
+        'Base URL of the pywb server (archive.backend = "pywb").',
+        as_http_url,
+    ),
+    KeySpec(
+        "archive.pywb_collection",
+        "string",
+        '"linkwatch"',
+        "pywb collection that holds the captures.",
+        as_one_line(allow_empty=False),
+    ),
+    KeySpec(
+        "rewrite.mode",
+        "dead | all | off",
+        '"dead"',
+        "Which citations rewrite points at archived copies: rotten ones, all, or none.",
+        as_choice(RewriteMode),
+    ),
+    KeySpec(
+        "rewrite.template_dir",
+        'path or ""',
+        '""',
+        "Folder of jinja2 templates overriding the wording of added archive links.",
+        as_optional_path,
+    ),
+    KeySpec(
+        "digest.to",
+        "e-mail address or array of them",
+        "[]",
+        "Recipients of the digest e-mail.",
+        as_mailboxes,
+    ),
+    KeySpec(
+        "digest.from",
+        "e-mail address",
+        '"linkwatch@localhost"',
+        "Sender of the digest e-mail.",
+        as_mailbox,
+    ),
+    KeySpec(
+        "digest.smtp_host",
+        "string",
+        '"localhost"',
+        "SMTP server the digest is sent through.",
+        as_one_line(allow_empty=False),
+    ),
+    KeySpec(
+        "digest.smtp_port",
+        "integer 1..65535",
+        "25",
+        "SMTP server port.",
+        as_integer(1, 65535),
+    ),
+    KeySpec(
+        "digest.tls",
+        "starttls | tls | none",
+        '"starttls"',
+        "How the SMTP connection is encrypted.",
+        as_choice(SmtpTls),
+    ),
+    KeySpec(
+        "digest.username",
+        "string",
+        '""',
+        f"SMTP login, empty for none; the password comes only from env {SMTP_PASSWORD_ENV}.",
+        as_one_line(allow_empty=True),
+    ),
+    KeySpec(
+        "digest.schedule",
+        "cron expression",
+        '"0 8 * * mon"',
+        "When the daemon sends the digest (minute hour day month weekday).",
+        as_cron,
+    ),
+    KeySpec(
+        "digest.timezone",
+        "IANA time zone",
+        '"UTC"',
+        "Time zone of digest.schedule and of dates in the digest.",
+        as_timezone,
+    ),
+    KeySpec(
+        "digest.skip_empty",
+        "boolean",
+        "false",
+        "Send no digest when nothing changed since the last one.",
+        as_boolean,
+    ),
+    KeySpec(
+        "run.listen",
+        "host:port",
+        '"127.0.0.1:8421"',
+        "Address of the daemon's health and metrics endpoint.",
+        as_listen,
+    ),
+    KeySpec(
+        "run.scan_every",
+        "duration > 0",
+        '"1h"',
+        "How often the daemon looks for new or changed releases.",
+        as_duration(allow_zero=False),
+    ),
+    KeySpec(
+        "run.check_every",
+        "duration > 0",
+        '"10m"',
+        "How often the daemon checks the URLs that are due.",
+        as_duration(allow_zero=False),
+    ),
+    KeySpec(
+        "run.archive_every",
+        "duration > 0",
+        '"5m"',
+        "How often the daemon works through the archive queue.",
+        as_duration(allow_zero=False),
+    ),
+    KeySpec(
+        "run.grace",
+        "duration",
+        '"10s"',
+        "On shutdown, how long running work may take to finish.",
+        as_duration(allow_zero=True),
+    ),
+    KeySpec(
+        "run.log_format",
+        "text | json",
+        '"text"',
+        "Log lines for people (text) or for log collectors (json).",
+        as_choice(LogFormat),
+    ),
+)
+
+KEY_BY_NAME = {spec.name: spec for spec in KEYS}
+
+SECTIONS = tuple(dict.fromkeys(spec.section for spec in KEYS))
+
+FORBIDDEN = {
+    "digest.password": f"do not put the password in the file; set env {SMTP_PASSWORD_ENV}",
+}

@@ -1,0 +1,740 @@
+"""The daemon: APScheduler jobs calling the same library functions as the CLI.
+
+Everything runs in one asyncio loop: the scheduler (`AsyncIOScheduler`), the
+jobs, and the HTTP endpoint (`server.py`). Jobs:
+
+- scan (`run.scan_every`): `scan.scan`, in a thread of its own with its own
+  database connection, because parsing files is CPU work that would freeze
+  the loop; a scan that finds new URLs starts a check at once.
+- check (`run.check_every`): `checkrun.check_urls` on the URLs due, in the
+  loop (it is async, and its writes are small batches). A check that changes
+  a state starts a rewrite.
+- archive (`run.archive_every`): `archiverun.archive_run`, in the loop; its
+  save phase ends before the next run is due. New snapshots start a rewrite.
+- rewrite (only when `rewrite.mode` is not off): `rewriterun.rewrite_releases`,
+  in a thread like the scan. It has no schedule of its own: scan, check and
+  archive start it when they changed something it depends on.
+- digest (`digest.schedule`, cron, in `digest.timezone`): `digest.send_due_digest`,
+  which itself knows whether this week's digest is due or done.
+
+Every job has an explicit id, `replace_existing=True`, `max_instances=1` (a
+slow run is never joined by a second one) and `coalesce=True` (runs missed
+while the process was paused or the clock jumped collapse into one). Interval
+jobs allow a run to be late by up to one interval: with coalescing the one
+catch-up run is always within an interval of its slot. The digest may be
+late by any amount: a week's digest sent late beats one never sent, and the
+digest itself knows whether its week is already done.
+
+Shutdown (SIGTERM, SIGINT): the scheduler stops starting jobs, running jobs
+get until `run.grace` to finish, then they are cancelled: a check keeps every
+result it received (checkrun writes as it goes), a scan or a rewrite stops
+before its next file. Then the endpoint and the database close. A second signal skips
+the wait. After `kill -9` nothing needs repair: the store is in WAL mode with
+short transactions, and everything queued lives in the store.
+
+Job state that matters across restarts (which URLs are due, the archive
+queue, which digest week is done) lives in the database, never in the
+scheduler: its job store is in memory, rebuilt at every start, and each job
+runs once at start-up to pick up where the last process stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import os
+import signal
+import threading
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from apscheduler.job import Job  # type: ignore[import-untyped]
+from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
+from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING  # type: ignore[import-untyped]
+from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
+from apscheduler.triggers.date import DateTrigger  # type: ignore[import-untyped]
+from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
+
+from linkwatch import __version__
+from linkwatch.archive.run import archive_run
+from linkwatch.archive.run_state import ArchiveRunSummary
+from linkwatch.check.run import check_urls
+from linkwatch.check.verdict import describe
+from linkwatch.config.settings import RewriteMode, Settings
+from linkwatch.daemon.logs import event
+from linkwatch.daemon.server import Endpoints, Health, Metrics, start_server
+from linkwatch.digest.schedule import cron_trigger
+from linkwatch.digest.send import (
+    OUTCOME_FAILED,
+    OUTCOME_SENT,
+    OUTCOME_UNCONFIGURED,
+    send_due_digest,
+)
+from linkwatch.errors import DaemonError, StoreError
+from linkwatch.model import CheckResult
+from linkwatch.report.build import build_report
+from linkwatch.report.charts import load_html_extras
+from linkwatch.report.to_html import render_html
+from linkwatch.rewrite.run import CHANGED_SINCE_SCAN, RewriteSummary, rewrite_releases
+from linkwatch.scan import ScanSummary, scan
+from linkwatch.store import Store, UrlToCheck
+
+log = logging.getLogger("linkwatch.daemon")
+
+T = TypeVar("T")
+
+SCAN, CHECK, ARCHIVE, REWRITE, DIGEST = "scan", "check", "archive", "rewrite", "digest"
+JOB_DEFAULTS: dict[str, Any] = {"replace_existing": True, "max_instances": 1, "coalesce": True}
+YIELD_EVERY = 500  # database look-ups between two yields to the loop
+DIGEST_RETRY = dt.timedelta(minutes=15)  # after a failed send; the next cron run is a week off
+SAVE_OUTCOMES = ("saved", "fresh", "refused", "rate_limited", "failed")
+
+
+class JobStopped(Exception):
+    """Raised inside a job's thread (scan, rewrite) to end it between two files."""
+
+
+# --------------------------------------------------------------------------- schedules
+
+
+def add_interval_job(
+    scheduler: AsyncIOScheduler,
+    job_id: str,
+    func: Callable[[], Awaitable[None]],
+    every: dt.timedelta,
+    *,
+    first_run: dt.datetime | None = None,
+) -> Job:
+    """An interval job with linkwatch's defaults; `first_run` None waits one interval."""
+    seconds = max(every.total_seconds(), 0.001)
+    extra: dict[str, Any] = {} if first_run is None else {"next_run_time": first_run}
+    return scheduler.add_job(
+        func,
+        IntervalTrigger(seconds=seconds, timezone=dt.UTC),
+        id=job_id,
+        name=job_id,
+        misfire_grace_time=max(1, int(seconds)),
+        **JOB_DEFAULTS,
+        **extra,
+    )
+
+
+def add_cron_job(
+    scheduler: AsyncIOScheduler,
+    job_id: str,
+    func: Callable[[], Awaitable[None]],
+    trigger: CronTrigger,
+) -> Job:
+    """A cron job with linkwatch's defaults; however late, a missed run still runs once."""
+    return scheduler.add_job(
+        func, trigger, id=job_id, name=job_id, misfire_grace_time=None, **JOB_DEFAULTS
+    )
+
+
+# --------------------------------------------------------------------------- threads
+
+
+def _settle(future: asyncio.Future[T], result: T | None, error: BaseException | None) -> None:
+    if future.done():
+        return  # the waiting job was cancelled meanwhile
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)  # type: ignore[arg-type]
+
+
+async def in_thread(func: Callable[[], T], name: str) -> T:
+    """Run blocking `func` in a new daemon thread and await its result.
+
+    Not `asyncio.to_thread`: its pool threads are joined when the interpreter
+    exits, so a scan parsing a large tree could hold the process past
+    `run.grace`. A daemon thread is left behind instead; an abandoned write
+    transaction is rolled back by SQLite, exactly as after a crash.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def target() -> None:
+        result: T | None = None
+        error: BaseException | None = None
+        try:
+            result = func()
+        except BaseException as exc:  # handed to the awaiting task, whatever it is
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
+            loop.call_soon_threadsafe(_settle, future, result, error)
+
+    threading.Thread(target=target, name=f"linkwatch-{name}", daemon=True).start()
+    return await future
+
+
+# --------------------------------------------------------------------------- jobs
+
+
+@dataclass(frozen=True, slots=True)
+class JobReport:
+    """What one run did: a summary line, its fields, and problems `--once` fails for."""
+
+    message: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class JobState:
+    running: bool = False
+    rerun: bool = False  # asked to run again while running: runs once more right after
+    runs: int = 0
+    last_started: dt.datetime | None = None
+    last_success: dt.datetime | None = None
+    last_error: str | None = None
+
+
+@dataclass(slots=True)
+class CycleOutcome:
+    """What `run --once` did."""
+
+    problems: list[str] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.interrupted
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds") if moment else None
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def citation_states(store: Store) -> Counter[str]:
+    """Citations of present releases by effective state."""
+    return store.citation_state_counts()
+
+
+class Daemon:
+    """The scheduler, its jobs and the endpoint, over one state directory.
+
+    `serve()` runs until `request_stop()` (wired to SIGTERM and SIGINT);
+    `run_cycle()` runs every job once, in order, and returns.
+    The caller holds the state lock.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], dt.datetime] = _utc_now,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.metrics = Metrics()
+        self.scheduler: AsyncIOScheduler | None = None
+        self.store: Store | None = None  # the loop's own connection; threads open theirs
+        self.url: str | None = None  # where the endpoint listens, once it does
+        self.started_at = clock()
+        self.jobs: dict[str, JobState] = {}
+        self._bodies: dict[str, Callable[[], Awaitable[JobReport]]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()  # job runs in progress
+        self._background: set[asyncio.Task[Any]] = set()  # the loop holds tasks weakly
+        self._stop: asyncio.Event | None = None
+        self._stopping = False
+        self._thread_stops: dict[str, threading.Event] = {}  # per threaded job
+        self._register_jobs()
+
+    # -- job table -----------------------------------------------------------
+
+    def _register_jobs(self) -> None:
+        """The jobs of one cycle, in the order `run_cycle` runs them."""
+        self._bodies[SCAN] = self._scan
+        self._bodies[CHECK] = self._check
+        self._bodies[ARCHIVE] = self._archive
+        if self.settings.rewrite.mode is not RewriteMode.OFF:
+            self._bodies[REWRITE] = self._rewrite
+        self._bodies[DIGEST] = self._digest
+        for job_id in self._bodies:
+            self.jobs[job_id] = JobState()
+
+    # -- lifecycle -----------------------------------------------------------
+
+    async def serve(self, *, ready: Callable[[str], None] | None = None) -> None:
+        """Run until a stop is requested; then stop gracefully (see the module doc)."""
+        loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        signals = self._install_signal_handlers(loop)
+        try:
+            self.store = self._open_store()
+            runner = await self._start_endpoint()
+            try:
+                if ready is not None and self.url is not None:
+                    ready(self.url)
+                self.scheduler = self._start_scheduler()
+                await self._stop.wait()
+                await self._shut_down()
+            finally:
+                await runner.cleanup()
+        finally:
+            for sig in signals:
+                loop.remove_signal_handler(sig)
+            self._close_store()
+        event(log, logging.INFO, "stopped", pid=os.getpid())
+
+    async def run_cycle(self) -> CycleOutcome:
+        """Every job once, in order: scan, check, and the others configured."""
+        outcome = CycleOutcome()
+        self.store = self._open_store()
+        try:
+            for job_id, body in self._bodies.items():
+                try:
+                    report = await self._run(job_id, body)
+                except asyncio.CancelledError:
+                    outcome.interrupted = True
+                    break
+                if report is not None:
+                    outcome.problems.extend(report.problems)
+        finally:
+            self._close_store()
+        return outcome
+
+    def request_stop(self) -> None:
+        """Stop gracefully; a second request stops the running jobs without waiting."""
+        if self._stop is None:
+            return
+        if self._stopping:
+            event(log, logging.WARNING, "second stop signal: cancelling running jobs now")
+            for task in list(self._tasks):
+                task.cancel()
+            self._stop_threads()
+            return
+        self._stopping = True
+        self._stop.set()
+
+    def _install_signal_handlers(self, loop: asyncio.AbstractEventLoop) -> list[int]:
+        installed: list[int] = []
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                loop.add_signal_handler(sig, self.request_stop)
+            except (NotImplementedError, RuntimeError, ValueError):
+                continue  # not the main thread (tests): the caller stops us instead
+            installed.append(sig)
+        return installed
+
+    def _open_store(self) -> Store:
+        try:
+            return Store.open(self.settings.state.dir)
+        except StoreError as err:
+            raise DaemonError(str(err)) from err
+
+    def _close_store(self) -> None:
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+    async def _start_endpoint(self) -> Any:
+        run = self.settings.run
+        endpoints = Endpoints(health=self.health, metrics=self.metrics, report_html=self.report)
+        try:
+            runner, self.url = await start_server(endpoints, run.listen_host, run.listen_port)
+        except OSError as err:
+            raise DaemonError(f"run.listen = {run.listen!r}: cannot listen: {err}") from err
+        event(log, logging.INFO, f"listening on {self.url}", url=self.url, pid=os.getpid())
+        return runner
+
+    def _start_scheduler(self) -> AsyncIOScheduler:
+        """Every job runs once at start (picking up what the last process left), then on
+        its schedule; the rewrite runs when scan, check or archive ask for it."""
+        digest = self.settings.digest
+        try:
+            digest_trigger = cron_trigger(digest.schedule, digest.timezone)
+        except ValueError as err:
+            raise DaemonError(f"digest.schedule = {digest.schedule!r}: {err}") from err
+        scheduler = AsyncIOScheduler(timezone=dt.UTC)
+        run, now = self.settings.run, self.clock()
+        add_interval_job(scheduler, SCAN, self._job(SCAN), run.scan_every, first_run=now)
+        add_interval_job(scheduler, CHECK, self._job(CHECK), run.check_every, first_run=now)
+        add_interval_job(scheduler, ARCHIVE, self._job(ARCHIVE), run.archive_every, first_run=now)
+        job = add_cron_job(scheduler, DIGEST, self._job(DIGEST), digest_trigger)
+        job.modify(next_run_time=now)  # a digest missed while down goes out now, if still due
+        scheduler.start()
+        return scheduler
+
+    def _job(self, job_id: str) -> Callable[[], Awaitable[None]]:
+        """The coroutine function the scheduler calls for `job_id`."""
+        body = self._bodies[job_id]
+
+        async def job() -> None:
+            await self._run(job_id, body)
+
+        job.__name__ = job.__qualname__ = f"linkwatch_{job_id}"
+        return job
+
+    async def _shut_down(self) -> None:
+        grace = self.settings.run.grace.total_seconds()
+        if self.scheduler is not None:
+            self.scheduler.pause()
+        running = sorted(name for name, state in self.jobs.items() if state.running)
+        event(
+            log,
+            logging.INFO,
+            "stopping: no new jobs; "
+            + (f"waiting up to {grace:g} s for " if running else "")
+            + (", ".join(running) if running else "nothing running"),
+            grace=grace,
+        )
+        # Leave a little of the grace period for the cancelled jobs to save their
+        # results, so that the whole exit fits in run.grace (an orchestrator's kill
+        # timeout is usually set to the same value).
+        reserve = min(1.0, grace / 5)
+        tasks = set(self._tasks)
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=max(0.0, grace - reserve))
+            if pending:
+                event(log, logging.WARNING, "grace period over: cancelling unfinished jobs")
+                self._stop_threads()
+                for task in pending:
+                    task.cancel()
+                await asyncio.wait(pending, timeout=max(reserve, 0.5))
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+
+    # -- running one job -------------------------------------------------------
+
+    async def _run(self, job_id: str, body: Callable[[], Awaitable[JobReport]]) -> JobReport | None:
+        """One run of a job: bookkeeping, metrics and its one summary line."""
+        state = self.jobs[job_id]
+        task = asyncio.current_task()
+        if self._stopping or task is None:
+            return None
+        state.running, state.last_started = True, self.clock()
+        state.runs += 1
+        self._tasks.add(task)
+        self.metrics.job_running.labels(job_id).set(1)
+        started = time.monotonic()
+        try:
+            report = await body()
+        except asyncio.CancelledError:
+            self.metrics.job_runs.labels(job_id, "interrupted").inc()
+            event(log, logging.WARNING, f"{job_id}: interrupted", job=job_id)
+            raise
+        except Exception as err:
+            state.last_error = f"{type(err).__name__}: {err}"
+            self.metrics.job_runs.labels(job_id, "error").inc()
+            log.error("%s: failed", job_id, exc_info=True, extra={"fields": {"job": job_id}})
+            return JobReport("failed", problems=(f"{job_id}: {state.last_error}",))
+        else:
+            state.last_success, state.last_error = self.clock(), None
+            self.metrics.last_success.labels(job_id).set(time.time())
+            self.metrics.job_runs.labels(job_id, "ok").inc()
+            seconds = round(time.monotonic() - started, 3)
+            event(
+                log,
+                logging.INFO,
+                f"{job_id}: {report.message}",
+                job=job_id,
+                seconds=seconds,
+                **report.fields,
+            )
+            return report
+        finally:
+            state.running = False
+            self._tasks.discard(task)
+            self.metrics.job_running.labels(job_id).set(0)
+            if state.rerun:
+                state.rerun = False
+                # After the executor's own completion callback, which frees the
+                # max_instances slot: a kick before that would be refused.
+                task.add_done_callback(lambda _: self.kick(job_id))
+
+    def kick(self, job_id: str) -> None:
+        """Run `job_id` now (or right after its current run); nothing in `run --once`."""
+        state = self.jobs.get(job_id)
+        if self.scheduler is None or self._stopping or state is None:
+            return
+        if state.running:
+            state.rerun = True
+            return
+        job = self.scheduler.get_job(job_id)
+        if job is not None:
+            job.modify(next_run_time=self.clock())
+        else:  # a one-off job (rewrite) that already ran: schedule it afresh
+            self.scheduler.add_job(
+                self._job(job_id),
+                DateTrigger(run_date=self.clock(), timezone=dt.UTC),
+                id=job_id,
+                name=job_id,
+                misfire_grace_time=None,
+                **JOB_DEFAULTS,
+            )
+
+    def _loop_store(self) -> Store:
+        if self.store is None:
+            raise RuntimeError("the daemon's store is not open")
+        return self.store
+
+    # -- the jobs --------------------------------------------------------------
+
+    def _stop_threads(self) -> None:
+        for stop in self._thread_stops.values():
+            stop.set()
+
+    def _stopper(self, job_id: str) -> Callable[[str], None]:
+        """A progress callback for a threaded job: it ends the job between two files."""
+        stop = self._thread_stops[job_id] = threading.Event()
+
+        def progress(key: str) -> None:
+            if stop.is_set():
+                raise JobStopped(key)
+
+        return progress
+
+    async def _scan(self) -> JobReport:
+        first = self.jobs[SCAN].last_success is None
+        progress = self._stopper(SCAN)
+        summary, states = await in_thread(lambda: self._scan_blocking(progress), SCAN)
+        self.metrics.set_citation_states(states)
+        for line in summary.errors:
+            event(log, logging.WARNING, f"scan: cannot read {line}", job=SCAN)
+        for path in summary.missing:
+            event(log, logging.WARNING, f"scan: {path} is missing (kept in the store)", job=SCAN)
+        if summary.new_urls:
+            self.kick(CHECK)
+        if summary.parsed or first:  # changed releases, or a rewrite cut short by a crash
+            self.kick(REWRITE)
+        return JobReport(
+            f"{summary.releases} releases, {summary.parsed} parsed, {summary.new_urls} new URLs",
+            {
+                "releases": summary.releases,
+                "parsed": summary.parsed,
+                "unchanged": summary.unchanged,
+                "citations": summary.citations,
+                "new_urls": summary.new_urls,
+                "errors": len(summary.errors),
+                "missing": len(summary.missing),
+            },
+            problems=tuple(f"scan: {line}" for line in summary.errors),
+        )
+
+    def _scan_blocking(self, progress: Callable[[str], None]) -> tuple[ScanSummary, Counter[str]]:
+        """The scan and a fresh count of citation states, on this thread's own connection."""
+        with Store.open(self.settings.state.dir) as store:
+            summary = scan(self.settings, store, now=self.clock(), progress=progress)
+            return summary, citation_states(store)
+
+    async def _rewrite(self) -> JobReport:
+        progress = self._stopper(REWRITE)
+
+        def rewrite() -> RewriteSummary:
+            with Store.open(self.settings.state.dir) as store:
+                return rewrite_releases(self.settings, store, now=self.clock(), progress=progress)
+
+        summary = await in_thread(rewrite, REWRITE)
+        for line in summary.skipped:
+            event(log, logging.WARNING, f"rewrite: skipped {line}", job=REWRITE)
+        if any(line.endswith(CHANGED_SINCE_SCAN) for line in summary.skipped):
+            self.kick(SCAN)  # the scan kicks the rewrite again once it has the new offsets
+        return JobReport(
+            f"{len(summary.changed)} files changed, {summary.rewritten} citations now point "
+            "at their archived copy",
+            {
+                "files": len(summary.changed),
+                "added": summary.added,
+                "replaced": summary.replaced,
+                "unchanged": summary.unchanged,
+                "skipped": len(summary.skipped),
+                "not_rewritten": len(summary.skipped_citations),
+            },
+            problems=tuple(f"rewrite: {line}" for line in summary.skipped),
+        )
+
+    async def _check(self) -> JobReport:
+        store = self._loop_store()
+        targets = store.urls_to_check(self.clock())
+        if not targets:
+            return JobReport("nothing due", {"checked": 0})
+        summary = await check_urls(
+            self.settings,
+            store,
+            targets,
+            on_result=self._observe,
+            now=self.clock,
+            should_stop=lambda: self._stopping,
+        )
+        if summary.interrupted:
+            raise asyncio.CancelledError  # results received are saved; the stop goes on
+        for line in summary.outage:
+            event(log, logging.WARNING, f"check: {line}", job=CHECK)
+        changed = await self._count_changed(store, targets)
+        if changed:
+            self.kick(REWRITE)
+            self._refresh_gauges_soon()
+        states = {f"state_{k}": v for k, v in sorted(summary.states.items())}
+        return JobReport(
+            f"checked {summary.checked} URLs, {changed} changed state",
+            {"checked": summary.checked, "changed": changed, "outage": bool(summary.outage)}
+            | states,
+        )
+
+    async def _archive(self) -> JobReport:
+        now = self.clock()
+        summary = await archive_run(
+            self.settings,
+            self._loop_store(),
+            now=self.clock,
+            until=now + self.settings.run.archive_every,
+        )
+        if summary.interrupted:
+            raise asyncio.CancelledError  # what finished is stored; the stop goes on
+        if summary.disabled:
+            return JobReport("skipped: archive.enabled is false", {"disabled": True})
+        if summary.unreachable:
+            # Not a failure of linkwatch: the queue waits in the store for the next run.
+            event(
+                log,
+                logging.WARNING,
+                f"archive: skipped, the archive cannot be reached: {summary.unreachable}",
+                job=ARCHIVE,
+                source=summary.source,
+            )
+            return JobReport("skipped (archive unreachable)", {"unreachable": True})
+        self._count_saves(summary)
+        for line in summary.errors:
+            event(log, logging.WARNING, f"archive: {line}", job=ARCHIVE)
+        if summary.chosen:
+            self.kick(REWRITE)  # new snapshots: rotten citations may now be rewritten
+        return JobReport(
+            f"{summary.looked_up} looked up, {summary.saved} saved, "
+            f"{summary.chosen} snapshots chosen, {summary.queue_left} queued",
+            {
+                "source": summary.source,
+                "looked_up": summary.looked_up,
+                "queued": summary.queued,
+                "saved": summary.saved,
+                "fresh": summary.fresh,
+                "refused": summary.refused,
+                "rate_limited": summary.rate_limited,
+                "failed": summary.failed,
+                "chosen": summary.chosen,
+                "queue_left": summary.queue_left,
+            },
+        )
+
+    def _count_saves(self, summary: ArchiveRunSummary) -> None:
+        for outcome in SAVE_OUTCOMES:
+            count = getattr(summary, outcome)
+            if count:
+                self.metrics.saves.labels(outcome).inc(count)
+        self.metrics.archive_queue.set(summary.queue_left)
+
+    async def _digest(self) -> JobReport:
+        outcome = await send_due_digest(self.settings, self._loop_store(), self.clock())
+        fields: dict[str, Any] = {"week": outcome.week, "outcome": outcome.status}
+        if outcome.status == OUTCOME_UNCONFIGURED and not self.settings.digest.to:
+            return JobReport("not configured (digest.to is empty)", fields)
+        if outcome.status == OUTCOME_FAILED:
+            self._retry_digest_later()
+        if not outcome.ok:
+            problem = f"digest: {outcome.status}: {outcome.error}"
+            event(log, logging.WARNING, problem, job=DIGEST, **fields)
+            return JobReport(outcome.status, fields, problems=(problem,))
+        if outcome.status == OUTCOME_SENT:
+            return JobReport(f"sent: {outcome.subject}", fields)
+        return JobReport(outcome.status.replace("_", " "), fields)
+
+    def _retry_digest_later(self) -> None:
+        """Move the digest's next run close: the store keeps the failed week claimed, and the
+        next call retries it as the same message."""
+        job = self.scheduler.get_job(DIGEST) if self.scheduler is not None else None
+        if job is not None and not self._stopping:
+            job.modify(next_run_time=self.clock() + DIGEST_RETRY)
+
+    def _observe(self, target: UrlToCheck, result: CheckResult) -> None:
+        self.metrics.observe_check(result)
+        if log.isEnabledFor(logging.DEBUG):
+            event(log, logging.DEBUG, f"checked {target.url}: {describe(result)}", job=CHECK)
+
+    @staticmethod
+    async def _count_changed(store: Store, targets: Sequence[UrlToCheck]) -> int:
+        """How many of `targets` now have another state than before the run."""
+        changed = 0
+        for index, target in enumerate(targets, start=1):
+            now = store.url_to_check(target.key)
+            if now is not None and now.state != target.state:
+                changed += 1
+            if index % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # a large run must not hold the loop
+        return changed
+
+    # -- gauges, health, report ------------------------------------------------
+
+    def _refresh_gauges_soon(self) -> None:
+        """Recount citation states in a thread (a large store takes a moment)."""
+        if self.scheduler is None:
+            return  # run --once: nobody reads the gauges
+        task = asyncio.get_running_loop().create_task(self._refresh_gauges())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _refresh_gauges(self) -> None:
+        def count() -> Counter[str]:
+            with Store.open(self.settings.state.dir) as store:
+                return citation_states(store)
+
+        try:
+            self.metrics.set_citation_states(await in_thread(count, "gauges"))
+        except (StoreError, OSError) as err:
+            event(log, logging.WARNING, f"metrics: cannot count citations: {err}")
+
+    def health(self) -> Health:
+        scheduler = self.scheduler
+        if scheduler is None or self._stopping:
+            scheduler_state = "stopping" if self._stopping else "starting"
+        else:
+            scheduler_state = {STATE_RUNNING: "running", STATE_PAUSED: "paused"}.get(
+                scheduler.state, "stopped"
+            )
+        detail: dict[str, Any] = {
+            "scheduler": scheduler_state,
+            "version": __version__,
+            "pid": os.getpid(),
+            "started_at": _iso(self.started_at),
+        }
+        database_ok = False
+        try:
+            totals = self._loop_store().totals()
+        except Exception as err:  # any failure to answer is what this endpoint reports
+            detail["database"] = f"error: {type(err).__name__}: {err}"
+        else:
+            database_ok = True
+            detail["database"] = "ok"
+            detail.update(releases=totals.releases, citations=totals.citations, urls=totals.urls)
+        detail["jobs"] = {job_id: self._job_detail(job_id) for job_id in self.jobs}
+        return Health(ok=database_ok and scheduler_state == "running", detail=detail)
+
+    def _job_detail(self, job_id: str) -> dict[str, Any]:
+        state = self.jobs[job_id]
+        job = self.scheduler.get_job(job_id) if self.scheduler is not None else None
+        return {
+            "running": state.running,
+            "runs": state.runs,
+            "last_success": _iso(state.last_success),
+            "last_error": state.last_error,
+            "next_run": _iso(job.next_run_time) if job is not None else None,
+        }
+
+    async def report(self) -> str:
+        """The HTML report, as `linkwatch report --format html` writes it."""
+
+        def render() -> str:
+            with Store.open(self.settings.state.dir) as store:
+                report = build_report(store, now=self.clock())
+                return render_html(report, load_html_extras(store, report))
+
+        return await in_thread(render, "report")

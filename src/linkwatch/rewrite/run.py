@@ -1,0 +1,461 @@
+"""A rewrite run: which citations, the hash check against the scan, backups, writes.
+
+One function serves the CLI's `rewrite` and the daemon's rewrite job. A release
+is replaced only when its bytes still hash to what the last scan recorded (the
+stored offsets would splice in the wrong place otherwise); the version replaced
+is kept as a backup first; the new one is written durably (`files`). After the
+writes each release is parsed again and stored, so that the store's hash and
+offsets match the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from itertools import groupby
+from pathlib import Path, PurePosixPath
+
+from linkwatch.config.settings import RewriteMode, Settings
+from linkwatch.errors import ReleaseReadError
+from linkwatch.model import State
+from linkwatch.pool import default_workers, map_in_pool, mtime_of
+from linkwatch.rewrite.dates import release_language
+from linkwatch.rewrite.diff import unified_diff
+from linkwatch.rewrite.files import (
+    FSYNC_THREADS,
+    atomic_write,
+    fsync_directory,
+    keep_backup,
+    os_reason,
+    remove,
+    sha256_of,
+    sweep_stale_temp_files,
+    temp_copy_or_error,
+)
+from linkwatch.rewrite.splice import rewrite_release
+from linkwatch.rewrite.values import Action, CitationRewrite, Target, wants_archive
+from linkwatch.rewrite.wording import Wording, safe_url
+from linkwatch.scan import ParseJob, date_override, parse_release, release_key
+from linkwatch.sources.decoding import decode_release
+from linkwatch.sources.files import read_bytes
+from linkwatch.store import ParsedRelease, Store
+from linkwatch.store.rewrites import NewRewrite, RewriteCandidate
+
+BATCH = 256  # releases written per batch: one fsync per folder, one transaction
+
+POOL_THRESHOLD = 64  # fewer releases to read than this are prepared in-process
+
+BACKUPS = "backups"
+
+CHANGED_SINCE_SCAN = "changed since scan, run scan"
+
+
+@dataclass(slots=True)
+class RewriteSummary:
+    """What one run did (or, in a dry run, would do), for the CLI to print."""
+
+    mode: RewriteMode
+    dry_run: bool = False
+    releases: int = 0  # releases with at least one citation to point at its archived copy
+    changed: list[str] = field(default_factory=list)  # release paths rewritten (or that would be)
+    written: list[Path] = field(default_factory=list)  # files written (the release or a copy)
+    added: int = 0
+    replaced: int = 0
+    unchanged: int = 0
+    skipped: list[str] = field(default_factory=list)  # "path: reason", whole releases
+    skipped_citations: list[str] = field(default_factory=list)  # "path [label] url: reason"
+    diffs: list[str] = field(default_factory=list)  # unified diffs, in a dry run
+    # per release read: what was done to each citation
+    outcomes: dict[str, tuple[CitationRewrite, ...]] = field(default_factory=dict)
+
+    @property
+    def rewritten(self) -> int:
+        return self.added + self.replaced
+
+    @property
+    def ok(self) -> bool:
+        return not self.skipped
+
+
+def rewrite_releases(
+    settings: Settings,
+    store: Store,
+    *,
+    paths: Sequence[Path] | None = None,
+    mode: RewriteMode | None = None,
+    dry_run: bool = False,
+    output: Path | None = None,
+    refresh: bool = False,
+    now: dt.datetime | None = None,
+    workers: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> RewriteSummary:
+    """Point the citations `mode` selects (default: rewrite.mode) at their archived copies.
+
+    `paths` limits the run to those releases (files or folders). `dry_run`
+    computes a unified diff per release and writes nothing. `output` writes the
+    rewritten releases under that folder (same relative paths) and leaves the
+    releases, backups and store alone. `refresh` reads every release even where
+    the store says its archived copies are linked already, so that text added
+    earlier is rendered again in the current templates. Raises WordingError for a
+    template that cannot be used, before anything is read.
+    """
+    chosen = mode or settings.rewrite.mode
+    summary = RewriteSummary(mode=chosen, dry_run=dry_run)
+    if chosen is RewriteMode.OFF:
+        return summary
+    wording = Wording(settings.rewrite.template_dir)  # a broken template fails here, once
+    states = [state.value for state in State if wants_archive(state.value, chosen)]
+    by_path = _by_release(store.rewrite_candidates(states))
+    writer = _Writer(settings, store, summary, output, now)
+    jobs: list[_Job] = []
+    for key in _selected(settings, store, by_path, paths, summary):
+        summary.releases += 1
+        targets = tuple(_target(c) for c in by_path[key])
+        if not refresh and all(_links_snapshot(t) for t in targets):
+            summary.unchanged += len(targets)
+            continue
+        jobs.append(_job(settings, key, by_path[key][0].sha256, targets, dry_run, output))
+    pool_size = workers if workers is not None else default_workers()
+    for prepared in _prepare_all(jobs, wording, pool_size):
+        if progress is not None:
+            progress(prepared.key)
+        writer.take(prepared)
+    writer.close()
+    return summary
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """One release to read and rewrite; small and picklable, for a worker process."""
+
+    key: str
+    file: Path
+    sha256: str  # as recorded at the last scan
+    targets: tuple[Target, ...]
+    template_dir: Path | None
+    published: dt.date | None  # configured override
+    max_size: int
+    dry_run: bool
+    reparse: bool  # the release itself is replaced: the store must learn its new version
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    key: str
+    file: Path
+    skip: str | None = None  # why the whole release was left alone
+    outcomes: tuple[CitationRewrite, ...] = ()
+    old: bytes = b""  # the bytes the rewrite was computed from
+    new: bytes | None = None  # None: nothing to change
+    parsed: ParsedRelease | None = None  # the new version as the scan would store it
+    diff: str | None = None
+
+
+def _job(
+    settings: Settings,
+    key: str,
+    sha256: str,
+    targets: tuple[Target, ...],
+    dry_run: bool,
+    output: Path | None,
+) -> _Job:
+    return _Job(
+        key=key,
+        file=_release_file(settings, key),
+        sha256=sha256,
+        targets=targets,
+        template_dir=settings.rewrite.template_dir,
+        published=date_override(settings, key),
+        max_size=settings.sources.max_size,
+        dry_run=dry_run,
+        reparse=not dry_run and output is None,
+    )
+
+
+def _prepare(job: _Job, wording: Wording | None = None) -> _Prepared:
+    """Everything but the writing. Never raises for a bad file.
+
+    A worker process builds its wording once (`_wording`); in-process, the run's own
+    is passed, so that a long-running daemon picks up edited templates.
+    """
+    try:
+        data = read_bytes(job.file, max_size=job.max_size)
+        if sha256_of(data) != job.sha256:
+            return _Prepared(job.key, job.file, skip=CHANGED_SINCE_SCAN)
+        release = decode_release(job.file, data)
+    except ReleaseReadError as err:
+        return _Prepared(job.key, job.file, skip=err.reason)
+    wording = wording or _wording(job.template_dir)
+    result = rewrite_release(release, job.targets, wording, language=release_language(release))
+    if not result.changed:
+        return _Prepared(job.key, job.file, outcomes=result.outcomes)
+    if job.dry_run:
+        diff = unified_diff(job.key, release, result.data)
+        return _Prepared(job.key, job.file, outcomes=result.outcomes, new=result.data, diff=diff)
+    parsed = None
+    if job.reparse:
+        # the old modification time keeps a publication date guessed from it unchanged
+        parse = ParseJob(
+            job.file,
+            job.key,
+            result.data,
+            sha256_of(result.data),
+            job.published,
+            mtime_of(job.file),
+        )
+        parsed = parse_release(parse).release
+    return _Prepared(
+        job.key, job.file, outcomes=result.outcomes, old=data, new=result.data, parsed=parsed
+    )
+
+
+@functools.cache
+def _wording(template_dir: Path | None) -> Wording:
+    return Wording(template_dir)
+
+
+def _prepare_all(jobs: Sequence[_Job], wording: Wording, workers: int) -> Iterator[_Prepared]:
+    """In-process with the run's `wording`; in workers each builds its own once (`_wording`)."""
+    if workers <= 1 or len(jobs) < POOL_THRESHOLD:
+        yield from (_prepare(job, wording) for job in jobs)
+        return
+    yield from map_in_pool(_prepare, jobs, workers=workers, threshold=0, chunksize=8)
+
+
+class _Writer:
+    """Takes prepared releases in order and writes them durably, a batch at a time."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        summary: RewriteSummary,
+        output: Path | None,
+        now: dt.datetime | None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.summary = summary
+        self.output = None if output is None else Path(os.path.abspath(output))
+        self.now = now or dt.datetime.now(dt.UTC)
+        self.backup_dir: Path | None = None
+        self.batch: list[_Prepared] = []
+        self.swept: set[Path] = set()
+        self.threads = ThreadPoolExecutor(max_workers=FSYNC_THREADS)
+
+    def take(self, prepared: _Prepared) -> None:
+        if prepared.skip is not None:
+            self.summary.skipped.append(f"{prepared.key}: {prepared.skip}")
+            return
+        self._count(prepared.key, prepared.outcomes)
+        if prepared.new is None:
+            return
+        if self.summary.dry_run:
+            self.summary.changed.append(prepared.key)
+            self.summary.diffs.append(prepared.diff or "")
+            return
+        self.batch.append(prepared)
+        if len(self.batch) >= BATCH:
+            self.flush()
+
+    def _count(self, key: str, outcomes: tuple[CitationRewrite, ...]) -> None:
+        self.summary.outcomes[key] = outcomes
+        for outcome in outcomes:
+            if outcome.action is Action.ADDED:
+                self.summary.added += 1
+            elif outcome.action is Action.REPLACED:
+                self.summary.replaced += 1
+            elif outcome.action is Action.UNCHANGED:
+                self.summary.unchanged += 1
+            else:
+                label = f"[{outcome.target.label}] " if outcome.target.label else ""
+                self.summary.skipped_citations.append(
+                    f"{key} {label}{outcome.target.url}: {outcome.reason}"
+                )
+
+    def close(self) -> None:
+        self.flush()
+        self.threads.shutdown()
+
+    def flush(self) -> None:
+        batch, self.batch = self.batch, []
+        if not batch:
+            return
+        if self.output is not None:
+            self._write_copies(batch)
+        else:
+            self._replace_releases(batch)
+
+    def _write_copies(self, batch: Sequence[_Prepared]) -> None:
+        assert self.output is not None
+        folders: set[Path] = set()
+        for prepared in batch:
+            copy = self.output / _relative(prepared.key)
+            try:
+                if copy.exists() and copy.resolve() == prepared.file.resolve():
+                    raise OSError(0, "--output would overwrite the release itself")
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write(copy, prepared.new or b"", like=prepared.file.stat())
+            except OSError as err:
+                self.summary.skipped.append(f"{prepared.key}: cannot write: {os_reason(err)}")
+                continue
+            folders.add(copy.parent)
+            self.summary.changed.append(prepared.key)
+            self.summary.written.append(copy)
+        for folder in folders:
+            fsync_directory(folder)
+
+    def _replace_releases(self, batch: Sequence[_Prepared]) -> None:
+        """Backups first (durable), then the log, then the files, then the store.
+
+        File work runs on a few threads: it is mostly waiting for the disk, and the file
+        system commits concurrent fsyncs together.
+        """
+        targets = [_written_path(prepared.file) for prepared in batch]
+        for folder in {target.parent for target in targets} - self.swept:
+            self.swept.add(folder)
+            sweep_stale_temp_files(folder)
+        if self.backup_dir is None:
+            self.backup_dir = _new_backup_dir(self.settings.state.dir / BACKUPS, self.now)
+        backup_dir = self.backup_dir
+        secured = self.threads.map(
+            lambda prepared, target: secure(prepared, target, backup_dir), batch, targets
+        )
+        ready: list[tuple[_Prepared, Path, Path, os.stat_result]] = []
+        for prepared, target, result in zip(batch, targets, secured, strict=True):
+            if isinstance(result, str):
+                self.summary.skipped.append(f"{prepared.key}: {result}")
+            else:
+                ready.append((prepared, target, *result))
+        if not ready:
+            return
+        list(self.threads.map(fsync_directory, {backup.parent for _, _, backup, _ in ready}))
+        self.store.record_rewrites(
+            [
+                NewRewrite(
+                    path=prepared.key,
+                    old_sha256=sha256_of(prepared.old),
+                    new_sha256=sha256_of(prepared.new or b""),
+                    backup=backup.relative_to(self.settings.state.dir).as_posix(),
+                    citations=sum(o.changed for o in prepared.outcomes),
+                )
+                for prepared, _, backup, _ in ready
+            ],
+            self.now,
+        )
+        temps = self.threads.map(
+            temp_copy_or_error, [(t, p.new or b"", info) for p, t, _, info in ready]
+        )
+        written: list[ParsedRelease] = []
+        for (prepared, target, _, _), temp in zip(ready, temps, strict=True):
+            try:
+                if isinstance(temp, OSError):
+                    raise temp
+                os.replace(temp, target)
+            except OSError as err:
+                if not isinstance(temp, OSError):
+                    remove(temp)
+                self.summary.skipped.append(f"{prepared.key}: cannot write: {os_reason(err)}")
+                continue
+            self.summary.changed.append(prepared.key)
+            self.summary.written.append(target)
+            if prepared.parsed is not None:
+                written.append(prepared.parsed)
+        list(self.threads.map(fsync_directory, {target.parent for _, target, _, _ in ready}))
+        self.store.save_releases(written, self.now)
+
+
+def _written_path(file: Path) -> Path:
+    """Where the new version goes: a symlinked release is replaced at its target."""
+    return Path(os.path.realpath(file)) if file.is_symlink() else file
+
+
+def secure(
+    prepared: _Prepared, target: Path, backup_dir: Path
+) -> tuple[Path, os.stat_result] | str:
+    """Back up the release if it still holds what the rewrite was computed from; else why not."""
+    try:
+        info = target.stat()
+        with open(target, "rb") as handle:
+            current = handle.read()
+    except OSError as err:
+        return os_reason(err)
+    if current != prepared.old:
+        return CHANGED_SINCE_SCAN
+    try:
+        return keep_backup(backup_dir / _relative(prepared.key), target, prepared.old, info), info
+    except OSError as err:
+        return f"cannot back up: {os_reason(err)}"
+
+
+def _by_release(candidates: Iterable[RewriteCandidate]) -> dict[str, list[RewriteCandidate]]:
+    return {path: list(rows) for path, rows in groupby(candidates, key=lambda c: c.path)}
+
+
+def _selected(
+    settings: Settings,
+    store: Store,
+    by_path: dict[str, list[RewriteCandidate]],
+    paths: Sequence[Path] | None,
+    summary: RewriteSummary,
+) -> list[str]:
+    """Release paths to consider: all with candidates, or those under the paths given."""
+    if paths is None:
+        return sorted(by_path)
+    chosen: set[str] = set()
+    for given in paths:
+        key = release_key(Path(os.path.abspath(given)), settings.base_dir)
+        under = {p for p in by_path if p == key or p.startswith(key.rstrip("/") + "/")}
+        if not under and store.release_sha256(key) is None and not Path(given).is_dir():
+            summary.skipped.append(f"{key}: not a scanned release (run scan)")
+        chosen |= under
+    return sorted(chosen)
+
+
+def _target(candidate: RewriteCandidate) -> Target:
+    return Target(
+        label=candidate.label,
+        url=candidate.url,
+        start=candidate.start,
+        end=candidate.end,
+        archive_url=candidate.archive_url,
+        captured=dt.datetime.fromisoformat(candidate.archive_timestamp),
+        archived=candidate.archived,
+    )
+
+
+def _links_snapshot(target: Target) -> bool:
+    """The last scan found the chosen snapshot already linked right after the citation."""
+    return target.archived is not None and safe_url(target.archived) == safe_url(target.archive_url)
+
+
+def _release_file(settings: Settings, key: str) -> Path:
+    path = Path(key)
+    return path if path.is_absolute() else settings.base_dir / path
+
+
+def _relative(key: str) -> Path:
+    """A release path made relative, for a place under backups/ or --output."""
+    parts = PurePosixPath(key).parts
+    if parts and parts[0] == "/":
+        parts = parts[1:]
+    return Path(*[part for part in parts if part not in ("..", ".")])
+
+
+def _new_backup_dir(root: Path, now: dt.datetime) -> Path:
+    """One folder per run, named by its time so that backups sort chronologically."""
+    stamp = now.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    candidate = root / stamp
+    suffix = 1
+    while True:
+        try:
+            candidate.mkdir(parents=True)
+            return candidate
+        except FileExistsError:
+            suffix += 1
+            candidate = root / f"{stamp}-{suffix}"
