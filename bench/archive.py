@@ -50,9 +50,10 @@ from linkwatch.archive.run import archive_run
 from linkwatch.check.verdict import Streak, Verdict
 from linkwatch.config.loading import load_settings
 from linkwatch.config.settings import Settings
-from linkwatch.model import CheckResult, Snapshot, State
+from linkwatch.model import CheckResult, QueueStatus, Snapshot, State
 from linkwatch.scan import scan
 from linkwatch.store import CheckRecord, Store
+from linkwatch.store.writer import AsyncStore
 
 ROOT = Path(__file__).resolve().parents[1]
 FAKE = ROOT / "tests" / "fake_wayback.py"
@@ -70,7 +71,7 @@ class PhaseClock:
     def phase(self, name: str, total: int) -> None:
         self.marks.append((name, time.perf_counter(), total))
 
-    def step(self, url: str, outcome: str) -> None:
+    def step(self, url: str, step: object, detail: str = "") -> None:
         self.steps += 1
 
     def durations(self, end: float) -> dict[str, tuple[float, int]]:
@@ -153,9 +154,9 @@ def write_corpus(directory: Path, base: str, urls: int) -> Settings:
 def first_run(settings: Settings) -> tuple[dict[str, tuple[float, int]], int]:
     """Look up everything and choose, with no time for saves (they stay queued)."""
     clock = PhaseClock()
-    with Store.open(settings.state.dir) as store:
+    with AsyncStore.open(settings.state.dir) as db:
         summary = asyncio.run(
-            archive_run(settings, store, progress=clock, until=dt.datetime.now(dt.UTC), environ={})
+            archive_run(settings, db, progress=clock, until=dt.datetime.now(dt.UTC), environ={})
         )
     if summary.unreachable:
         raise SystemExit(f"fake archive unreachable: {summary.unreachable}")
@@ -183,7 +184,7 @@ def bookkeeping(settings: Settings, entries: int) -> float:
             store.recent_save_starts(source, moment.timestamp() - 3600)
             store.start_save_attempt(source, entry.url_id, moment)
             capture = Snapshot(f"http://bench/web/x/{entry.url}", moment, 200, source)
-            store.finish_save(source, entry.url_id, "saved", moment, snapshot=capture)
+            store.finish_save(source, entry.url_id, QueueStatus.SAVED, moment, snapshot=capture)
             done += 1
         return (time.perf_counter() - started) / max(1, done)
 
@@ -193,8 +194,8 @@ def pace_run(settings: Settings, per_minute: float, seconds: float) -> int:
         settings, archive=dataclasses.replace(settings.archive, saves_per_minute=per_minute)
     )
     until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)
-    with Store.open(settings.state.dir) as store:
-        summary = asyncio.run(archive_run(paced, store, until=until, environ={}))
+    with AsyncStore.open(settings.state.dir) as db:
+        summary = asyncio.run(archive_run(paced, db, until=until, environ={}))
     return summary.saved
 
 

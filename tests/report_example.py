@@ -24,6 +24,7 @@ from linkwatch.model import (
     DateSource,
     ErrorKind,
     Format,
+    QueueStatus,
     ReleaseMeta,
     Snapshot,
     State,
@@ -329,7 +330,12 @@ def build_example_store(store: Store) -> None:
         capture = Snapshot(snapshot_url(url, done_at), finished, 200, "wayback")
         saved = status == "saved"
         store.finish_save(
-            "wayback", url_id, status, finished, reason=reason, snapshot=capture if saved else None
+            "wayback",
+            url_id,
+            QueueStatus(status),
+            finished,
+            reason=reason,
+            snapshot=capture if saved else None,
         )
 
 

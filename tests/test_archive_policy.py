@@ -17,7 +17,7 @@ from linkwatch.archive.save_policy import (
     decide_save,
     next_save_at,
 )
-from linkwatch.model import State
+from linkwatch.model import QueueStatus, State
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 MONTH = dt.timedelta(days=30)
@@ -37,18 +37,24 @@ RECENT = NOW - dt.timedelta(days=3)
         (State.SOFT404, None, None, None, SaveDecision.NOT_SAVABLE),
         (State.UNCHECKED, None, None, None, SaveDecision.NOT_SAVABLE),  # not seen answering yet
         (State.TRANSIENT, None, None, None, SaveDecision.NOT_SAVABLE),
-        (State.ALIVE, None, "queued", None, SaveDecision.QUEUED),
-        (State.ALIVE, None, "refused", OLD, SaveDecision.REFUSED),  # final, however old
-        (State.ALIVE, None, "failed", RECENT, SaveDecision.TRIED_RECENTLY),
-        (State.ALIVE, None, "failed", OLD, SaveDecision.QUEUE),
-        (State.ALIVE, OLD, "saved", OLD, SaveDecision.QUEUE),  # alive a year on: save again
+        (State.ALIVE, None, QueueStatus.QUEUED, None, SaveDecision.QUEUED),
+        (State.ALIVE, None, QueueStatus.REFUSED, OLD, SaveDecision.REFUSED),  # final, however old
+        (State.ALIVE, None, QueueStatus.FAILED, RECENT, SaveDecision.TRIED_RECENTLY),
+        (State.ALIVE, None, QueueStatus.FAILED, OLD, SaveDecision.QUEUE),
+        (
+            State.ALIVE,
+            OLD,
+            QueueStatus.SAVED,
+            OLD,
+            SaveDecision.QUEUE,
+        ),  # alive a year on: save again
         (State.DEAD, RECENT, None, None, SaveDecision.FRESH),
     ],
 )
 def test_save_decision_table(
     state: State,
     newest: dt.datetime | None,
-    queue_status: str | None,
+    queue_status: QueueStatus | None,
     done_at: dt.datetime | None,
     expected: SaveDecision,
 ) -> None:
@@ -57,7 +63,7 @@ def test_save_decision_table(
 
 def test_zero_fresh_within_saves_whatever_the_captures() -> None:
     just_now = NOW - dt.timedelta(seconds=5)
-    decision = decide_save(State.ALIVE, just_now, "saved", just_now, NOW, dt.timedelta(0))
+    decision = decide_save(State.ALIVE, just_now, QueueStatus.SAVED, just_now, NOW, dt.timedelta(0))
     assert decision is SaveDecision.QUEUE
 
 

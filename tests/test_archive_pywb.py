@@ -38,6 +38,7 @@ from linkwatch.errors import ArchiveError
 from linkwatch.model import CheckResult, State
 from linkwatch.scan import scan
 from linkwatch.store import CheckRecord, Store
+from linkwatch.store.writer import AsyncStore, StoreWriter
 
 OPTIONS = ClientOptions(user_agent="linkwatch-test/1.0 (+https://example.org/linkwatch)")
 COLLECTION = "linkwatch"
@@ -191,7 +192,8 @@ async def test_archive_run_with_pywb_saves_and_chooses_its_capture(
         check = CheckResult(url=url, checked_at=now, status=200)
         verdict = Verdict(State.ALIVE, Streak(), "alive")
         store.record_checks([CheckRecord(target.id, check, verdict, now)])
-        summary = await archive_run(settings, store, environ={})
+        with AsyncStore(store, StoreWriter(settings.state.dir)) as db:
+            summary = await archive_run(settings, db, environ={})
         [release] = store.releases_with_citations()
     assert (summary.source, summary.saved, summary.chosen) == ("pywb", 1, 1)
     assert (release.citations[0].archive_url or "").startswith(f"{pywb}/{COLLECTION}/")

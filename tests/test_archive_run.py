@@ -29,6 +29,7 @@ from linkwatch.model import CheckResult, State
 from linkwatch.scan import scan
 from linkwatch.store import CheckRecord, Store
 from linkwatch.store.archive import ChosenSnapshot
+from linkwatch.store.writer import AsyncStore
 
 PAGE = "http://news.example/2016/04/story"
 OTHER = "http://ngo.example/report"
@@ -82,8 +83,8 @@ def judge(store: Store, states: dict[str, State]) -> None:
 
 async def run(settings: Settings, **kwargs: Any) -> ArchiveRunSummary:
     kwargs.setdefault("environ", {})
-    with Store.open(settings.state.dir) as store:
-        return await archive_run(settings, store, **kwargs)
+    with AsyncStore.open(settings.state.dir) as db:
+        return await archive_run(settings, db, **kwargs)
 
 
 def chosen(settings: Settings) -> dict[str, tuple[str | None, str | None]]:

@@ -22,6 +22,7 @@ from linkwatch.config.settings import Settings
 from linkwatch.model import CheckResult, State
 from linkwatch.scan import scan
 from linkwatch.store import Store, UrlToCheck
+from linkwatch.store.writer import AsyncStore
 
 pytest_plugins = ["hostile_web"]
 
@@ -50,11 +51,11 @@ async def run_at(
     *,
     on_result: Callable[[UrlToCheck, CheckResult], None] | None = None,
 ) -> CheckRunSummary:
-    with Store.open(settings.state.dir) as store:
+    with AsyncStore.open(settings.state.dir) as db:
         return await check_urls(
             settings,
-            store,
-            store.urls_to_check(),
+            db,
+            db.read.urls_to_check(),
             resolver=NameResolver(),
             now=lambda: moment,
             on_result=on_result,

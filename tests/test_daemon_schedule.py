@@ -12,7 +12,9 @@ from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_SUBMITTED, JobEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from linkwatch.config.loading import load_settings
-from linkwatch.daemon.service import CHECK, Daemon, JobReport, add_cron_job, add_interval_job
+from linkwatch.daemon.jobs import CHECK, JobReport
+from linkwatch.daemon.schedule import add_cron_job, add_interval_job
+from linkwatch.daemon.service import Daemon
 from linkwatch.digest.schedule import cron_trigger, crontab_weekdays
 from linkwatch.errors import DaemonError
 

@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -17,15 +18,14 @@ from linkwatch.config.settings import RewriteMode, Settings
 from linkwatch.digest.build import Digest, build_digest
 from linkwatch.digest.render import render_digest
 from linkwatch.digest.send import (
-    OUTCOME_NOT_DUE,
-    OUTCOME_UNCONFIGURED,
+    DigestStatus,
     preview_digest,
     send_due_digest,
 )
 from linkwatch.digest.weeks import iso_week, scheduled_in_week
-from linkwatch.model import State
+from linkwatch.model import DigestState, State
 from linkwatch.store import Store
-from linkwatch.store.digests import FAILED, SENT
+from linkwatch.store.writer import AsyncStore
 from report_example import (
     AMNESTY,
     BITLY,
@@ -220,7 +220,7 @@ def claim(store: Store, now: dt.datetime, *, force: bool = False, week: str = "2
 
 def test_a_week_is_claimed_once(fresh_store: Store) -> None:
     first = claim(fresh_store, NOW)
-    fresh_store.finish_digest(first, SENT, now=NOW, period_end=NOW)
+    fresh_store.finish_digest(first, DigestState.SENT, now=NOW, period_end=NOW)
     assert claim(fresh_store, NOW + dt.timedelta(hours=1)) == -1
 
 
@@ -239,36 +239,36 @@ def test_a_stale_claim_is_taken_over_with_its_message_id(fresh_store: Store) -> 
 
 def test_a_failed_week_is_claimed_again_as_the_same_digest(fresh_store: Store) -> None:
     first = claim(fresh_store, NOW)
-    fresh_store.finish_digest(first, FAILED, now=NOW, error="451 try later")
+    fresh_store.finish_digest(first, DigestState.FAILED, now=NOW, error="451 try later")
     assert claim(fresh_store, NOW + dt.timedelta(minutes=5)) == first
 
 
 def test_force_claims_a_new_digest_for_a_done_week(fresh_store: Store) -> None:
     first = claim(fresh_store, NOW)
-    fresh_store.finish_digest(first, SENT, now=NOW, period_end=NOW)
+    fresh_store.finish_digest(first, DigestState.SENT, now=NOW, period_end=NOW)
     second = claim(fresh_store, NOW + dt.timedelta(hours=1), force=True)
     assert second not in (-1, first)
 
 
 def test_the_next_period_starts_where_the_last_sent_one_ended(fresh_store: Store) -> None:
     first = claim(fresh_store, NOW)
-    fresh_store.finish_digest(first, FAILED, now=NOW, error="down")
+    fresh_store.finish_digest(first, DigestState.FAILED, now=NOW, error="down")
     assert fresh_store.last_digest_end() is None
-    fresh_store.finish_digest(first, SENT, now=NOW, period_end=NOW)
+    fresh_store.finish_digest(first, DigestState.SENT, now=NOW, period_end=NOW)
     assert fresh_store.last_digest_end() == NOW
 
 
 async def test_not_due_before_the_schedule_fires(settings: Settings, example: Store) -> None:
     monday_early = dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC)  # 07:00 in Brussels
-    outcome = await send_due_digest(settings, example, monday_early)
-    assert outcome.status == OUTCOME_NOT_DUE
+    outcome = await send_with(settings, example, monday_early)
+    assert outcome.status == DigestStatus.NOT_DUE
     assert example.digests() == []
 
 
 async def test_no_recipients_is_a_configuration_problem(settings: Settings, example: Store) -> None:
     nobody = dataclasses.replace(settings, digest=dataclasses.replace(settings.digest, to=()))
-    outcome = await send_due_digest(nobody, example, NOW, on_schedule=False)
-    assert outcome.status == OUTCOME_UNCONFIGURED and "digest.to" in (outcome.error or "")
+    outcome = await send_with(nobody, example, NOW, on_schedule=False)
+    assert outcome.status == DigestStatus.UNCONFIGURED and "digest.to" in (outcome.error or "")
 
 
 async def test_login_without_a_password_is_a_configuration_problem(
@@ -278,8 +278,8 @@ async def test_login_without_a_password_is_a_configuration_problem(
     login = dataclasses.replace(
         settings, digest=dataclasses.replace(settings.digest, username="press")
     )
-    outcome = await send_due_digest(login, example, NOW, on_schedule=False)
-    assert outcome.status == OUTCOME_UNCONFIGURED
+    outcome = await send_with(login, example, NOW, on_schedule=False)
+    assert outcome.status == DigestStatus.UNCONFIGURED
     assert "LINKWATCH_SMTP_PASSWORD" in (outcome.error or "")
 
 
@@ -331,3 +331,8 @@ def test_numeric_weekday_in_the_schedule_means_what_cron_means() -> None:
     wednesday = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
     fire = scheduled_in_week(digest, wednesday)
     assert fire is not None and fire.weekday() == 0 and fire.hour == 8  # Monday, as in cron
+
+
+async def send_with(settings: Settings, store: Store, now: dt.datetime, **options: Any) -> Any:
+    with AsyncStore.open(store.path.parent) as db:
+        return await send_due_digest(settings, db, now, **options)

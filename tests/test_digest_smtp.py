@@ -26,14 +26,11 @@ from linkwatch.cli import main
 from linkwatch.config.loading import load_settings
 from linkwatch.config.settings import Settings, SmtpTls
 from linkwatch.digest.send import (
-    OUTCOME_ALREADY_SENT,
-    OUTCOME_FAILED,
-    OUTCOME_IN_PROGRESS,
-    OUTCOME_SENT,
-    OUTCOME_SKIPPED,
+    DigestStatus,
     send_due_digest,
 )
 from linkwatch.store import Store
+from linkwatch.store.writer import AsyncStore
 from report_example import NOW, at, build_example_store
 
 PASSWORD = "s3cret-Päss-4-digest"
@@ -145,7 +142,8 @@ def free_port() -> int:
 
 async def send(settings: Settings, store: Store, **options: Any) -> Any:
     options.setdefault("on_schedule", False)
-    return await send_due_digest(settings, store, options.pop("now", NOW), **options)
+    with AsyncStore.open(store.path.parent) as db:
+        return await send_due_digest(settings, db, options.pop("now", NOW), **options)
 
 
 async def test_one_message_arrives_with_a_text_and_an_html_part(
@@ -154,7 +152,7 @@ async def test_one_message_arrives_with_a_text_and_an_html_part(
     inbox = Inbox()
     async with smtp_server(inbox) as port:
         outcome = await send(on_port(settings, port), store)
-    assert outcome.status == OUTCOME_SENT
+    assert outcome.status == DigestStatus.SENT
     [message] = inbox.messages
     assert message.get_content_type() == "multipart/alternative"
     parts = [part.get_content_type() for part in message.iter_parts()]
@@ -175,7 +173,7 @@ async def test_a_second_send_in_the_same_week_sends_nothing(
     async with smtp_server(inbox) as port:
         first = await send(on_port(settings, port), store)
         second = await send(on_port(settings, port), store, now=NOW + dt.timedelta(days=2))
-    assert (first.status, second.status) == (OUTCOME_SENT, OUTCOME_ALREADY_SENT)
+    assert (first.status, second.status) == (DigestStatus.SENT, DigestStatus.ALREADY_SENT)
     assert len(inbox.messages) == 1
 
 
@@ -186,7 +184,7 @@ async def test_a_new_week_gets_a_new_digest_of_what_changed_since(
     async with smtp_server(inbox) as port:
         await send(on_port(settings, port), store)
         later = await send(on_port(settings, port), store, now=NOW + dt.timedelta(days=7))
-    assert later.status == OUTCOME_SENT
+    assert later.status == DigestStatus.SENT
     assert later.subject == "linkwatch: nothing changed — week 2026-W49"
     assert len(inbox.messages) == 2
 
@@ -196,7 +194,7 @@ async def test_force_sends_again_in_the_same_week(settings: Settings, store: Sto
     async with smtp_server(inbox) as port:
         await send(on_port(settings, port), store)
         again = await send(on_port(settings, port), store, force=True)
-    assert again.status == OUTCOME_SENT
+    assert again.status == DigestStatus.SENT
     assert len(inbox.messages) == 2
     assert inbox.messages[0]["Message-ID"] != inbox.messages[1]["Message-ID"]
 
@@ -210,9 +208,9 @@ async def test_a_refusing_server_gets_exactly_one_digest_once_it_accepts(
         retry = await send(on_port(settings, port), store, now=NOW + dt.timedelta(hours=1))
         third = await send(on_port(settings, port), store, now=NOW + dt.timedelta(hours=2))
     assert (first.status, retry.status, third.status) == (
-        OUTCOME_FAILED,
-        OUTCOME_SENT,
-        OUTCOME_ALREADY_SENT,
+        DigestStatus.FAILED,
+        DigestStatus.SENT,
+        DigestStatus.ALREADY_SENT,
     )
     assert "451" in (first.error or "")
     assert inbox.attempts == 2 and len(inbox.messages) == 1
@@ -226,12 +224,12 @@ async def test_a_server_that_is_down_gets_the_digest_when_it_is_back(
 ) -> None:
     port = free_port()
     down = await send(on_port(settings, port), store)
-    assert down.status == OUTCOME_FAILED
+    assert down.status == DigestStatus.FAILED
     assert store.digests()[0].status == "failed"
     inbox = Inbox()
     async with smtp_server(inbox, port=port):
         back = await send(on_port(settings, port), store, now=NOW + dt.timedelta(hours=1))
-    assert back.status == OUTCOME_SENT
+    assert back.status == DigestStatus.SENT
     assert len(inbox.messages) == 1
 
 
@@ -245,7 +243,7 @@ async def test_two_senders_at_once_deliver_one_digest(settings: Settings, store:
             )
     finally:
         other.close()
-    assert sorted(o.status for o in outcomes) == [OUTCOME_IN_PROGRESS, OUTCOME_SENT]
+    assert sorted(o.status for o in outcomes) == [DigestStatus.IN_PROGRESS, DigestStatus.SENT]
     assert len(inbox.messages) == 1
 
 
@@ -259,7 +257,7 @@ async def test_an_empty_week_with_skip_empty_sends_nothing_and_is_done(
         skipping = on_port(settings, port, skip_empty=True)
         skipped = await send(skipping, store, now=quiet)
         again = await send(skipping, store, now=quiet + dt.timedelta(hours=1))
-    assert (skipped.status, again.status) == (OUTCOME_SKIPPED, OUTCOME_ALREADY_SENT)
+    assert (skipped.status, again.status) == (DigestStatus.SKIPPED, DigestStatus.ALREADY_SENT)
     assert len(inbox.messages) == 1
 
 
@@ -271,7 +269,7 @@ async def test_starttls_with_a_trusted_certificate(
     async with smtp_server(inbox, starttls=server_context) as port:
         secured = on_port(settings, port, tls=SmtpTls.STARTTLS)
         outcome = await send(secured, store, ssl_context=client_context)
-    assert outcome.status == OUTCOME_SENT
+    assert outcome.status == DigestStatus.SENT
     assert inbox.encrypted == [True]
 
 
@@ -282,7 +280,7 @@ async def test_starttls_refuses_an_untrusted_certificate(
     inbox = Inbox()
     async with smtp_server(inbox, starttls=server_context) as port:
         outcome = await send(on_port(settings, port, tls=SmtpTls.STARTTLS), store)
-    assert outcome.status == OUTCOME_FAILED
+    assert outcome.status == DigestStatus.FAILED
     assert "certificate" in (outcome.error or "").lower()
     assert inbox.messages == []
 
@@ -296,7 +294,7 @@ async def test_implicit_tls(
         outcome = await send(
             on_port(settings, port, tls=SmtpTls.TLS), store, ssl_context=client_context
         )
-    assert outcome.status == OUTCOME_SENT
+    assert outcome.status == DigestStatus.SENT
     assert len(inbox.messages) == 1
 
 
@@ -316,7 +314,7 @@ async def test_login_uses_the_password_from_the_environment_and_never_shows_it(
         refused = await send(login, store, ssl_context=client_context)
         monkeypatch.setenv("LINKWATCH_SMTP_PASSWORD", PASSWORD)
         accepted = await send(login, store, ssl_context=client_context)
-    assert (refused.status, accepted.status) == (OUTCOME_FAILED, OUTCOME_SENT)
+    assert (refused.status, accepted.status) == (DigestStatus.FAILED, DigestStatus.SENT)
     assert set(inbox.logins) == {b"press"} and len(inbox.messages) == 1
     assert PASSWORD not in caplog.text
     assert PASSWORD not in (refused.error or "")
@@ -384,10 +382,11 @@ async def test_one_digest_a_week_across_the_53rd_week_of_2026(
     sent: list[str] = []
     async with smtp_server(inbox) as port:
         configured = on_port(settings, port, schedule=schedule, timezone=timezone)
-        for hour in range(5 * 7 * 24):
-            moment = start + dt.timedelta(hours=hour)
-            outcome = await send_due_digest(configured, store, moment)
-            if outcome.status == OUTCOME_SENT:
-                sent.append(outcome.week)
+        with AsyncStore.open(settings.state.dir) as db:
+            for hour in range(5 * 7 * 24):
+                moment = start + dt.timedelta(hours=hour)
+                outcome = await send_due_digest(configured, db, moment)
+                if outcome.status is DigestStatus.SENT:
+                    sent.append(outcome.week)
     assert sent == ["2026-W51", "2026-W52", "2026-W53", "2027-W01", "2027-W02"]
     assert len(inbox.messages) == 5

@@ -16,7 +16,7 @@ import pytest
 from hostile_web import HostileWeb, TlsSites, bounded, open_net
 from linkwatch.check.checker import check_url
 from linkwatch.check.soft404 import SoftNotFoundProbe
-from linkwatch.check.verdict import Policy, Streak, decide
+from linkwatch.check.verdict import CheckPolicy, Streak, decide
 from linkwatch.model import CheckResult, State
 
 pytest_plugins = ["hostile_web"]
@@ -28,7 +28,7 @@ def judged_over_four_days(result: CheckResult) -> tuple[State, State]:
     state, streak = State.UNCHECKED, Streak()
     states = []
     for day in range(4):
-        verdict = decide(state, streak, result, Policy(), T0 + dt.timedelta(days=day))
+        verdict = decide(state, streak, result, CheckPolicy(), T0 + dt.timedelta(days=day))
         state, streak = verdict.state, verdict.streak
         states.append(state)
     return states[0], states[-1]

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from linkwatch.check.verdict import (
-    Outcome,
-    Policy,
+    CheckOutcome,
+    CheckPolicy,
     Streak,
     Verdict,
     classify,
@@ -28,7 +28,7 @@ T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 URL = "https://example.org/press/2026/report.html"
 HOME = "https://example.org/"
 NEW = "https://example.org/archive/2026/report.html"
-POLICY = Policy()
+POLICY = CheckPolicy()
 NO_STREAK = Streak()
 DAILY = [T0 + timedelta(days=day) for day in range(4)]
 
@@ -55,7 +55,7 @@ def run_checks(
     *,
     previous: State = State.UNCHECKED,
     streak: Streak = NO_STREAK,
-    policy: Policy = POLICY,
+    policy: CheckPolicy = POLICY,
     pinned: State | None = None,
     outage: bool = False,
 ) -> list[Verdict]:
@@ -76,7 +76,7 @@ class Behaviour:
 
     name: str
     result: CheckResult
-    outcome: Outcome
+    outcome: CheckOutcome
     first: State
     settled: State
 
@@ -85,223 +85,237 @@ BEHAVIOURS = [
     Behaviour(
         "plain-page-200",
         result(status=200, final_url=URL, title="Report"),
-        Outcome.SUCCESS,
+        CheckOutcome.SUCCESS,
         State.ALIVE,
         State.ALIVE,
     ),
     Behaviour(
         "large-pdf-200",
         result(status=200, final_url=URL, bytes_read=0),
-        Outcome.SUCCESS,
+        CheckOutcome.SUCCESS,
         State.ALIVE,
         State.ALIVE,
     ),
-    Behaviour("not-found-404", result(status=404), Outcome.FAILURE, State.TRANSIENT, State.DEAD),
-    Behaviour("gone-410", result(status=410), Outcome.FAILURE, State.TRANSIENT, State.DEAD),
+    Behaviour(
+        "not-found-404", result(status=404), CheckOutcome.FAILURE, State.TRANSIENT, State.DEAD
+    ),
+    Behaviour("gone-410", result(status=410), CheckOutcome.FAILURE, State.TRANSIENT, State.DEAD),
     Behaviour(
         "server-error-500-every-time",
         result(status=500),
-        Outcome.INCONCLUSIVE,
+        CheckOutcome.INCONCLUSIVE,
         State.TRANSIENT,
         State.TRANSIENT,
     ),
     Behaviour(
         "bad-request-400",
         result(status=400),
-        Outcome.INCONCLUSIVE,
+        CheckOutcome.INCONCLUSIVE,
         State.TRANSIENT,
         State.TRANSIENT,
     ),
     Behaviour(
         "request-timeout-408",
         result(status=408),
-        Outcome.INCONCLUSIVE,
+        CheckOutcome.INCONCLUSIVE,
         State.TRANSIENT,
         State.TRANSIENT,
     ),
     Behaviour(
-        "permanent-redirect-301-to-200", redirected(301), Outcome.MOVED, State.MOVED, State.MOVED
+        "permanent-redirect-301-to-200",
+        redirected(301),
+        CheckOutcome.MOVED,
+        State.MOVED,
+        State.MOVED,
     ),
     Behaviour(
-        "permanent-redirect-308-to-200", redirected(308), Outcome.MOVED, State.MOVED, State.MOVED
+        "permanent-redirect-308-to-200",
+        redirected(308),
+        CheckOutcome.MOVED,
+        State.MOVED,
+        State.MOVED,
     ),
     Behaviour(
         "chain-302-302-301-to-200",
         redirected(302, 302, 301),
-        Outcome.MOVED,
+        CheckOutcome.MOVED,
         State.MOVED,
         State.MOVED,
     ),
     Behaviour(
         "chain-of-temporary-redirects-to-200",
         redirected(302, 307, 302),
-        Outcome.SUCCESS,
+        CheckOutcome.SUCCESS,
         State.ALIVE,
         State.ALIVE,
     ),
     Behaviour(
         "redirect-loop",
         failed(ErrorKind.REDIRECT_LOOP, "https://example.org/b redirects back to an earlier URL"),
-        Outcome.FAILURE,
+        CheckOutcome.FAILURE,
         State.TRANSIENT,
         State.DEAD,
     ),
     Behaviour(
         "too-many-redirects",
         failed(ErrorKind.TOO_MANY_REDIRECTS),
-        Outcome.FAILURE,
+        CheckOutcome.FAILURE,
         State.TRANSIENT,
         State.DEAD,
     ),
     Behaviour(
         "redirect-to-home",
         redirected(301, final=HOME, soft404_reason="redirects to the home page"),
-        Outcome.SOFT404,
+        CheckOutcome.SOFT404,
         State.TRANSIENT,
         State.SOFT404,
     ),
     Behaviour(
         "soft-404-page",
         result(status=200, final_url=URL, soft404_reason="same answer as a random path"),
-        Outcome.SOFT404,
+        CheckOutcome.SOFT404,
         State.TRANSIENT,
         State.SOFT404,
     ),
     Behaviour(
         "meta-refresh-to-home",
         result(status=200, final_url=URL, soft404_reason="meta refresh to /"),
-        Outcome.SOFT404,
+        CheckOutcome.SOFT404,
         State.TRANSIENT,
         State.SOFT404,
     ),
     Behaviour(
         "bot-wall-403",
         result(status=403, bot_wall=True, title="Just a moment..."),
-        Outcome.BLOCKED,
+        CheckOutcome.BLOCKED,
         State.BLOCKED,
         State.BLOCKED,
     ),
     Behaviour(
         "bot-wall-503",
         result(status=503, bot_wall=True),
-        Outcome.BLOCKED,
+        CheckOutcome.BLOCKED,
         State.BLOCKED,
         State.BLOCKED,
     ),
-    Behaviour("forbidden-403", result(status=403), Outcome.BLOCKED, State.BLOCKED, State.BLOCKED),
     Behaviour(
-        "unauthorized-401", result(status=401), Outcome.BLOCKED, State.BLOCKED, State.BLOCKED
+        "forbidden-403", result(status=403), CheckOutcome.BLOCKED, State.BLOCKED, State.BLOCKED
     ),
-    Behaviour("linkedin-999", result(status=999), Outcome.BLOCKED, State.BLOCKED, State.BLOCKED),
+    Behaviour(
+        "unauthorized-401", result(status=401), CheckOutcome.BLOCKED, State.BLOCKED, State.BLOCKED
+    ),
+    Behaviour(
+        "linkedin-999", result(status=999), CheckOutcome.BLOCKED, State.BLOCKED, State.BLOCKED
+    ),
     Behaviour(
         "rate-limited-429-retry-after-too-long",
         result(status=429, retry_after=3600.0),
-        Outcome.BLOCKED,
+        CheckOutcome.BLOCKED,
         State.BLOCKED,
         State.BLOCKED,
     ),
     Behaviour(
         "rate-limited-429-then-200",
         result(status=200, final_url=URL, retry_after=1.0),
-        Outcome.SUCCESS,
+        CheckOutcome.SUCCESS,
         State.ALIVE,
         State.ALIVE,
     ),
     Behaviour(
         "flaky-503-then-200",
         result(status=200, final_url=URL),
-        Outcome.SUCCESS,
+        CheckOutcome.SUCCESS,
         State.ALIVE,
         State.ALIVE,
     ),
     Behaviour(
         "head-refused-then-get-200",
         result(status=200, final_url=URL),
-        Outcome.SUCCESS,
+        CheckOutcome.SUCCESS,
         State.ALIVE,
         State.ALIVE,
     ),
     Behaviour(
         "silent-server-timeout",
         failed(ErrorKind.TIMEOUT, "no answer within 20 s"),
-        Outcome.INCONCLUSIVE,
+        CheckOutcome.INCONCLUSIVE,
         State.TRANSIENT,
         State.TRANSIENT,
     ),
     Behaviour(
         "slow-drip-timeout",
         failed(ErrorKind.TIMEOUT, status=200),
-        Outcome.INCONCLUSIVE,
+        CheckOutcome.INCONCLUSIVE,
         State.TRANSIENT,
         State.TRANSIENT,
     ),
     Behaviour(
         "connection-reset",
         failed(ErrorKind.RESET),
-        Outcome.INCONCLUSIVE,
+        CheckOutcome.INCONCLUSIVE,
         State.TRANSIENT,
         State.TRANSIENT,
     ),
     Behaviour(
         "broken-http",
         failed(ErrorKind.PROTOCOL),
-        Outcome.INCONCLUSIVE,
+        CheckOutcome.INCONCLUSIVE,
         State.TRANSIENT,
         State.TRANSIENT,
     ),
     Behaviour(
         "no-status-no-error",
         result(),
-        Outcome.INCONCLUSIVE,
+        CheckOutcome.INCONCLUSIVE,
         State.TRANSIENT,
         State.TRANSIENT,
     ),
     Behaviour(
         "endless-body-200",
         result(status=200, final_url=URL, bytes_read=256 * 1024),
-        Outcome.SUCCESS,
+        CheckOutcome.SUCCESS,
         State.ALIVE,
         State.ALIVE,
     ),
     Behaviour(
         "gzip-bomb-200",
         result(status=200, final_url=URL, bytes_read=256 * 1024),
-        Outcome.SUCCESS,
+        CheckOutcome.SUCCESS,
         State.ALIVE,
         State.ALIVE,
     ),
     Behaviour(
         "connection-refused",
         failed(ErrorKind.REFUSED),
-        Outcome.FAILURE,
+        CheckOutcome.FAILURE,
         State.TRANSIENT,
         State.DEAD,
     ),
     Behaviour(
         "no-such-host",
         failed(ErrorKind.DNS, "Name or service not known"),
-        Outcome.FAILURE,
+        CheckOutcome.FAILURE,
         State.TRANSIENT,
         State.DEAD,
     ),
     Behaviour(
         "bad-certificate",
         failed(ErrorKind.TLS, "certificate verify failed: self-signed certificate"),
-        Outcome.FAILURE,
+        CheckOutcome.FAILURE,
         State.TRANSIENT,
         State.DEAD,
     ),
     Behaviour(
         "private-address",
         failed(ErrorKind.PRIVATE_ADDRESS, "refused private address 127.0.0.1"),
-        Outcome.INVALID,
+        CheckOutcome.INVALID,
         State.UNCHECKED,
         State.UNCHECKED,
     ),
     Behaviour(
         "invalid-url",
         failed(ErrorKind.INVALID_URL, "scheme ftp is not http(s)"),
-        Outcome.INVALID,
+        CheckOutcome.INVALID,
         State.UNCHECKED,
         State.UNCHECKED,
     ),
@@ -366,7 +380,7 @@ def test_single_failure_is_transient() -> None:
 
 
 def test_lax_policy_still_needs_two_failures() -> None:
-    lax = Policy(dead_after_failures=2, dead_after_days=0.0)
+    lax = CheckPolicy(dead_after_failures=2, dead_after_days=0.0)
     states = [v.state for v in run_checks(NOT_FOUND, DAILY[:2], policy=lax)]
     assert states == [State.TRANSIENT, State.DEAD]
 
@@ -392,7 +406,7 @@ def test_dead_stays_dead_on_further_failures() -> None:
 
 def test_failure_after_dead_stays_dead_under_a_stricter_policy() -> None:
     dead = run_checks(NOT_FOUND, DAILY)[-1]
-    stricter = Policy(dead_after_failures=10)
+    stricter = CheckPolicy(dead_after_failures=10)
     verdict = decide(dead.state, dead.streak, NOT_FOUND, stricter, T0 + timedelta(days=4))
     assert verdict.state is State.DEAD
 
@@ -433,7 +447,7 @@ def test_moved_then_404_starts_a_streak() -> None:
     gone = redirected(301, status=404)
     verdict = decide(moved.state, moved.streak, gone, POLICY, DAILY[1])
     assert (classify(gone), verdict.state, verdict.streak.failures) == (
-        Outcome.FAILURE,
+        CheckOutcome.FAILURE,
         State.TRANSIENT,
         1,
     )
@@ -540,7 +554,7 @@ def test_confirmed_state_names_the_latest_evidence() -> None:
 
 def test_soft404_with_error_status_is_judged_by_status() -> None:
     home_broken = redirected(301, final=HOME, status=500, soft404_reason="redirects home")
-    assert classify(home_broken) is Outcome.INCONCLUSIVE
+    assert classify(home_broken) is CheckOutcome.INCONCLUSIVE
 
 
 # --- invalid URLs ----------------------------------------------------------------------
@@ -718,7 +732,7 @@ def test_next_check_rejects_rand_outside_unit_interval(rand: float) -> None:
 )
 def test_policy_rejects_nonsense(fields: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
-        Policy(**fields)
+        CheckPolicy(**fields)
 
 
 # --- outage detection ------------------------------------------------------------------
@@ -809,7 +823,7 @@ def test_invalid_urls_are_not_hosts() -> None:
 
 ANY_CHECK = st.sampled_from([b.result for b in BEHAVIOURS])
 NEVER_DEAD_CHECK = st.sampled_from(
-    [b.result for b in BEHAVIOURS if b.outcome not in (Outcome.FAILURE, Outcome.SOFT404)]
+    [b.result for b in BEHAVIOURS if b.outcome not in (CheckOutcome.FAILURE, CheckOutcome.SOFT404)]
 )
 
 

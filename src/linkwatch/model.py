@@ -160,6 +160,34 @@ class CheckResult:
         return any(h.status in (301, 308) for h in self.hops) and self.final_url != self.url
 
 
+class DigestState(StrEnum):
+    """Where one week's digest stands in the store (see `store.digests`)."""
+
+    SENDING = "sending"  # claimed: the SMTP conversation is under way
+    SENT = "sent"
+    FAILED = "failed"  # the next claim of the week retries it, as the same message
+    SKIPPED = "skipped"  # nothing changed and digest.skip_empty is on
+
+    @property
+    def is_done(self) -> bool:
+        return self in (DigestState.SENT, DigestState.SKIPPED)
+
+
+class QueueStatus(StrEnum):
+    """Where a URL stands in an archive's save queue (one entry per URL and archive)."""
+
+    QUEUED = "queued"  # waiting for its save
+    SAVED = "saved"  # a capture we asked for replays
+    FRESH = "fresh"  # a recent capture existed: no save needed
+    REFUSED = "refused"  # the archive will never keep this page (final)
+    FAILED = "failed"  # given up after repeated failures
+    DROPPED = "dropped"  # no longer wanted (the URL died while it waited)
+
+    @property
+    def is_done(self) -> bool:
+        return self is not QueueStatus.QUEUED
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """One capture of a URL, as the archive recorded it."""

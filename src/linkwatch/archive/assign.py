@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from linkwatch.archive.backends.factory import LOOKUP_CONCURRENCY
 from linkwatch.archive.choose import candidate_order, publication_moment
 from linkwatch.archive.replay import ReplayChecker, ReplayInconclusive
-from linkwatch.archive.run_state import Run
+from linkwatch.archive.run_state import ArchiveStep, Run
 from linkwatch.model import Snapshot
+from linkwatch.store import Store
 from linkwatch.store.archive import ChosenSnapshot, CitationToChoose
 
 MAX_TRIES = 5  # candidates replayed per citation per run; the next run goes on
@@ -35,13 +36,13 @@ class _UrlChoices:
 
 
 async def choose(run: Run, replays: ReplayChecker) -> None:
-    citations = run.store.citations_to_choose()
+    citations = run.db.read.citations_to_choose()
     by_url: dict[int, list[CitationToChoose]] = {}
     for citation in citations:
         by_url.setdefault(citation.url_id, []).append(citation)
-    candidates = run.store.candidate_snapshots(by_url)
-    verified = run.store.verified_snapshots(by_url)
-    chosen = run.store.chosen_snapshots()
+    candidates = run.db.read.candidate_snapshots(by_url)
+    verified = run.db.read.verified_snapshots(by_url)
+    chosen = run.db.read.chosen_snapshots()
     work = {
         url_id: group
         for url_id, group in by_url.items()
@@ -65,15 +66,17 @@ async def choose(run: Run, replays: ReplayChecker) -> None:
         for next_done in asyncio.as_completed(tasks):
             done = await next_done
             for snapshot, rejection in done.verdicts:
-                run.store.judge_snapshot(done.url_id, snapshot, rejection, run.now())
+                await run.db.write(
+                    Store.judge_snapshot, done.url_id, snapshot, rejection, run.now()
+                )
                 run.summary.rejected += rejection is not None
-            _store_choices(run, done.choices, chosen)
-            run.progress.step(by_url[done.url_id][0].url_key, _choice_word(done.choices))
+            await _store_choices(run, done.choices, chosen)
+            run.progress.step(by_url[done.url_id][0].url_key, _choice_step(done.choices))
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-    final = run.store.chosen_snapshots()
+    final = run.db.read.chosen_snapshots()
     run.summary.no_snapshot = sum(1 for c in citations if (c.release_path, c.url_key) not in final)
 
 
@@ -119,7 +122,7 @@ async def _choose_one(
     return _Choice(citation, None, keep=False)
 
 
-def _store_choices(
+async def _store_choices(
     run: Run, choices: Iterable[_Choice], chosen: Mapping[tuple[str, str], ChosenSnapshot]
 ) -> None:
     moment = run.now()
@@ -133,11 +136,11 @@ def _store_choices(
         snapshot = ChosenSnapshot(
             choice.snapshot.archive_url, choice.snapshot.timestamp, choice.snapshot.status
         )
-        run.store.set_chosen_snapshot(*key, snapshot, moment)
+        await run.db.write(Store.set_chosen_snapshot, *key, snapshot, moment)
         run.summary.chosen += 1
 
 
-def _choice_word(choices: Sequence[_Choice]) -> str:
+def _choice_step(choices: Sequence[_Choice]) -> ArchiveStep:
     if any(choice.snapshot is not None for choice in choices):
-        return "chosen"
-    return "kept" if any(choice.keep for choice in choices) else "no snapshot"
+        return ArchiveStep.CHOSEN
+    return ArchiveStep.KEPT if any(choice.keep for choice in choices) else ArchiveStep.NO_SNAPSHOT

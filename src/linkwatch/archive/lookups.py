@@ -12,11 +12,12 @@ import datetime as dt
 from collections import deque
 
 from linkwatch.archive.backends.factory import LOOKUP_CONCURRENCY
-from linkwatch.archive.run_state import ArchiveRunSummary, Run
+from linkwatch.archive.run_state import ArchiveRunSummary, ArchiveStep, Run
 from linkwatch.archive.save_policy import (
     backoff,
 )
 from linkwatch.errors import ArchiveError, ArchiveRateLimited, ArchiveUnreachable
+from linkwatch.store import Store
 from linkwatch.store.archive import LookupRecord
 from linkwatch.tasks import run_together
 
@@ -50,18 +51,18 @@ class _Pause:
 
 
 async def look_up(run: Run) -> None:
-    targets = run.store.urls_to_look_up(run.source, run.now())
+    targets = run.db.read.urls_to_look_up(run.source, run.now())
     run.progress.phase("looking up", len(targets))
     todo = deque(targets)
     pending: list[LookupRecord] = []
     pause = _Pause()
     relookup = max(run.settings.archive.fresh_within, MIN_RELOOKUP)
 
-    def flush() -> None:
+    async def flush() -> None:
         batch = pending[:]
         pending.clear()
         if batch:
-            run.store.record_lookups(run.source, batch)
+            await run.db.write(Store.record_lookups, run.source, batch)
 
     async def worker() -> None:
         while todo and not pause.stopped:
@@ -82,20 +83,23 @@ async def look_up(run: Run) -> None:
                 pending.append(
                     LookupRecord(target.id, [], started, started + LOOKUP_RETRY, str(err))
                 )
-                run.progress.step(target.url, "look-up failed")
+                run.progress.step(target.url, ArchiveStep.LOOKUP_FAILED)
             else:
                 run.summary.looked_up += 1
                 run.looked_up_now.add(target.id)
                 pending.append(LookupRecord(target.id, snapshots, started, started + relookup))
-                found = f"{len(snapshots)} captures" if snapshots else "no capture"
-                run.progress.step(target.url, found)
+                if snapshots:
+                    detail = f"{len(snapshots)} captures"
+                    run.progress.step(target.url, ArchiveStep.CAPTURES, detail)
+                else:
+                    run.progress.step(target.url, ArchiveStep.NO_CAPTURE)
             if len(pending) >= FLUSH_EVERY:
-                flush()
+                await flush()
 
     try:
         await run_together(worker() for _ in range(min(len(targets), LOOKUP_CONCURRENCY)))
     finally:
-        flush()
+        await flush()
         run.summary.lookups_deferred = len(todo)
 
 

@@ -23,8 +23,9 @@ from linkwatch.archive.save_queue import decide, save_queue
 from linkwatch.clock import Clock, system_clock
 from linkwatch.config.settings import Settings
 from linkwatch.errors import ArchiveUnreachable
+from linkwatch.model import QueueStatus
 from linkwatch.net.session import Net, NetOptions
-from linkwatch.store import Store
+from linkwatch.store.writer import AsyncStore
 
 REPLAY_TIMEOUT = 30.0
 
@@ -46,7 +47,7 @@ def replay_options(settings: Settings) -> NetOptions:
 
 async def archive_run(
     settings: Settings,
-    store: Store,
+    db: AsyncStore,
     *,
     archive: Archive | None = None,
     progress: RunProgress | None = None,
@@ -69,12 +70,12 @@ async def archive_run(
         return summary
     backend = archive if archive is not None else open_archive(settings, environ)
     summary.source = backend.name
-    run = Run(settings, store, backend, progress or Silent(), now, until, summary)
+    run = Run(settings, db, backend, progress or Silent(), now, until, summary)
     try:
         async with backend, Net(replay_options(settings)) as net:
             await backend.check_reachable()
             await look_up(run)
-            decide(run)
+            await decide(run)
             await save_queue(run)
             replays = ReplayChecker(net)
             try:
@@ -85,6 +86,6 @@ async def archive_run(
         summary.unreachable = str(err)
     except asyncio.CancelledError:
         summary.interrupted = True
-    state = store.queue_state(backend.name, now())
-    summary.queue_left = state.counts.get("queued", 0)
+    state = db.read.queue_state(backend.name, now())
+    summary.queue_left = state.counts.get(QueueStatus.QUEUED, 0)
     return summary

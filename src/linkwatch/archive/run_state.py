@@ -5,26 +5,48 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol
 
 from linkwatch.archive.protocol import Archive
 from linkwatch.config.settings import Settings
-from linkwatch.store import Store
+from linkwatch.store.writer import AsyncStore
+
+
+class ArchiveStep(StrEnum):
+    """What one URL's turn in a phase came to: counted by the CLI's progress bar."""
+
+    CAPTURES = "captures"  # look-up: captures found
+    NO_CAPTURE = "no capture"
+    LOOKUP_FAILED = "look-up failed"
+    SAVED = "saved"
+    FRESH = "already fresh"
+    REFUSED = "refused"
+    RATE_LIMITED = "rate-limited"
+    FAILED = "failed"
+    DROPPED = "dropped"
+    CHOSEN = "chosen"  # a citation of the URL got a snapshot
+    KEPT = "kept"  # judged later: the choice made before stays
+    NO_SNAPSHOT = "no snapshot"
 
 
 class RunProgress(Protocol):
-    """What a run reports as it goes: the CLI draws a bar or logs lines from it."""
+    """What a run reports as it goes: the CLI draws a bar or logs lines from it.
+
+    `detail` says the step in words for a log line ("3 captures"); the step
+    itself is what a display counts.
+    """
 
     def phase(self, name: str, total: int) -> None: ...
 
-    def step(self, url: str, outcome: str) -> None: ...
+    def step(self, url: str, step: ArchiveStep, detail: str = "") -> None: ...
 
 
 class Silent:
     def phase(self, name: str, total: int) -> None:
         pass
 
-    def step(self, url: str, outcome: str) -> None:
+    def step(self, url: str, step: ArchiveStep, detail: str = "") -> None:
         pass
 
 
@@ -58,7 +80,7 @@ class ArchiveRunSummary:
 @dataclass(slots=True)
 class Run:
     settings: Settings
-    store: Store
+    db: AsyncStore
     archive: Archive
     progress: RunProgress
     now: Callable[[], dt.datetime]

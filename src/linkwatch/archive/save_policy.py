@@ -17,7 +17,7 @@ import math
 from collections.abc import Sequence
 from enum import StrEnum
 
-from linkwatch.model import State
+from linkwatch.model import QueueStatus, State
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -52,7 +52,7 @@ class SaveDecision(StrEnum):
 def decide_save(
     state: State,
     newest_capture: dt.datetime | None,
-    queue_status: str | None,
+    queue_status: QueueStatus | None,
     queue_done_at: dt.datetime | None,
     now: dt.datetime,
     fresh_within: dt.timedelta,
@@ -63,9 +63,9 @@ def decide_save(
     a loop is what gets a client blocked. A finished save (or a given-up
     one) is not asked again before `fresh_within` has passed.
     """
-    if queue_status == "refused":
+    if queue_status is QueueStatus.REFUSED:
         return SaveDecision.REFUSED
-    if queue_status == "queued":
+    if queue_status is QueueStatus.QUEUED:
         return SaveDecision.QUEUED
     if newest_capture is not None and now - newest_capture <= fresh_within:
         return SaveDecision.FRESH

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from linkwatch.archive.captures import is_good_capture_status
 from linkwatch.archive.lookups import MAX_PAUSE_WAIT
 from linkwatch.archive.protocol import SaveOutcome, SaveStatus
-from linkwatch.archive.run_state import Run
+from linkwatch.archive.run_state import ArchiveStep, Run
 from linkwatch.archive.save_policy import (
     MAX_ATTEMPTS,
     SAVABLE_STATES,
@@ -27,17 +27,18 @@ from linkwatch.archive.save_policy import (
     next_save_at,
 )
 from linkwatch.errors import ArchiveError, ArchiveRateLimited, ArchiveUnreachable
-from linkwatch.model import Snapshot
+from linkwatch.model import QueueStatus, Snapshot
+from linkwatch.store import Store
 from linkwatch.store.archive import QueuedSave
 
 OWN_CAPTURE_SLACK = dt.timedelta(minutes=2)  # clocks of archive and host differ a little
 
 
-def decide(run: Run) -> None:
+async def decide(run: Run) -> None:
     moment = run.now()
     fresh_within = run.settings.archive.fresh_within
     wanted: list[int] = []
-    for candidate in run.store.save_candidates(run.source):
+    for candidate in run.db.read.save_candidates(run.source):
         decision = decide_save(
             candidate.state,
             candidate.newest_capture,
@@ -52,13 +53,13 @@ def decide(run: Run) -> None:
             run.summary.fresh += 1
         elif decision is SaveDecision.NOT_SAVABLE:
             run.summary.not_savable += 1
-    run.summary.queued = run.store.enqueue_saves(run.source, wanted, moment)
+    run.summary.queued = await run.db.write(Store.enqueue_saves, run.source, wanted, moment)
 
 
 async def save_queue(run: Run) -> None:
-    run.progress.phase("saving", run.store.queue_state(run.source, run.now()).due_now)
+    run.progress.phase("saving", run.db.read.queue_state(run.source, run.now()).due_now)
     while await _waited(run, _pause_wait):
-        entry = run.store.next_due_save(run.source, run.now())
+        entry = run.db.read.next_due_save(run.source, run.now())
         if entry is None:
             return
         outcome = await _attempt(run, entry)
@@ -87,7 +88,7 @@ async def _waited(run: Run, wait_for: Callable[[Run, dt.datetime], float | None]
 
 def _pause_wait(run: Run, moment: dt.datetime) -> float | None:
     """Seconds left of a rate-limit pause; None when it outlasts what this run may wait."""
-    paused_until, _streak = run.store.pause(run.source)
+    paused_until, _streak = run.db.read.pause(run.source)
     if paused_until is None or paused_until <= moment:
         return 0.0
     wait = (paused_until - moment).total_seconds()
@@ -103,47 +104,56 @@ def _pace_wait(run: Run, moment: dt.datetime) -> float | None:
     if pause != 0.0:
         return pause
     now_s = moment.timestamp()
-    recent = run.store.recent_save_starts(run.source, now_s - 3600)
+    recent = run.db.read.recent_save_starts(run.source, now_s - 3600)
     start = next_save_at(recent, now_s, run.settings.archive.saves_per_minute)
     if run.until is not None and start > run.until.timestamp():
         return None
     return max(0.0, start - now_s)
 
 
-async def _attempt(run: Run, entry: QueuedSave) -> str | None:
+async def _attempt(run: Run, entry: QueuedSave) -> ArchiveStep | None:
     """One queue entry: skip it if unwanted, settle an earlier attempt, else save when paced.
 
-    Returns one word for the progress display, or None when the pace leaves
+    Returns the step for the progress display, or None when the pace leaves
     no room for the save in this run. The look before saving is not a save,
     so it does not wait for the pace.
     """
     if entry.state not in SAVABLE_STATES:
         reason = f"not saved: the URL is {entry.state.value} now"
-        run.store.finish_save(run.source, entry.url_id, "dropped", run.now(), reason=reason)
+        await run.db.write(
+            Store.finish_save,
+            run.source,
+            entry.url_id,
+            QueueStatus.DROPPED,
+            run.now(),
+            reason=reason,
+        )
         run.summary.dropped += 1
-        return "dropped"
+        return ArchiveStep.DROPPED
     try:
         settled = await _settle_earlier(run, entry)
     except ArchiveRateLimited as err:
         outcome = SaveOutcome.rate_limited(err.retry_after, str(err))
-        return _rate_limited(run, entry, outcome, refund=False)
+        return await _rate_limited(run, entry, outcome, refund=False)
     except ArchiveUnreachable:
         raise
     except ArchiveError as err:
         if entry.attempt_started_at is not None:  # saving blind might save twice
-            _failed(run, entry, entry.attempts, f"look-up before saving failed: {err}", None, True)
-            return "failed"
+            await _failed(
+                run, entry, entry.attempts, f"look-up before saving failed: {err}", None, True
+            )
+            return ArchiveStep.FAILED
         settled = None  # the look was only to spare a save: save anyway
     if settled is not None:
         return settled
     if not await _waited(run, _pace_wait):
         return None
-    run.store.start_save_attempt(run.source, entry.url_id, run.now())
+    await run.db.write(Store.start_save_attempt, run.source, entry.url_id, run.now())
     outcome = await run.archive.save(entry.url)
     return await _record_outcome(run, entry, outcome)
 
 
-async def _settle_earlier(run: Run, entry: QueuedSave) -> str | None:
+async def _settle_earlier(run: Run, entry: QueuedSave) -> ArchiveStep | None:
     """Before saving, look for a capture that makes the save needless.
 
     An attempt written down but never settled (a kill, a capture that did
@@ -160,41 +170,61 @@ async def _settle_earlier(run: Run, entry: QueuedSave) -> str | None:
         return None
     started = entry.attempt_started_at
     if started is not None and newest.timestamp >= started - OWN_CAPTURE_SLACK:
-        run.store.finish_save(
-            run.source, entry.url_id, "saved", moment, snapshot=newest, saved_by_us=True
+        await run.db.write(
+            Store.finish_save,
+            run.source,
+            entry.url_id,
+            QueueStatus.SAVED,
+            moment,
+            snapshot=newest,
+            saved_by_us=True,
         )
         run.summary.saved += 1
-        return "saved"
+        return ArchiveStep.SAVED
     if moment - newest.timestamp <= run.settings.archive.fresh_within:
-        run.store.finish_save(run.source, entry.url_id, "fresh", moment, snapshot=newest)
+        await run.db.write(
+            Store.finish_save, run.source, entry.url_id, QueueStatus.FRESH, moment, snapshot=newest
+        )
         run.summary.fresh += 1
-        return "already fresh"
+        return ArchiveStep.FRESH
     return None
 
 
-async def _record_outcome(run: Run, entry: QueuedSave, outcome: SaveOutcome) -> str:
+async def _record_outcome(run: Run, entry: QueuedSave, outcome: SaveOutcome) -> ArchiveStep:
     attempts = entry.attempts + 1
     if outcome.status is SaveStatus.CAPTURED and outcome.snapshot is not None:
         return await _captured(run, entry, attempts, outcome.snapshot)
     if outcome.status is SaveStatus.FRESH and outcome.snapshot is not None:
-        run.store.finish_save(
-            run.source, entry.url_id, "fresh", run.now(), snapshot=outcome.snapshot
+        await run.db.write(
+            Store.finish_save,
+            run.source,
+            entry.url_id,
+            QueueStatus.FRESH,
+            run.now(),
+            snapshot=outcome.snapshot,
         )
         run.summary.fresh += 1
-        _clear_pause(run)
-        return "already fresh"
+        await _clear_pause(run)
+        return ArchiveStep.FRESH
     if outcome.status is SaveStatus.RATE_LIMITED:
-        return _rate_limited(run, entry, outcome, refund=True)
+        return await _rate_limited(run, entry, outcome, refund=True)
     if outcome.status is SaveStatus.REFUSED:
-        run.store.finish_save(run.source, entry.url_id, "refused", run.now(), reason=outcome.reason)
+        await run.db.write(
+            Store.finish_save,
+            run.source,
+            entry.url_id,
+            QueueStatus.REFUSED,
+            run.now(),
+            reason=outcome.reason,
+        )
         run.summary.refused += 1
-        return "refused"
+        return ArchiveStep.REFUSED
     # A failure may come after the archive started capturing (a timeout): look first next time.
-    _failed(run, entry, attempts, outcome.reason or "failed", outcome.retry_after, True)
-    return "failed"
+    await _failed(run, entry, attempts, outcome.reason or "failed", outcome.retry_after, True)
+    return ArchiveStep.FAILED
 
 
-async def _captured(run: Run, entry: QueuedSave, attempts: int, snapshot: Snapshot) -> str:
+async def _captured(run: Run, entry: QueuedSave, attempts: int, snapshot: Snapshot) -> ArchiveStep:
     """A capture is recorded only once the archive replays it."""
     try:
         replayed = await run.archive.verify(snapshot)
@@ -202,24 +232,32 @@ async def _captured(run: Run, entry: QueuedSave, attempts: int, snapshot: Snapsh
         replayed, why = None, f"capture could not be verified: {err}"
     else:
         why = f"capture {snapshot.archive_url} does not replay"
-    _clear_pause(run)
+    await _clear_pause(run)
     if replayed is None:
-        _failed(run, entry, attempts, why, None, True)
-        return "failed"
+        await _failed(run, entry, attempts, why, None, True)
+        return ArchiveStep.FAILED
     if replayed.status is not None and not is_good_capture_status(replayed.status):
-        run.store.record_snapshot(entry.url_id, replayed, run.now(), saved_by_us=True)
-        _failed(
+        await run.db.write(
+            Store.record_snapshot, entry.url_id, replayed, run.now(), saved_by_us=True
+        )
+        await _failed(
             run, entry, attempts, f"captured an error page (HTTP {replayed.status})", None, False
         )
-        return "failed"
-    run.store.finish_save(
-        run.source, entry.url_id, "saved", run.now(), snapshot=replayed, saved_by_us=True
+        return ArchiveStep.FAILED
+    await run.db.write(
+        Store.finish_save,
+        run.source,
+        entry.url_id,
+        QueueStatus.SAVED,
+        run.now(),
+        snapshot=replayed,
+        saved_by_us=True,
     )
     run.summary.saved += 1
-    return "saved"
+    return ArchiveStep.SAVED
 
 
-def _failed(
+async def _failed(
     run: Run,
     entry: QueuedSave,
     attempts: int,
@@ -231,24 +269,37 @@ def _failed(
     run.summary.failed += 1
     moment = run.now()
     if attempts >= MAX_ATTEMPTS:
-        run.store.finish_save(
-            run.source, entry.url_id, "failed", moment, reason=f"gave up: {reason}"
+        await run.db.write(
+            Store.finish_save,
+            run.source,
+            entry.url_id,
+            QueueStatus.FAILED,
+            moment,
+            reason=f"gave up: {reason}",
         )
         return
     delay = dt.timedelta(seconds=backoff(attempts, retry_after))
-    run.store.retry_save(
-        run.source, entry.url_id, moment + delay, reason, attempt_unsettled=unsettled
+    await run.db.write(
+        Store.retry_save,
+        run.source,
+        entry.url_id,
+        moment + delay,
+        reason,
+        attempt_unsettled=unsettled,
     )
 
 
-def _rate_limited(run: Run, entry: QueuedSave, outcome: SaveOutcome, *, refund: bool) -> str:
+async def _rate_limited(
+    run: Run, entry: QueuedSave, outcome: SaveOutcome, *, refund: bool
+) -> ArchiveStep:
     """Every save waits (the limit is on us, not on the page); the entry keeps its tries."""
-    _paused_until, streak = run.store.pause(run.source)
+    _paused_until, streak = run.db.read.pause(run.source)
     moment = run.now()
     until = moment + dt.timedelta(seconds=backoff(streak + 1, outcome.retry_after))
     reason = outcome.reason or "rate limited"
-    run.store.set_pause(run.source, until, streak + 1, reason)
-    run.store.retry_save(
+    await run.db.write(Store.set_pause, run.source, until, streak + 1, reason)
+    await run.db.write(
+        Store.retry_save,
         run.source,
         entry.url_id,
         until,
@@ -257,10 +308,10 @@ def _rate_limited(run: Run, entry: QueuedSave, outcome: SaveOutcome, *, refund: 
         refund=refund,
     )
     run.summary.rate_limited += 1
-    return "rate-limited"
+    return ArchiveStep.RATE_LIMITED
 
 
-def _clear_pause(run: Run) -> None:
-    paused_until, streak = run.store.pause(run.source)
+async def _clear_pause(run: Run) -> None:
+    paused_until, streak = run.db.read.pause(run.source)
     if streak or paused_until is not None:
-        run.store.set_pause(run.source, None, 0)
+        await run.db.write(Store.set_pause, run.source, None, 0)

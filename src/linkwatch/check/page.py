@@ -21,7 +21,7 @@ from urllib.parse import urljoin
 import charset_normalizer
 from multidict import CIMultiDictProxy
 
-from linkwatch.net.response import Response, media_type
+from linkwatch.net.response import HttpResponse, media_type
 
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", ""})  # '' : unlabelled, sniff it
 
@@ -174,7 +174,7 @@ def _simhash(text: str) -> int | None:
     return fingerprint
 
 
-def read_page(response: Response) -> Page | None:
+def read_page(response: HttpResponse) -> Page | None:
     if not is_html(response.headers) or not response.body:
         return None
     markup = _decode(response.body, response.charset)

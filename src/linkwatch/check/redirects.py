@@ -27,7 +27,7 @@ from linkwatch.check.page import is_html
 from linkwatch.check.walls import BOT_WALL_STATUSES
 from linkwatch.errors import NetError
 from linkwatch.model import ErrorKind, Hop
-from linkwatch.net.response import Response
+from linkwatch.net.response import HttpResponse
 from linkwatch.net.retry import parse_retry_after
 from linkwatch.net.session import Net
 
@@ -87,7 +87,7 @@ class Chain:
         jar = self.cookies.get(urlsplit(url).hostname or "", {})
         return "; ".join(f"{name}={value}" for name, value in jar.items())
 
-    def keep_cookies(self, response: Response) -> None:
+    def keep_cookies(self, response: HttpResponse) -> None:
         host = urlsplit(response.url).hostname or ""
         for header in response.headers.getall("Set-Cookie", []):
             parsed: SimpleCookie = SimpleCookie()
@@ -103,11 +103,11 @@ class ChainEnd:
     """Where a chain ended: a response or an error, never both."""
 
     chain: Chain
-    response: Response | None = None
+    response: HttpResponse | None = None
     error: NetError | None = None
 
 
-def _redirect_target(response: Response) -> str | None:
+def _redirect_target(response: HttpResponse) -> str | None:
     location = response.headers.get("Location")
     if response.status not in _REDIRECTS or location is None:
         return None
@@ -119,13 +119,13 @@ def _redirect_target(response: Response) -> str | None:
 
 async def _request_patiently(
     net: Net, method: str, url: str, cookies: str, *, second_asking: bool
-) -> Response:
+) -> HttpResponse:
     """One request, retried once after a connection reset, a server error (flaky servers
     are common; unless this is already the second asking) or a Retry-After we can wait for.
     """
     headers = {"Cookie": cookies} if cookies else None
 
-    async def send() -> Response:
+    async def send() -> HttpResponse:
         return await net.request(method, url, read_limit=_body_budget, headers=headers)
 
     try:
@@ -143,7 +143,7 @@ async def _request_patiently(
     return await send()
 
 
-def retry_after(response: Response) -> float | None:
+def retry_after(response: HttpResponse) -> float | None:
     if response.status not in _RATE_LIMIT_STATUSES:
         return None
     return parse_retry_after(response.headers.get("Retry-After"), dt.datetime.now(dt.UTC))

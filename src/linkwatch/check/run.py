@@ -12,7 +12,6 @@ The verdict of a batch knows whether the batch looks like a network outage
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import random
 import time
 from collections import Counter
@@ -25,11 +24,13 @@ from aiohttp.abc import AbstractResolver
 
 from linkwatch.check.checker import check_url
 from linkwatch.check.soft404 import SoftNotFoundProbe
-from linkwatch.check.verdict import Policy, decide, is_outage, next_check_at
+from linkwatch.check.verdict import CheckPolicy, decide, is_outage, next_check_at
+from linkwatch.clock import Clock, system_clock
 from linkwatch.config.settings import Settings
 from linkwatch.model import CheckResult
 from linkwatch.net.session import Net, NetOptions
 from linkwatch.store import CheckRecord, Store, UrlToCheck
+from linkwatch.store.writer import AsyncStore
 from linkwatch.tasks import run_together
 
 FLUSH_EVERY = 50  # results per write batch
@@ -60,8 +61,8 @@ def net_options(settings: Settings) -> NetOptions:
     )
 
 
-def policy(settings: Settings) -> Policy:
-    return Policy(
+def policy(settings: Settings) -> CheckPolicy:
+    return CheckPolicy(
         dead_after_failures=settings.policy.dead_after_failures,
         dead_after_days=float(settings.policy.dead_after_days),
         check_every=settings.check.every,
@@ -81,21 +82,26 @@ def interleave(groups: dict[str, list[UrlToCheck]]) -> list[UrlToCheck]:
 
 
 class _Judge:
-    """Turns finished checks into stored records, batch by batch."""
+    """Turns finished checks into stored records, batch by batch.
 
-    def __init__(self, store: Store, policy: Policy, summary: CheckRunSummary) -> None:
-        self.store = store
+    A batch is judged at once, but written by the store's writer thread: the
+    checks go on meanwhile, and the next batch waits for the last write only
+    when it is itself due (`flush`).
+    """
+
+    def __init__(self, db: AsyncStore, policy: CheckPolicy, summary: CheckRunSummary) -> None:
+        self.db = db
         self.policy = policy
         self.summary = summary
         self.pending: list[tuple[UrlToCheck, CheckResult]] = []
         self.last_flush = time.monotonic()
 
-    def add(self, target: UrlToCheck, result: CheckResult) -> None:
+    async def add(self, target: UrlToCheck, result: CheckResult) -> None:
         self.pending.append((target, result))
         if len(self.pending) >= FLUSH_EVERY or time.monotonic() - self.last_flush >= FLUSH_SECONDS:
-            self.flush()
+            await self.flush()
 
-    def flush(self) -> None:
+    async def flush(self) -> None:
         batch, self.pending = self.pending, []
         self.last_flush = time.monotonic()
         if not batch:
@@ -112,17 +118,17 @@ class _Judge:
             records.append(CheckRecord(target.id, result, verdict, due))
             self.summary.checked += 1
             self.summary.states[(target.pinned or verdict.state).value] += 1
-        self.store.record_checks(records)
+        await self.db.write(Store.record_checks, records)
 
 
 async def check_urls(
     settings: Settings,
-    store: Store,
+    db: AsyncStore,
     targets: Sequence[UrlToCheck],
     *,
     on_result: Callable[[UrlToCheck, CheckResult], None] | None = None,
     resolver: AbstractResolver | None = None,
-    now: Callable[[], dt.datetime] | None = None,
+    now: Clock = system_clock,
     should_stop: Callable[[], bool] | None = None,
 ) -> CheckRunSummary:
     """Check `targets`, judge each result and store it; survives cancellation.
@@ -133,10 +139,9 @@ async def check_urls(
     checks in flight finish.
     """
     summary = CheckRunSummary()
-    judge = _Judge(store, policy(settings), summary)
-    clock = now or (lambda: dt.datetime.now(dt.UTC))
+    judge = _Judge(db, policy(settings), summary)
     probe = SoftNotFoundProbe(
-        store.probe_answers(since=clock() - settings.check.probe_every), now=clock
+        db.read.probe_answers(since=now() - settings.check.probe_every), now=now
     )
     queue: asyncio.Queue[UrlToCheck] = asyncio.Queue()
     groups = by_host(targets)
@@ -147,7 +152,7 @@ async def check_urls(
         while not queue.empty() and not (should_stop is not None and should_stop()):
             target = queue.get_nowait()
             result = await check_url(net, target.key, now=now, probe_cache=probe)
-            judge.add(target, result)
+            await judge.add(target, result)
             if on_result is not None:
                 on_result(target, result)
 
@@ -165,6 +170,6 @@ async def check_urls(
     except asyncio.CancelledError:
         summary.interrupted = True
     finally:
-        judge.flush()
-        store.save_probe_answers(probe.new_answers())
+        await judge.flush()
+        await db.write(Store.save_probe_answers, probe.new_answers())
     return summary

@@ -20,7 +20,7 @@ from yarl import URL
 from linkwatch.check.page import Page, read_page, same_page
 from linkwatch.check.redirects import Chain, ChainEnd, follow
 from linkwatch.model import ProbeAnswer
-from linkwatch.net.response import Response
+from linkwatch.net.response import HttpResponse
 from linkwatch.net.session import Net
 from linkwatch.tasks import cancel_all
 
@@ -105,7 +105,7 @@ def _lasting(status: int | None) -> bool:
     return status is not None and (200 <= status < 300 or status in (404, 410))
 
 
-def _probe_match(probe: ProbeAnswer, response: Response, hops: int, page: Page) -> str | None:
+def _probe_match(probe: ProbeAnswer, response: HttpResponse, hops: int, page: Page) -> str | None:
     if probe.status is None or not 200 <= probe.status < 300:
         return None  # 404/410 for nonsense: an honest site; errors: nothing to compare
     if hops and probe.redirected and probe.final_url == response.url:

@@ -3,7 +3,7 @@
 Calling a live page dead is worse than saying nothing: a later step replaces a dead
 citation with an archive link. So every rule below leans towards "not dead yet":
 
-- One check gives an `Outcome` (`classify`). Only FAILURE (404, 410, DNS, refused,
+- One check gives an `CheckOutcome` (`classify`). Only FAILURE (404, 410, DNS, refused,
   TLS, redirect loop, too many redirects) and SOFT404 advance the failure streak.
 - Dead needs `dead_after_failures` failures in a row *and* at least `dead_after_days`
   from the streak's first failure to now. Three failures within an hour are one bad
@@ -43,8 +43,8 @@ from urllib.parse import urlsplit
 from linkwatch.model import CheckResult, ErrorKind, State
 
 __all__ = [
-    "Outcome",
-    "Policy",
+    "CheckOutcome",
+    "CheckPolicy",
     "Streak",
     "Verdict",
     "classify",
@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 
-class Outcome(StrEnum):
+class CheckOutcome(StrEnum):
     """What ONE check says, before history is taken into account."""
 
     SUCCESS = "success"  # 2xx after redirects, not a soft 404
@@ -73,7 +73,7 @@ _NOT_ABOUT_THE_SITE = frozenset({ErrorKind.INVALID_URL, ErrorKind.PRIVATE_ADDRES
 
 
 @dataclass(frozen=True, slots=True)
-class Policy:
+class CheckPolicy:
     """How much evidence makes a URL dead, and how often each state is rechecked."""
 
     dead_after_failures: int = 3
@@ -118,42 +118,42 @@ class Verdict:
     reason: str  # one line for history and logs
 
 
-def classify(result: CheckResult) -> Outcome:
+def classify(result: CheckResult) -> CheckOutcome:
     """Judge one check on its own. Transport errors win over any status they came with."""
     if result.error is not None:
         return _classify_error(result.error)
     if result.bot_wall:
-        return Outcome.BLOCKED
+        return CheckOutcome.BLOCKED
     status = result.status
     if status is None:
-        return Outcome.INCONCLUSIVE
+        return CheckOutcome.INCONCLUSIVE
     if 200 <= status < 300:
         return _classify_success(result)
     if status in _BLOCKING_STATUSES:
-        return Outcome.BLOCKED
+        return CheckOutcome.BLOCKED
     if status in _GONE_STATUSES:
-        return Outcome.FAILURE
-    return Outcome.INCONCLUSIVE
+        return CheckOutcome.FAILURE
+    return CheckOutcome.INCONCLUSIVE
 
 
-def _classify_error(error: ErrorKind) -> Outcome:
+def _classify_error(error: ErrorKind) -> CheckOutcome:
     if error in _NOT_ABOUT_THE_SITE:
-        return Outcome.INVALID
-    return Outcome.FAILURE if error.is_failure else Outcome.INCONCLUSIVE
+        return CheckOutcome.INVALID
+    return CheckOutcome.FAILURE if error.is_failure else CheckOutcome.INCONCLUSIVE
 
 
-def _classify_success(result: CheckResult) -> Outcome:
+def _classify_success(result: CheckResult) -> CheckOutcome:
     """A soft 404 wins over a permanent redirect: a 301 to the home page is the page gone."""
     if result.soft404_reason is not None:
-        return Outcome.SOFT404
-    return Outcome.MOVED if result.permanently_moved else Outcome.SUCCESS
+        return CheckOutcome.SOFT404
+    return CheckOutcome.MOVED if result.permanently_moved else CheckOutcome.SUCCESS
 
 
 def decide(
     previous: State,
     streak: Streak,
     result: CheckResult,
-    policy: Policy,
+    policy: CheckPolicy,
     now: datetime,
     *,
     pinned: State | None = None,
@@ -171,27 +171,27 @@ def _judge(
     previous: State,
     streak: Streak,
     result: CheckResult,
-    outcome: Outcome,
-    policy: Policy,
+    outcome: CheckOutcome,
+    policy: CheckPolicy,
     now: datetime,
     outage: bool,
 ) -> Verdict:
     said = describe(result)
-    if outcome in (Outcome.SUCCESS, Outcome.MOVED):
+    if outcome in (CheckOutcome.SUCCESS, CheckOutcome.MOVED):
         return _succeeded(previous, streak, outcome, said)
-    if outcome is Outcome.INVALID:
+    if outcome is CheckOutcome.INVALID:
         return Verdict(previous, streak, f"{said} (not evidence about the site; state kept)")
-    if outcome in (Outcome.FAILURE, Outcome.SOFT404):
+    if outcome in (CheckOutcome.FAILURE, CheckOutcome.SOFT404):
         if outage:
             return _not_counted(previous, streak, said)
         return _failed(previous, streak, outcome, policy, now, said)
-    if outcome is Outcome.BLOCKED:
+    if outcome is CheckOutcome.BLOCKED:
         return _without_evidence(previous, streak, State.BLOCKED, said, "blocked for robots")
     return _without_evidence(previous, streak, State.TRANSIENT, said, "inconclusive")
 
 
-def _succeeded(previous: State, streak: Streak, outcome: Outcome, said: str) -> Verdict:
-    state = State.MOVED if outcome is Outcome.MOVED else State.ALIVE
+def _succeeded(previous: State, streak: Streak, outcome: CheckOutcome, said: str) -> Verdict:
+    state = State.MOVED if outcome is CheckOutcome.MOVED else State.ALIVE
     notes = []
     if previous.is_rotten:
         notes.append(f"recovered from {previous}")
@@ -204,8 +204,8 @@ def _succeeded(previous: State, streak: Streak, outcome: Outcome, said: str) -> 
 def _failed(
     previous: State,
     streak: Streak,
-    outcome: Outcome,
-    policy: Policy,
+    outcome: CheckOutcome,
+    policy: CheckPolicy,
     now: datetime,
     said: str,
 ) -> Verdict:
@@ -217,7 +217,7 @@ def _failed(
         progress = f"failure {advanced.failures} of {policy.dead_after_failures}"
         reason = f"{said} ({progress}, dead after {_when(dead_no_sooner_than)})"
         return Verdict(State.TRANSIENT, advanced, reason)
-    state = State.SOFT404 if outcome is Outcome.SOFT404 else State.DEAD
+    state = State.SOFT404 if outcome is CheckOutcome.SOFT404 else State.DEAD
     reason = f"{said} (failure {advanced.failures} since {_when(first)}: {state})"
     return Verdict(state, advanced, reason)
 
@@ -264,7 +264,7 @@ def _when(moment: datetime) -> str:
     return moment.isoformat(sep=" ", timespec="minutes")
 
 
-def next_check_at(state: State, now: datetime, policy: Policy, *, rand: float) -> datetime:
+def next_check_at(state: State, now: datetime, policy: CheckPolicy, *, rand: float) -> datetime:
     """When to check again. `rand` in [0, 1) comes from the caller so this stays pure.
 
     An unchecked URL is due at once; the others get their interval spread by
@@ -278,7 +278,7 @@ def next_check_at(state: State, now: datetime, policy: Policy, *, rand: float) -
     return now + _interval(state, policy) * spread
 
 
-def _interval(state: State, policy: Policy) -> timedelta:
+def _interval(state: State, policy: CheckPolicy) -> timedelta:
     if state is State.TRANSIENT:
         return policy.transient_every
     if state is State.DEAD:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from linkwatch.net.response import Response
+from linkwatch.net.response import HttpResponse
 
 # Statuses a bot wall answers with; their bodies are read to recognise the wall.
 BOT_WALL_STATUSES = frozenset({403, 429, 503, 999})
@@ -23,7 +23,7 @@ _CHALLENGE_MARKERS = (
 _CDN_SERVERS = ("cloudflare", "akamai", "akamaighost")
 
 
-def is_bot_wall(response: Response) -> bool:
+def is_bot_wall(response: HttpResponse) -> bool:
     if response.status not in BOT_WALL_STATUSES:
         return False
     if response.headers.get("cf-mitigated", "").lower() == "challenge":

@@ -19,7 +19,7 @@ from rich.progress import (
 
 from linkwatch.archive.backends.factory import archive_base_url
 from linkwatch.archive.run import archive_run
-from linkwatch.archive.run_state import ArchiveRunSummary
+from linkwatch.archive.run_state import ArchiveRunSummary, ArchiveStep
 from linkwatch.cli.common import (
     clock_from,
     open_store,
@@ -29,8 +29,10 @@ from linkwatch.cli.common import (
 )
 from linkwatch.clock import Clock
 from linkwatch.config.settings import ArchiveBackend, Settings
+from linkwatch.model import QueueStatus
 from linkwatch.store import Store
 from linkwatch.store.lock import hold_state_lock
+from linkwatch.store.writer import AsyncStore
 
 
 class _Bar:
@@ -39,7 +41,7 @@ class _Bar:
     def __init__(self, progress: Progress) -> None:
         self._progress = progress
         self._task: TaskID | None = None
-        self._counts: Counter[str] = Counter()
+        self._counts: Counter[ArchiveStep] = Counter()
 
     def phase(self, name: str, total: int) -> None:
         if self._task is not None:
@@ -47,11 +49,11 @@ class _Bar:
         self._counts.clear()
         self._task = self._progress.add_task("", total=total, phase=name)
 
-    def step(self, url: str, outcome: str) -> None:
+    def step(self, url: str, step: ArchiveStep, detail: str = "") -> None:
         if self._task is None:
             return
-        self._counts[outcome.split(" ")[-1] if outcome[0].isdigit() else outcome] += 1
-        words = " ".join(f"{k} {v}" for k, v in sorted(self._counts.items()))
+        self._counts[step] += 1
+        words = " ".join(f"{k.value} {v}" for k, v in sorted(self._counts.items()))
         self._progress.update(self._task, advance=1, description=words)
 
 
@@ -67,8 +69,8 @@ class _Log:
         if total:
             self._console.print(f"{name}: {total}", markup=False)
 
-    def step(self, url: str, outcome: str) -> None:
-        self._console.print(f"{self._phase} {url}: {outcome}", markup=False)
+    def step(self, url: str, step: ArchiveStep, detail: str = "") -> None:
+        self._console.print(f"{self._phase} {url}: {detail or step.value}", markup=False)
 
 
 @click.command("archive")
@@ -93,15 +95,15 @@ def archive_command(ctx: click.Context, show_status: bool) -> None:
         with open_store(settings) as store:
             _print_status(settings, store, clock_from(ctx)())
         return
-    with hold_state_lock(settings.state.dir), open_store(settings) as store:
-        summary = _run(settings, store, clock_from(ctx))
+    with hold_state_lock(settings.state.dir), AsyncStore.open(settings.state.dir) as db:
+        summary = _run(settings, db, clock_from(ctx))
     _print_summary(summary)
 
 
-def _run(settings: Settings, store: Store, clock: Clock) -> ArchiveRunSummary:
+def _run(settings: Settings, db: AsyncStore, clock: Clock) -> ArchiveRunSummary:
     err = stderr_console()
     if not err.is_terminal:
-        return run_until_signal(archive_run(settings, store, progress=_Log(err), now=clock))
+        return run_until_signal(archive_run(settings, db, progress=_Log(err), now=clock))
     columns = (
         TextColumn("{task.fields[phase]}"),
         BarColumn(),
@@ -110,7 +112,7 @@ def _run(settings: Settings, store: Store, clock: Clock) -> ArchiveRunSummary:
         TextColumn("{task.description}"),
     )
     with Progress(*columns, console=err, transient=True) as progress:
-        return run_until_signal(archive_run(settings, store, progress=_Bar(progress), now=clock))
+        return run_until_signal(archive_run(settings, db, progress=_Bar(progress), now=clock))
 
 
 def _print_summary(summary: ArchiveRunSummary) -> None:
@@ -154,15 +156,14 @@ def _print_status(settings: Settings, store: Store, now: dt.datetime) -> None:
     click.echo(f"archive: {backend} at {archive_base_url(settings)}")
     click.echo(f"look-ups: {state.looked_up} URLs looked up, {state.not_looked_up} not yet")
     click.echo(
-        f"queue: {counts.get('queued', 0)} saves queued ({state.due_now} due now), "
+        f"queue: {counts.get(QueueStatus.QUEUED, 0)} saves queued ({state.due_now} due now), "
         f"next attempt {_when(state.next_attempt_at)}, "
         f"pace {settings.archive.saves_per_minute:g} saves per minute"
     )
     if state.paused_until is not None and state.paused_until > now:
         click.echo(f"paused until {_when(state.paused_until)}: {state.pause_reason or ''}")
     done = ", ".join(
-        f"{counts.get(status, 0)} {status}"
-        for status in ("saved", "fresh", "refused", "failed", "dropped")
+        f"{counts.get(status, 0)} {status.value}" for status in QueueStatus if status.is_done
     )
     click.echo(f"done: {done}; last save request {_when(state.last_save_start)}")
     click.echo(f"refusals: {len(state.refusals)}")

@@ -11,7 +11,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from linkwatch.check.verdict import classify, describe
 from linkwatch.cli.common import (
     clock_from,
-    open_store,
     run_until_signal,
     settings_from,
     stderr_console,
@@ -19,6 +18,7 @@ from linkwatch.cli.common import (
 )
 from linkwatch.model import CheckResult
 from linkwatch.store.lock import hold_state_lock
+from linkwatch.store.writer import AsyncStore
 
 if TYPE_CHECKING:
     from linkwatch.store import UrlToCheck
@@ -41,12 +41,12 @@ def check_command(ctx: click.Context, urls: tuple[str, ...], check_all: bool) ->
 
     settings = settings_from(ctx)
     err = stderr_console()
-    with hold_state_lock(settings.state.dir), open_store(settings) as store:
+    with hold_state_lock(settings.state.dir), AsyncStore.open(settings.state.dir) as db:
         if urls:
-            keys = [url_key(store, url) for url in urls]
-            targets = [t for t in (store.url_to_check(k) for k in keys) if t is not None]
+            keys = [url_key(db.read, url) for url in urls]
+            targets = [t for t in (db.read.url_to_check(k) for k in keys) if t is not None]
         else:
-            targets = store.urls_to_check(None if check_all else clock_from(ctx)())
+            targets = db.read.urls_to_check(None if check_all else clock_from(ctx)())
         if not targets:
             click.echo("nothing due: every URL was checked recently (use --all to force)")
             return
@@ -74,7 +74,7 @@ def check_command(ctx: click.Context, urls: tuple[str, ...], check_all: bool) ->
 
             with progress:
                 summary = run_until_signal(
-                    check_urls(settings, store, targets, on_result=on_result, now=clock_from(ctx))
+                    check_urls(settings, db, targets, on_result=on_result, now=clock_from(ctx))
                 )
         else:
 
@@ -83,7 +83,7 @@ def check_command(ctx: click.Context, urls: tuple[str, ...], check_all: bool) ->
                 print(f"checked {target.url}: {describe(result)}", file=sys.stderr)
 
             summary = run_until_signal(
-                check_urls(settings, store, targets, on_result=log_line, now=clock_from(ctx))
+                check_urls(settings, db, targets, on_result=log_line, now=clock_from(ctx))
             )
     for line in summary.outage:
         err.print(f"[yellow]warning:[/] {line}")

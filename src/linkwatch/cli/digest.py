@@ -11,17 +11,13 @@ import click
 from linkwatch.cli.common import clock_from, open_store, run_until_signal, settings_from
 from linkwatch.digest.render import write_preview
 from linkwatch.digest.send import (
-    OUTCOME_ALREADY_SENT,
-    OUTCOME_FAILED,
-    OUTCOME_IN_PROGRESS,
-    OUTCOME_SENT,
-    OUTCOME_SKIPPED,
-    OUTCOME_UNCONFIGURED,
     DigestOutcome,
+    DigestStatus,
     preview_digest,
     send_due_digest,
 )
 from linkwatch.errors import ConfigError
+from linkwatch.store.writer import AsyncStore
 
 
 @click.command("digest")
@@ -56,18 +52,19 @@ def digest_command(
         raise click.UsageError("--output goes with --preview")
     settings = settings_from(ctx)
     now = clock_from(ctx)()
-    with open_store(settings) as store:
-        if preview:
+    if preview:
+        with open_store(settings) as store:
             rendered = preview_digest(settings, store, now)
-            if output is None:
-                click.echo(f"Subject: {rendered.subject}\n\n{rendered.text}", nl=False)
-                return
-            for path in write_preview(rendered, output):
-                click.echo(f"wrote {path}")
+        if output is None:
+            click.echo(f"Subject: {rendered.subject}\n\n{rendered.text}", nl=False)
             return
+        for path in write_preview(rendered, output):
+            click.echo(f"wrote {path}")
+        return
+    with AsyncStore.open(settings.state.dir) as db:
         try:
             outcome = run_until_signal(
-                send_due_digest(settings, store, now, force=force, on_schedule=False)
+                send_due_digest(settings, db, now, force=force, on_schedule=False)
             )
         except asyncio.CancelledError:
             click.echo(
@@ -78,16 +75,16 @@ def digest_command(
 
 
 def _report(outcome: DigestOutcome) -> None:
-    if outcome.status == OUTCOME_UNCONFIGURED:
+    if outcome.status is DigestStatus.UNCONFIGURED:
         raise ConfigError(outcome.error or "the digest is not configured")
-    if outcome.status == OUTCOME_SENT:
+    if outcome.status is DigestStatus.SENT:
         click.echo(f"sent: {outcome.subject}")
-    elif outcome.status == OUTCOME_ALREADY_SENT:
+    elif outcome.status is DigestStatus.ALREADY_SENT:
         click.echo(f"week {outcome.week}'s digest went out already (use --force to send again)")
-    elif outcome.status == OUTCOME_IN_PROGRESS:
+    elif outcome.status is DigestStatus.IN_PROGRESS:
         click.echo(f"week {outcome.week}'s digest is being sent by another linkwatch right now")
-    elif outcome.status == OUTCOME_SKIPPED:
+    elif outcome.status is DigestStatus.SKIPPED:
         click.echo(f"nothing changed in week {outcome.week}: no digest (digest.skip_empty)")
-    elif outcome.status == OUTCOME_FAILED:
+    elif outcome.status is DigestStatus.FAILED:
         click.echo(f"not sent, will be retried: {outcome.error}", err=True)
         sys.exit(1)

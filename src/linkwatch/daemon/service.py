@@ -41,7 +41,6 @@ runs once at start-up to pick up where the last process stopped.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 import os
@@ -49,140 +48,47 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
-from apscheduler.job import Job  # type: ignore[import-untyped]
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING  # type: ignore[import-untyped]
-from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 from apscheduler.triggers.date import DateTrigger  # type: ignore[import-untyped]
-from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 
 from linkwatch import __version__
-from linkwatch.archive.run import archive_run
-from linkwatch.archive.run_state import ArchiveRunSummary
-from linkwatch.check.run import check_urls
-from linkwatch.check.verdict import describe
+from linkwatch.clock import Clock, system_clock
 from linkwatch.config.settings import RewriteMode, Settings
-from linkwatch.daemon.logs import event
-from linkwatch.daemon.server import Endpoints, Health, Metrics, start_server
-from linkwatch.digest.schedule import cron_trigger
-from linkwatch.digest.send import (
-    OUTCOME_FAILED,
-    OUTCOME_SENT,
-    OUTCOME_UNCONFIGURED,
-    send_due_digest,
+from linkwatch.daemon.jobs import (
+    ARCHIVE,
+    CHECK,
+    DIGEST,
+    REWRITE,
+    SCAN,
+    JobReport,
+    archive_job,
+    check_job,
+    citation_states,
+    digest_job,
+    rewrite_job,
+    scan_job,
 )
+from linkwatch.daemon.logs import event
+from linkwatch.daemon.schedule import JOB_DEFAULTS, add_cron_job, add_interval_job
+from linkwatch.daemon.server import Endpoints, Health, Metrics, start_server
+from linkwatch.daemon.threads import JobStopped, in_thread
+from linkwatch.digest.schedule import cron_trigger
 from linkwatch.errors import DaemonError, StoreError
-from linkwatch.model import CheckResult
 from linkwatch.report.build import build_report
 from linkwatch.report.charts import load_html_extras
 from linkwatch.report.to_html import render_html
-from linkwatch.rewrite.run import CHANGED_SINCE_SCAN, RewriteSummary, rewrite_releases
-from linkwatch.scan import ScanSummary, scan
-from linkwatch.store import Store, UrlToCheck
+from linkwatch.store import Store
+from linkwatch.store.writer import AsyncStore
+from linkwatch.text import iso_or_none
 
 log = logging.getLogger("linkwatch.daemon")
 
-T = TypeVar("T")
-
-SCAN, CHECK, ARCHIVE, REWRITE, DIGEST = "scan", "check", "archive", "rewrite", "digest"
-JOB_DEFAULTS: dict[str, Any] = {"replace_existing": True, "max_instances": 1, "coalesce": True}
-YIELD_EVERY = 500  # database look-ups between two yields to the loop
 DIGEST_RETRY = dt.timedelta(minutes=15)  # after a failed send; the next cron run is a week off
-SAVE_OUTCOMES = ("saved", "fresh", "refused", "rate_limited", "failed")
-
-
-class JobStopped(Exception):
-    """Raised inside a job's thread (scan, rewrite) to end it between two files."""
-
-
-# --------------------------------------------------------------------------- schedules
-
-
-def add_interval_job(
-    scheduler: AsyncIOScheduler,
-    job_id: str,
-    func: Callable[[], Awaitable[None]],
-    every: dt.timedelta,
-    *,
-    first_run: dt.datetime | None = None,
-) -> Job:
-    """An interval job with linkwatch's defaults; `first_run` None waits one interval."""
-    seconds = max(every.total_seconds(), 0.001)
-    extra: dict[str, Any] = {} if first_run is None else {"next_run_time": first_run}
-    return scheduler.add_job(
-        func,
-        IntervalTrigger(seconds=seconds, timezone=dt.UTC),
-        id=job_id,
-        name=job_id,
-        misfire_grace_time=max(1, int(seconds)),
-        **JOB_DEFAULTS,
-        **extra,
-    )
-
-
-def add_cron_job(
-    scheduler: AsyncIOScheduler,
-    job_id: str,
-    func: Callable[[], Awaitable[None]],
-    trigger: CronTrigger,
-) -> Job:
-    """A cron job with linkwatch's defaults; however late, a missed run still runs once."""
-    return scheduler.add_job(
-        func, trigger, id=job_id, name=job_id, misfire_grace_time=None, **JOB_DEFAULTS
-    )
-
-
-# --------------------------------------------------------------------------- threads
-
-
-def _settle(future: asyncio.Future[T], result: T | None, error: BaseException | None) -> None:
-    if future.done():
-        return  # the waiting job was cancelled meanwhile
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(result)  # type: ignore[arg-type]
-
-
-async def in_thread(func: Callable[[], T], name: str) -> T:
-    """Run blocking `func` in a new daemon thread and await its result.
-
-    Not `asyncio.to_thread`: its pool threads are joined when the interpreter
-    exits, so a scan parsing a large tree could hold the process past
-    `run.grace`. A daemon thread is left behind instead; an abandoned write
-    transaction is rolled back by SQLite, exactly as after a crash.
-    """
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[T] = loop.create_future()
-
-    def target() -> None:
-        result: T | None = None
-        error: BaseException | None = None
-        try:
-            result = func()
-        except BaseException as exc:  # handed to the awaiting task, whatever it is
-            error = exc
-        with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
-            loop.call_soon_threadsafe(_settle, future, result, error)
-
-    threading.Thread(target=target, name=f"linkwatch-{name}", daemon=True).start()
-    return await future
-
-
-# --------------------------------------------------------------------------- jobs
-
-
-@dataclass(frozen=True, slots=True)
-class JobReport:
-    """What one run did: a summary line, its fields, and problems `--once` fails for."""
-
-    message: str
-    fields: dict[str, Any] = field(default_factory=dict)
-    problems: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -207,19 +113,6 @@ class CycleOutcome:
         return not self.problems and not self.interrupted
 
 
-def _iso(moment: dt.datetime | None) -> str | None:
-    return moment.astimezone(dt.UTC).isoformat(timespec="seconds") if moment else None
-
-
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def citation_states(store: Store) -> Counter[str]:
-    """Citations of present releases by effective state."""
-    return store.citation_state_counts()
-
-
 class Daemon:
     """The scheduler, its jobs and the endpoint, over one state directory.
 
@@ -228,17 +121,12 @@ class Daemon:
     The caller holds the state lock.
     """
 
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        clock: Callable[[], dt.datetime] = _utc_now,
-    ) -> None:
+    def __init__(self, settings: Settings, *, clock: Clock = system_clock) -> None:
         self.settings = settings
         self.clock = clock
         self.metrics = Metrics()
         self.scheduler: AsyncIOScheduler | None = None
-        self.store: Store | None = None  # the loop's own connection; threads open theirs
+        self._db: AsyncStore | None = None  # the loop's store; threads open their own
         self.url: str | None = None  # where the endpoint listens, once it does
         self.started_at = clock()
         self.jobs: dict[str, JobState] = {}
@@ -254,14 +142,24 @@ class Daemon:
 
     def _register_jobs(self) -> None:
         """The jobs of one cycle, in the order `run_cycle` runs them."""
-        self._bodies[SCAN] = self._scan
-        self._bodies[CHECK] = self._check
-        self._bodies[ARCHIVE] = self._archive
+        self._bodies[SCAN] = lambda: scan_job(self, first=self.jobs[SCAN].last_success is None)
+        self._bodies[CHECK] = lambda: check_job(self)
+        self._bodies[ARCHIVE] = lambda: archive_job(self)
         if self.settings.rewrite.mode is not RewriteMode.OFF:
-            self._bodies[REWRITE] = self._rewrite
-        self._bodies[DIGEST] = self._digest
+            self._bodies[REWRITE] = lambda: rewrite_job(self)
+        self._bodies[DIGEST] = lambda: digest_job(self)
         for job_id in self._bodies:
             self.jobs[job_id] = JobState()
+
+    @property
+    def db(self) -> AsyncStore:
+        if self._db is None:
+            raise RuntimeError("the daemon's store is not open")
+        return self._db
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -271,7 +169,7 @@ class Daemon:
         self._stop = asyncio.Event()
         signals = self._install_signal_handlers(loop)
         try:
-            self.store = self._open_store()
+            self._db = self._open_store()
             runner = await self._start_endpoint()
             try:
                 if ready is not None and self.url is not None:
@@ -290,7 +188,7 @@ class Daemon:
     async def run_cycle(self) -> CycleOutcome:
         """Every job once, in order: scan, check, and the others configured."""
         outcome = CycleOutcome()
-        self.store = self._open_store()
+        self._db = self._open_store()
         try:
             for job_id, body in self._bodies.items():
                 try:
@@ -327,16 +225,16 @@ class Daemon:
             installed.append(sig)
         return installed
 
-    def _open_store(self) -> Store:
+    def _open_store(self) -> AsyncStore:
         try:
-            return Store.open(self.settings.state.dir)
+            return AsyncStore.open(self.settings.state.dir)
         except StoreError as err:
             raise DaemonError(str(err)) from err
 
     def _close_store(self) -> None:
-        if self.store is not None:
-            self.store.close()
-            self.store = None
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
     async def _start_endpoint(self) -> Any:
         run = self.settings.run
@@ -474,18 +372,11 @@ class Daemon:
                 **JOB_DEFAULTS,
             )
 
-    def _loop_store(self) -> Store:
-        if self.store is None:
-            raise RuntimeError("the daemon's store is not open")
-        return self.store
-
-    # -- the jobs --------------------------------------------------------------
-
     def _stop_threads(self) -> None:
         for stop in self._thread_stops.values():
             stop.set()
 
-    def _stopper(self, job_id: str) -> Callable[[str], None]:
+    def stopper(self, job_id: str) -> Callable[[str], None]:
         """A progress callback for a threaded job: it ends the job between two files."""
         stop = self._thread_stops[job_id] = threading.Event()
 
@@ -495,186 +386,16 @@ class Daemon:
 
         return progress
 
-    async def _scan(self) -> JobReport:
-        first = self.jobs[SCAN].last_success is None
-        progress = self._stopper(SCAN)
-        summary, states = await in_thread(lambda: self._scan_blocking(progress), SCAN)
-        self.metrics.set_citation_states(states)
-        for line in summary.errors:
-            event(log, logging.WARNING, f"scan: cannot read {line}", job=SCAN)
-        for path in summary.missing:
-            event(log, logging.WARNING, f"scan: {path} is missing (kept in the store)", job=SCAN)
-        if summary.new_urls:
-            self.kick(CHECK)
-        if summary.parsed or first:  # changed releases, or a rewrite cut short by a crash
-            self.kick(REWRITE)
-        return JobReport(
-            f"{summary.releases} releases, {summary.parsed} parsed, {summary.new_urls} new URLs",
-            {
-                "releases": summary.releases,
-                "parsed": summary.parsed,
-                "unchanged": summary.unchanged,
-                "citations": summary.citations,
-                "new_urls": summary.new_urls,
-                "errors": len(summary.errors),
-                "missing": len(summary.missing),
-            },
-            problems=tuple(f"scan: {line}" for line in summary.errors),
-        )
-
-    def _scan_blocking(self, progress: Callable[[str], None]) -> tuple[ScanSummary, Counter[str]]:
-        """The scan and a fresh count of citation states, on this thread's own connection."""
-        with Store.open(self.settings.state.dir) as store:
-            summary = scan(self.settings, store, now=self.clock(), progress=progress)
-            return summary, citation_states(store)
-
-    async def _rewrite(self) -> JobReport:
-        progress = self._stopper(REWRITE)
-
-        def rewrite() -> RewriteSummary:
-            with Store.open(self.settings.state.dir) as store:
-                return rewrite_releases(self.settings, store, now=self.clock(), progress=progress)
-
-        summary = await in_thread(rewrite, REWRITE)
-        for line in summary.skipped:
-            event(log, logging.WARNING, f"rewrite: skipped {line}", job=REWRITE)
-        if any(line.endswith(CHANGED_SINCE_SCAN) for line in summary.skipped):
-            self.kick(SCAN)  # the scan kicks the rewrite again once it has the new offsets
-        return JobReport(
-            f"{len(summary.changed)} files changed, {summary.rewritten} citations now point "
-            "at their archived copy",
-            {
-                "files": len(summary.changed),
-                "added": summary.added,
-                "replaced": summary.replaced,
-                "unchanged": summary.unchanged,
-                "skipped": len(summary.skipped),
-                "not_rewritten": len(summary.skipped_citations),
-            },
-            problems=tuple(f"rewrite: {line}" for line in summary.skipped),
-        )
-
-    async def _check(self) -> JobReport:
-        store = self._loop_store()
-        targets = store.urls_to_check(self.clock())
-        if not targets:
-            return JobReport("nothing due", {"checked": 0})
-        summary = await check_urls(
-            self.settings,
-            store,
-            targets,
-            on_result=self._observe,
-            now=self.clock,
-            should_stop=lambda: self._stopping,
-        )
-        if summary.interrupted:
-            raise asyncio.CancelledError  # results received are saved; the stop goes on
-        for line in summary.outage:
-            event(log, logging.WARNING, f"check: {line}", job=CHECK)
-        changed = await self._count_changed(store, targets)
-        if changed:
-            self.kick(REWRITE)
-            self._refresh_gauges_soon()
-        states = {f"state_{k}": v for k, v in sorted(summary.states.items())}
-        return JobReport(
-            f"checked {summary.checked} URLs, {changed} changed state",
-            {"checked": summary.checked, "changed": changed, "outage": bool(summary.outage)}
-            | states,
-        )
-
-    async def _archive(self) -> JobReport:
-        now = self.clock()
-        summary = await archive_run(
-            self.settings,
-            self._loop_store(),
-            now=self.clock,
-            until=now + self.settings.run.archive_every,
-        )
-        if summary.interrupted:
-            raise asyncio.CancelledError  # what finished is stored; the stop goes on
-        if summary.disabled:
-            return JobReport("skipped: archive.enabled is false", {"disabled": True})
-        if summary.unreachable:
-            # Not a failure of linkwatch: the queue waits in the store for the next run.
-            event(
-                log,
-                logging.WARNING,
-                f"archive: skipped, the archive cannot be reached: {summary.unreachable}",
-                job=ARCHIVE,
-                source=summary.source,
-            )
-            return JobReport("skipped (archive unreachable)", {"unreachable": True})
-        self._count_saves(summary)
-        for line in summary.errors:
-            event(log, logging.WARNING, f"archive: {line}", job=ARCHIVE)
-        if summary.chosen:
-            self.kick(REWRITE)  # new snapshots: rotten citations may now be rewritten
-        return JobReport(
-            f"{summary.looked_up} looked up, {summary.saved} saved, "
-            f"{summary.chosen} snapshots chosen, {summary.queue_left} queued",
-            {
-                "source": summary.source,
-                "looked_up": summary.looked_up,
-                "queued": summary.queued,
-                "saved": summary.saved,
-                "fresh": summary.fresh,
-                "refused": summary.refused,
-                "rate_limited": summary.rate_limited,
-                "failed": summary.failed,
-                "chosen": summary.chosen,
-                "queue_left": summary.queue_left,
-            },
-        )
-
-    def _count_saves(self, summary: ArchiveRunSummary) -> None:
-        for outcome in SAVE_OUTCOMES:
-            count = getattr(summary, outcome)
-            if count:
-                self.metrics.saves.labels(outcome).inc(count)
-        self.metrics.archive_queue.set(summary.queue_left)
-
-    async def _digest(self) -> JobReport:
-        outcome = await send_due_digest(self.settings, self._loop_store(), self.clock())
-        fields: dict[str, Any] = {"week": outcome.week, "outcome": outcome.status}
-        if outcome.status == OUTCOME_UNCONFIGURED and not self.settings.digest.to:
-            return JobReport("not configured (digest.to is empty)", fields)
-        if outcome.status == OUTCOME_FAILED:
-            self._retry_digest_later()
-        if not outcome.ok:
-            problem = f"digest: {outcome.status}: {outcome.error}"
-            event(log, logging.WARNING, problem, job=DIGEST, **fields)
-            return JobReport(outcome.status, fields, problems=(problem,))
-        if outcome.status == OUTCOME_SENT:
-            return JobReport(f"sent: {outcome.subject}", fields)
-        return JobReport(outcome.status.replace("_", " "), fields)
-
-    def _retry_digest_later(self) -> None:
+    def retry_digest_later(self) -> None:
         """Move the digest's next run close: the store keeps the failed week claimed, and the
         next call retries it as the same message."""
         job = self.scheduler.get_job(DIGEST) if self.scheduler is not None else None
         if job is not None and not self._stopping:
             job.modify(next_run_time=self.clock() + DIGEST_RETRY)
 
-    def _observe(self, target: UrlToCheck, result: CheckResult) -> None:
-        self.metrics.observe_check(result)
-        if log.isEnabledFor(logging.DEBUG):
-            event(log, logging.DEBUG, f"checked {target.url}: {describe(result)}", job=CHECK)
-
-    @staticmethod
-    async def _count_changed(store: Store, targets: Sequence[UrlToCheck]) -> int:
-        """How many of `targets` now have another state than before the run."""
-        changed = 0
-        for index, target in enumerate(targets, start=1):
-            now = store.url_to_check(target.key)
-            if now is not None and now.state != target.state:
-                changed += 1
-            if index % YIELD_EVERY == 0:
-                await asyncio.sleep(0)  # a large run must not hold the loop
-        return changed
-
     # -- gauges, health, report ------------------------------------------------
 
-    def _refresh_gauges_soon(self) -> None:
+    def refresh_gauges_soon(self) -> None:
         """Recount citation states in a thread (a large store takes a moment)."""
         if self.scheduler is None:
             return  # run --once: nobody reads the gauges
@@ -704,11 +425,11 @@ class Daemon:
             "scheduler": scheduler_state,
             "version": __version__,
             "pid": os.getpid(),
-            "started_at": _iso(self.started_at),
+            "started_at": iso_or_none(self.started_at),
         }
         database_ok = False
         try:
-            totals = self._loop_store().totals()
+            totals = self.db.read.totals()
         except Exception as err:  # any failure to answer is what this endpoint reports
             detail["database"] = f"error: {type(err).__name__}: {err}"
         else:
@@ -724,9 +445,9 @@ class Daemon:
         return {
             "running": state.running,
             "runs": state.runs,
-            "last_success": _iso(state.last_success),
+            "last_success": iso_or_none(state.last_success),
             "last_error": state.last_error,
-            "next_run": _iso(job.next_run_time) if job is not None else None,
+            "next_run": iso_or_none(job.next_run_time) if job is not None else None,
         }
 
     async def report(self) -> str:

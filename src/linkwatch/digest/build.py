@@ -11,7 +11,7 @@ from linkwatch.config.settings import (
     Settings,
 )
 from linkwatch.digest.weeks import iso_week
-from linkwatch.model import State
+from linkwatch.model import QueueStatus, State
 from linkwatch.report.build import build_report
 from linkwatch.report.rows import CitationLine, Report, Summary, UrlLine
 from linkwatch.report.states import ROTTEN
@@ -156,8 +156,8 @@ def build_digest(
         recovered=changed(
             c for c in changes if c.before in ROTTEN and c.after in (State.ALIVE, State.MOVED)
         ),
-        archived=tuple(e for e in events if e.kind == "saved"),
-        refused=tuple(e for e in events if e.kind == "refused"),
+        archived=tuple(e for e in events if e.kind is QueueStatus.SAVED),
+        refused=tuple(e for e in events if e.kind is QueueStatus.REFUSED),
         without_copy=_without_copy(report),
         pinned=tuple(
             Pinned(u.url, u.first.pinned, u.first.evidence, u.releases)

@@ -13,6 +13,7 @@ import os
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
+from enum import StrEnum
 
 import aiosmtplib
 
@@ -26,8 +27,9 @@ from linkwatch.digest.build import build_digest
 from linkwatch.digest.render import RenderedDigest, compose_message, new_message_id, render_digest
 from linkwatch.digest.weeks import iso_week, scheduled_in_week
 from linkwatch.errors import SendError
+from linkwatch.model import DigestState
 from linkwatch.store import Store
-from linkwatch.store.digests import FAILED, SENT, SKIPPED
+from linkwatch.store.writer import AsyncStore
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +38,23 @@ STALE_CLAIM = dt.timedelta(minutes=15)  # a claim older than this was left by a 
 SMTP_TIMEOUT = 60.0  # seconds for the whole SMTP conversation
 
 
+class DigestStatus(StrEnum):
+    """How a call of `send_due_digest` ended."""
+
+    SENT = "sent"
+    FAILED = "failed"  # recorded; the next call retries
+    ALREADY_SENT = "already_sent"  # this week's digest went out (or was skipped)
+    IN_PROGRESS = "in_progress"  # another process is sending it right now
+    NOT_DUE = "not_due"  # digest.schedule has not come round yet this week
+    SKIPPED = "skipped_empty"  # nothing changed and digest.skip_empty is on
+    UNCONFIGURED = "unconfigured"  # no recipients, or a login without a password
+
+
 @dataclass(frozen=True, slots=True)
 class DigestOutcome:
-    """What `send_due_digest` did. `status` is one of the constants below."""
+    """What `send_due_digest` did."""
 
-    status: str
+    status: DigestStatus
     week: str
     message_id: str | None = None
     subject: str | None = None
@@ -50,22 +64,7 @@ class DigestOutcome:
     @property
     def ok(self) -> bool:
         """Nothing for an operator to fix: sent, or nothing was due."""
-        return self.status not in (OUTCOME_FAILED, OUTCOME_UNCONFIGURED)
-
-
-OUTCOME_SENT = "sent"
-
-OUTCOME_FAILED = "failed"  # recorded; the next call retries
-
-OUTCOME_ALREADY_SENT = "already_sent"  # this week's digest went out (or was skipped)
-
-OUTCOME_IN_PROGRESS = "in_progress"  # another process is sending it right now
-
-OUTCOME_NOT_DUE = "not_due"  # digest.schedule has not come round yet this week
-
-OUTCOME_SKIPPED = "skipped_empty"  # nothing changed and digest.skip_empty is on
-
-OUTCOME_UNCONFIGURED = "unconfigured"  # no recipients, or a login without a password
+        return self.status not in (DigestStatus.FAILED, DigestStatus.UNCONFIGURED)
 
 
 async def send_message(
@@ -102,7 +101,7 @@ def _scrub(text: str, secret: str | None) -> str:
 
 async def send_due_digest(
     settings: Settings,
-    store: Store,
+    db: AsyncStore,
     now: dt.datetime,
     *,
     force: bool = False,
@@ -120,13 +119,14 @@ async def send_due_digest(
     password = os.environ.get(SMTP_PASSWORD_ENV) or None
     problem = _configuration_problem(config, password)
     if problem:
-        return DigestOutcome(OUTCOME_UNCONFIGURED, week, error=problem)
+        return DigestOutcome(DigestStatus.UNCONFIGURED, week, error=problem)
     if on_schedule and not force:
         fire = scheduled_in_week(config, now)
         if fire is None or now < fire:
-            return DigestOutcome(OUTCOME_NOT_DUE, week)
-    period_start = store.last_digest_end() or now - dt.timedelta(days=7)
-    claim = store.claim_digest(
+            return DigestOutcome(DigestStatus.NOT_DUE, week)
+    period_start = db.read.last_digest_end() or now - dt.timedelta(days=7)
+    claim = await db.write(
+        Store.claim_digest,
         week,
         message_id=new_message_id(config, week),
         period_start=period_start,
@@ -135,32 +135,51 @@ async def send_due_digest(
         stale_after=STALE_CLAIM,
     )
     if claim is None:
-        return _unclaimed(store, week)
-    digest = build_digest(settings, store, period_start=claim.period_start, now=now)
+        return _unclaimed(db.read, week)
+    digest = build_digest(settings, db.read, period_start=claim.period_start, now=now)
     counts = digest.counts
     if not digest.changed and config.skip_empty:
-        store.finish_digest(claim.id, SKIPPED, now=now, period_end=now, counts=counts)
+        await db.write(
+            Store.finish_digest,
+            claim.id,
+            DigestState.SKIPPED,
+            now=now,
+            period_end=now,
+            counts=counts,
+        )
         log.info("digest %s: nothing changed, skipped (digest.skip_empty)", week)
-        return DigestOutcome(OUTCOME_SKIPPED, week, claim.message_id, attempts=claim.attempts)
+        return DigestOutcome(DigestStatus.SKIPPED, week, claim.message_id, attempts=claim.attempts)
     rendered = render_digest(digest)
     message = compose_message(rendered, config, now=now, message_id=claim.message_id)
     try:
         await send_message(message, config, password=password, ssl_context=ssl_context)
     except SendError as err:
-        store.finish_digest(claim.id, FAILED, now=now, error=str(err))
+        await db.write(Store.finish_digest, claim.id, DigestState.FAILED, now=now, error=str(err))
         log.warning("digest %s not sent (attempt %d), will retry: %s", week, claim.attempts, err)
         return DigestOutcome(
-            OUTCOME_FAILED, week, claim.message_id, rendered.subject, str(err), claim.attempts
+            DigestStatus.FAILED, week, claim.message_id, rendered.subject, str(err), claim.attempts
         )
     except BaseException:
-        store.finish_digest(claim.id, FAILED, now=now, error="interrupted while sending")
+        await db.write(
+            Store.finish_digest,
+            claim.id,
+            DigestState.FAILED,
+            now=now,
+            error="interrupted while sending",
+        )
         raise
-    store.finish_digest(
-        claim.id, SENT, now=now, subject=rendered.subject, period_end=now, counts=counts
+    await db.write(
+        Store.finish_digest,
+        claim.id,
+        DigestState.SENT,
+        now=now,
+        subject=rendered.subject,
+        period_end=now,
+        counts=counts,
     )
     log.info("digest %s sent to %d recipients: %s", week, len(config.to), rendered.subject)
     return DigestOutcome(
-        OUTCOME_SENT, week, claim.message_id, rendered.subject, attempts=claim.attempts
+        DigestStatus.SENT, week, claim.message_id, rendered.subject, attempts=claim.attempts
     )
 
 
@@ -173,10 +192,10 @@ def _configuration_problem(config: DigestSettings, password: str | None) -> str 
 
 
 def _unclaimed(store: Store, week: str) -> DigestOutcome:
-    done = [r for r in store.digests(limit=50) if r.week == week and r.status in (SENT, SKIPPED)]
+    done = [r for r in store.digests(limit=50) if r.week == week and r.status.is_done]
     if done:
-        return DigestOutcome(OUTCOME_ALREADY_SENT, week, done[0].message_id, done[0].subject)
-    return DigestOutcome(OUTCOME_IN_PROGRESS, week)
+        return DigestOutcome(DigestStatus.ALREADY_SENT, week, done[0].message_id, done[0].subject)
+    return DigestOutcome(DigestStatus.IN_PROGRESS, week)
 
 
 def preview_digest(settings: Settings, store: Store, now: dt.datetime) -> RenderedDigest:

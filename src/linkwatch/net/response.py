@@ -9,7 +9,7 @@ from multidict import CIMultiDictProxy
 
 
 @dataclass(frozen=True, slots=True)
-class Response:
+class HttpResponse:
     """One HTTP answer, with at most the start of its (decompressed) body."""
 
     url: str

@@ -16,7 +16,7 @@ from yarl import URL
 from linkwatch.net.gate import HostGate
 from linkwatch.net.guard import PrivateAddressGuard, ip_literal, is_public_address, refusal
 from linkwatch.net.proxies import EnvironmentProxies
-from linkwatch.net.response import BodyLimit, Response
+from linkwatch.net.response import BodyLimit, HttpResponse
 from linkwatch.net.translate import translate_error
 
 # Header lines of real sites outgrow aiohttp's 8 KiB default (huge cookies, CSPs);
@@ -113,7 +113,7 @@ class Net:
         *,
         read_limit: BodyLimit = 0,
         headers: Mapping[str, str] | None = None,
-    ) -> Response:
+    ) -> HttpResponse:
         """Send ONE request (no redirect following) and read at most `read_limit` body bytes.
 
         `read_limit` may be decided from status and headers; it is capped at
@@ -151,7 +151,7 @@ class Net:
         target: URL,
         read_limit: BodyLimit,
         headers: Mapping[str, str] | None,
-    ) -> Response:
+    ) -> HttpResponse:
         started = time.monotonic()
         proxy = self._proxies.for_url(target)
         async with session.request(
@@ -167,7 +167,7 @@ class Net:
             )
             limit = 0 if method == "HEAD" else max(0, min(limit, self.options.max_body))
             body, truncated = await _read_start(answer, limit)
-            return Response(
+            return HttpResponse(
                 url=url,  # as given: the caller compares it with the URLs it knows
                 status=answer.status,
                 headers=answer.headers,

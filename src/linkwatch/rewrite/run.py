@@ -67,6 +67,9 @@ class RewriteSummary:
     replaced: int = 0
     unchanged: int = 0
     skipped: list[str] = field(default_factory=list)  # "path: reason", whole releases
+    # A release was skipped because the store's offsets no longer describe it: a scan
+    # must run before a rewrite can (the daemon asks for one).
+    needs_scan: bool = False
     skipped_citations: list[str] = field(default_factory=list)  # "path [label] url: reason"
     diffs: list[str] = field(default_factory=list)  # unified diffs, in a dry run
     # per release read: what was done to each citation
@@ -130,6 +133,14 @@ def rewrite_releases(
 
 
 @dataclass(frozen=True, slots=True)
+class Skip:
+    """Why a whole release was left alone; `stale` when only a scan can fix it."""
+
+    reason: str
+    stale: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class _Job:
     """One release to read and rewrite; small and picklable, for a worker process."""
 
@@ -148,7 +159,7 @@ class _Job:
 class _Prepared:
     key: str
     file: Path
-    skip: str | None = None  # why the whole release was left alone
+    skip: Skip | None = None  # why the whole release was left alone
     outcomes: tuple[CitationRewrite, ...] = ()
     old: bytes = b""  # the bytes the rewrite was computed from
     new: bytes | None = None  # None: nothing to change
@@ -186,10 +197,10 @@ def _prepare(job: _Job, wording: Wording | None = None) -> _Prepared:
     try:
         data = read_bytes(job.file, max_size=job.max_size)
         if sha256_of(data) != job.sha256:
-            return _Prepared(job.key, job.file, skip=CHANGED_SINCE_SCAN)
+            return _Prepared(job.key, job.file, skip=Skip(CHANGED_SINCE_SCAN, stale=True))
         release = decode_release(job.file, data)
     except ReleaseReadError as err:
-        return _Prepared(job.key, job.file, skip=err.reason)
+        return _Prepared(job.key, job.file, skip=Skip(err.reason))
     wording = wording or _wording(job.template_dir)
     result = rewrite_release(release, job.targets, wording, language=release_language(release))
     if not result.changed:
@@ -248,9 +259,13 @@ class _Writer:
         self.swept: set[Path] = set()
         self.threads = ThreadPoolExecutor(max_workers=FSYNC_THREADS)
 
+    def _skip(self, key: str, skip: Skip) -> None:
+        self.summary.skipped.append(f"{key}: {skip.reason}")
+        self.summary.needs_scan = self.summary.needs_scan or skip.stale
+
     def take(self, prepared: _Prepared) -> None:
         if prepared.skip is not None:
-            self.summary.skipped.append(f"{prepared.key}: {prepared.skip}")
+            self._skip(prepared.key, prepared.skip)
             return
         self._count(prepared.key, prepared.outcomes)
         if prepared.new is None:
@@ -328,8 +343,8 @@ class _Writer:
         )
         ready: list[tuple[_Prepared, Path, Path, os.stat_result]] = []
         for prepared, target, result in zip(batch, targets, secured, strict=True):
-            if isinstance(result, str):
-                self.summary.skipped.append(f"{prepared.key}: {result}")
+            if isinstance(result, Skip):
+                self._skip(prepared.key, result)
             else:
                 ready.append((prepared, target, *result))
         if not ready:
@@ -377,20 +392,20 @@ def _written_path(file: Path) -> Path:
 
 def secure(
     prepared: _Prepared, target: Path, backup_dir: Path
-) -> tuple[Path, os.stat_result] | str:
+) -> tuple[Path, os.stat_result] | Skip:
     """Back up the release if it still holds what the rewrite was computed from; else why not."""
     try:
         info = target.stat()
         with open(target, "rb") as handle:
             current = handle.read()
     except OSError as err:
-        return os_reason(err)
+        return Skip(os_reason(err))
     if current != prepared.old:
-        return CHANGED_SINCE_SCAN
+        return Skip(CHANGED_SINCE_SCAN, stale=True)
     try:
         return keep_backup(backup_dir / _relative(prepared.key), target, prepared.old, info), info
     except OSError as err:
-        return f"cannot back up: {os_reason(err)}"
+        return Skip(f"cannot back up: {os_reason(err)}")
 
 
 def _by_release(candidates: Iterable[RewriteCandidate]) -> dict[str, list[RewriteCandidate]]:
@@ -413,6 +428,7 @@ def _selected(
         under = {p for p in by_path if p == key or p.startswith(key.rstrip("/") + "/")}
         if not under and store.release_sha256(key) is None and not Path(given).is_dir():
             summary.skipped.append(f"{key}: not a scanned release (run scan)")
+            summary.needs_scan = True
         chosen |= under
     return sorted(chosen)
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from linkwatch.model import Snapshot, State
+from linkwatch.model import QueueStatus, Snapshot, State
 from linkwatch.store.base import StoreBase
 from linkwatch.text import from_iso, iso_utc
 
@@ -120,7 +120,7 @@ class ChosenSnapshot:
 class ArchiveEvent:
     """A save that ended (saved or refused), for the digest."""
 
-    kind: str  # "saved" or "refused"
+    kind: QueueStatus  # SAVED or REFUSED
     url: str
     archive_url: str | None
     reason: str | None
@@ -152,7 +152,7 @@ class SaveCandidate:
     url: str
     state: State  # the pin when pinned, else the evidence
     newest_capture: dt.datetime | None  # in this archive
-    queue_status: str | None
+    queue_status: QueueStatus | None
     queue_done_at: dt.datetime | None
 
 
@@ -188,7 +188,7 @@ class Refusal:
 class QueueState:
     """What `archive --status` shows."""
 
-    counts: dict[str, int]  # queue entries by status
+    counts: dict[QueueStatus, int]  # queue entries by status
     due_now: int
     next_attempt_at: dt.datetime | None  # earliest queued entry's next attempt
     paused_until: dt.datetime | None
@@ -257,7 +257,7 @@ class ArchiveMixin(StoreBase):
     def archive_events(self, since: dt.datetime) -> list[ArchiveEvent]:
         """Saves that ended in `saved` or `refused` at or after `since`, oldest first."""
         return [
-            ArchiveEvent("saved" if status == "saved" else "refused", url, archive_url, reason, at)
+            ArchiveEvent(QueueStatus(status), url, archive_url, reason, at)
             for status, url, archive_url, reason, at in self.db.execute(
                 "SELECT q.status, u.url, q.archive_url, q.reason, q.done_at FROM save_queue q "
                 "JOIN urls u ON u.id = q.url_id "
@@ -369,7 +369,7 @@ class ArchiveMixin(StoreBase):
                 url=str(key),
                 state=State(state),
                 newest_capture=from_iso(newest),
-                queue_status=status,
+                queue_status=None if status is None else QueueStatus(status),
                 queue_done_at=from_iso(done_at),
             )
             for uid, key, state, newest, status, done_at in rows
@@ -436,7 +436,7 @@ class ArchiveMixin(StoreBase):
         self,
         source: str,
         url_id: int,
-        status: str,
+        status: QueueStatus,
         now: dt.datetime,
         *,
         reason: str | None = None,
@@ -453,7 +453,7 @@ class ArchiveMixin(StoreBase):
                 "UPDATE save_queue SET status = ?, reason = ?, archive_url = ?, done_at = ?, "
                 "attempt_started_at = NULL WHERE url_id = ? AND source = ?",
                 [
-                    status,
+                    status.value,
                     reason,
                     snapshot.archive_url if snapshot else None,
                     iso_utc(now),
@@ -516,7 +516,7 @@ class ArchiveMixin(StoreBase):
 
     def queue_state(self, source: str, now: dt.datetime) -> QueueState:
         counts = {
-            str(status): int(n)
+            QueueStatus(status): int(n)
             for status, n in self.db.execute(
                 "SELECT status, count(*) FROM save_queue WHERE source = ? GROUP BY status",
                 [source],

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from linkwatch.model import State
+
 DB_NAME = "linkwatch.db"
 
 
@@ -15,3 +17,15 @@ class StoreBase:
     def __init__(self, db: Database, path: Path) -> None:
         self.db = db
         self.path = path
+
+
+_STATES = {state.value: state for state in State}
+
+
+def state_of(value: str) -> State:
+    """A state column as the enum: rows read from the store carry `State`, never bare text."""
+    return _STATES[value]
+
+
+def optional_state(value: str | None) -> State | None:
+    return None if value is None else _STATES[value]

@@ -11,7 +11,7 @@ from sqlite_utils import Database
 
 from linkwatch.check.verdict import Streak, Verdict
 from linkwatch.model import CheckResult, ProbeAnswer, State
-from linkwatch.store.base import StoreBase
+from linkwatch.store.base import StoreBase, optional_state, state_of
 from linkwatch.text import from_iso, iso_utc
 
 
@@ -101,7 +101,7 @@ class CheckRecord:
 class HistorySpan:
     """A run of identical outcomes: one row however many checks it covers."""
 
-    state: str
+    state: State
     http_status: int | None
     error: str | None
     first_at: str
@@ -114,8 +114,8 @@ class UrlStatus:
     id: int
     key: str
     url: str
-    state: str
-    pinned: str | None
+    state: State
+    pinned: State | None
     http_status: int | None
     final_url: str | None
     error: str | None
@@ -252,11 +252,14 @@ class ChecksMixin(StoreBase):
 
     def url_status(self, key: str) -> UrlStatus | None:
         row = self.db.execute(f"{_STATUS} WHERE key = ?", [key]).fetchone()
-        return None if row is None else UrlStatus(*row)
+        if row is None:
+            return None
+        uid, key, url, state, pinned, *rest = row
+        return UrlStatus(uid, key, url, state_of(state), optional_state(pinned), *rest)
 
     def history(self, url_id: int) -> list[HistorySpan]:
         return [
-            HistorySpan(*row)
+            HistorySpan(state_of(row[0]), *row[1:])
             for row in self.db.execute(
                 "SELECT state, http_status, error, first_at, last_at, count FROM history "
                 "WHERE url_id = ? ORDER BY id",

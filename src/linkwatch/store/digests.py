@@ -24,11 +24,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from linkwatch.model import DigestState
 from linkwatch.store.base import StoreBase
 from linkwatch.text import from_iso, iso_utc
 
-SENDING, SENT, FAILED, SKIPPED = "sending", "sent", "failed", "skipped"
-_DONE = (SENT, SKIPPED)
+_DONE = [DigestState.SENT.value, DigestState.SKIPPED.value]
 
 
 def m0006_digests(db: Database) -> None:
@@ -62,7 +62,7 @@ def m0006_digests(db: Database) -> None:
 class DigestRecord:
     id: int
     week: str
-    status: str
+    status: DigestState
     message_id: str
     subject: str | None
     period_start: dt.datetime
@@ -87,7 +87,7 @@ def _record(row: tuple[Any, ...]) -> DigestRecord:
     return DigestRecord(
         id=int(rid),
         week=str(week),
-        status=str(status),
+        status=DigestState(status),
         message_id=str(message_id),
         subject=subject,
         period_start=period_start,
@@ -106,7 +106,7 @@ class DigestsMixin(StoreBase):
     def last_digest_end(self) -> dt.datetime | None:
         """Where the next digest's period starts: the end of the last sent or skipped one."""
         row = self.db.execute(
-            "SELECT max(period_end) FROM digests WHERE status IN (?, ?)", list(_DONE)
+            "SELECT max(period_end) FROM digests WHERE status IN (?, ?)", _DONE
         ).fetchone()
         return from_iso(row[0]) if row else None
 
@@ -159,16 +159,21 @@ class DigestsMixin(StoreBase):
             f"SELECT {_COLUMNS}, updated_at FROM digests WHERE week = ? ORDER BY id", [week]
         ).fetchall()
         rows = [_record(row[:-1]) for row in found]
-        if any(r.status == SENDING and row[-1] > stale for r, row in zip(rows, found, strict=True)):
+        if any(
+            r.status == DigestState.SENDING and row[-1] > stale
+            for r, row in zip(rows, found, strict=True)
+        ):
             return None  # another sender is at it right now
-        retry = next((r for r in rows if r.status in (FAILED, SENDING)), None)
-        if retry is None and any(r.status in _DONE for r in rows) and not force:
+        retry = next(
+            (r for r in rows if r.status in (DigestState.FAILED, DigestState.SENDING)), None
+        )
+        if retry is None and any(r.status.is_done for r in rows) and not force:
             return None
         if retry is not None:
             self.db.execute(
                 "UPDATE digests SET status = ?, attempts = attempts + 1, updated_at = ?, "
                 "forced = forced OR ? WHERE id = ?",
-                [SENDING, stamp, int(force), retry.id],
+                [DigestState.SENDING.value, stamp, int(force), retry.id],
             )
             rid = retry.id
         else:
@@ -176,7 +181,15 @@ class DigestsMixin(StoreBase):
                 self.db.execute(
                     "INSERT INTO digests (week, status, message_id, period_start, attempts, "
                     "forced, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?) RETURNING id",
-                    [week, SENDING, message_id, iso_utc(period_start), int(force), stamp, stamp],
+                    [
+                        week,
+                        DigestState.SENDING.value,
+                        message_id,
+                        iso_utc(period_start),
+                        int(force),
+                        stamp,
+                        stamp,
+                    ],
                 ).fetchone()[0]
             )
         row = self.db.execute(f"SELECT {_COLUMNS} FROM digests WHERE id = ?", [rid]).fetchone()
@@ -185,7 +198,7 @@ class DigestsMixin(StoreBase):
     def finish_digest(
         self,
         digest_id: int,
-        status: str,
+        status: DigestState,
         *,
         now: dt.datetime,
         subject: str | None = None,
@@ -194,7 +207,7 @@ class DigestsMixin(StoreBase):
         error: str | None = None,
     ) -> None:
         """Record how a claimed digest ended: sent, failed (to be retried) or skipped."""
-        if status not in (SENT, FAILED, SKIPPED):
+        if status is DigestState.SENDING:
             raise ValueError(f"not a final digest status: {status!r}")
         stamp = iso_utc(now)
         with self.db.atomic():

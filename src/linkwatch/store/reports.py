@@ -19,7 +19,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from linkwatch.store.base import StoreBase
+from linkwatch.model import State
+from linkwatch.store.base import StoreBase, optional_state, state_of
 from linkwatch.store.checks import HistorySpan
 from linkwatch.text import iso_utc
 
@@ -49,12 +50,12 @@ class ReportUrl(NamedTuple):
     id: int
     key: str
     url: str
-    state: str  # effective: the pin when pinned, else the evidence
-    evidence: str  # what the checks say, pins ignored
+    state: State  # effective: the pin when pinned, else the evidence
+    evidence: State  # what the checks say, pins ignored
     http_status: int | None
     final_url: str | None
     last_checked: str | None
-    pinned: str | None
+    pinned: State | None
     invalid: str | None
     error: str | None
     reason: str | None
@@ -72,8 +73,8 @@ class StateChange:
     """A URL whose state at the end of a period differs from its state before it."""
 
     url_id: int
-    before: str | None  # None: the URL had never been checked before the period
-    after: str
+    before: State | None  # None: the URL had never been checked before the period
+    after: State
     changed_at: str  # when the URL entered `after` (its latest change)
 
 
@@ -83,8 +84,8 @@ class Transition:
 
     url_id: int
     at: str
-    before: str | None
-    after: str
+    before: State | None
+    after: State
 
 
 # Joined in Python rather than SQL: three sequential scans and dict look-ups beat
@@ -129,8 +130,38 @@ class ReportsMixin(StoreBase):
     def report_urls(self) -> dict[int, ReportUrl]:
         """Every URL by id, with its effective state and when that state began."""
         captures: dict[int, int] = dict(self.db.execute(_CAPTURES).fetchall())
-        make = ReportUrl._make
-        return {row[0]: make((*row, captures.get(row[0], 0))) for row in self.db.execute(_URLS)}
+        new = tuple.__new__  # ReportUrl._make without its length check
+        states = {state.value: state for state in State}
+        urls: dict[int, ReportUrl] = {}
+        for (
+            uid,
+            key,
+            url,
+            state,
+            evidence,
+            status,
+            final,
+            checked,
+            pinned,
+            *rest,
+        ) in self.db.execute(_URLS):
+            urls[uid] = new(
+                ReportUrl,
+                (
+                    uid,
+                    key,
+                    url,
+                    states[state],
+                    states[evidence],
+                    status,
+                    final,
+                    checked,
+                    None if pinned is None else states[pinned],
+                    *rest,
+                    captures.get(uid, 0),
+                ),
+            )
+        return urls
 
     def report_citations(self) -> list[ReportCitation]:
         """Every citation of every release (present or not), in document order per release."""
@@ -149,7 +180,7 @@ class ReportsMixin(StoreBase):
     def transitions(self) -> Iterator[Transition]:
         """Every change of state in the history, oldest first: the rot-over-time chart."""
         for row in self.db.execute(f"{_TRANSITIONS} ORDER BY first_at"):
-            yield Transition(row[0], row[1], row[2], row[3])
+            yield Transition(row[0], row[1], optional_state(row[2]), state_of(row[3]))
 
     def histories(self, url_ids: Iterable[int]) -> dict[int, list[HistorySpan]]:
         """The run-length history of each URL asked for, spans oldest first."""
@@ -163,7 +194,7 @@ class ReportsMixin(StoreBase):
                 f"FROM history WHERE url_id IN ({marks}) ORDER BY url_id, id",
                 chunk,
             ):
-                result[row[0]].append(HistorySpan(*row[1:]))
+                result[row[0]].append(HistorySpan(state_of(row[1]), *row[2:]))
         return result
 
     def state_changes(self, since: dt.datetime) -> list[StateChange]:
@@ -187,10 +218,14 @@ class ReportsMixin(StoreBase):
         for url_id, state, first_at, previous in rows:
             if url_id != current:
                 if current is not None and before != after:
-                    changes.append(StateChange(current, before, after, changed_at))
+                    changes.append(_change(current, before, after, changed_at))
                 current, before, after, changed_at = url_id, previous, state, first_at
             elif state != after:
                 after, changed_at = state, first_at
         if current is not None and before != after:
-            changes.append(StateChange(current, before, after, changed_at))
+            changes.append(_change(current, before, after, changed_at))
         return changes
+
+
+def _change(url_id: int, before: str | None, after: str, changed_at: str) -> StateChange:
+    return StateChange(url_id, optional_state(before), state_of(after), changed_at)

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from linkwatch.store.base import StoreBase
+from linkwatch.model import State
+from linkwatch.store.base import StoreBase, state_of
 from linkwatch.text import iso_utc
 
 
@@ -48,7 +49,7 @@ class RewriteCandidate:
     url: str
     start: int
     end: int
-    state: str  # effective: a pin wins over the evidence
+    state: State  # effective: a pin wins over the evidence
     archived: str | None  # the archive link the scan found next to it
     archive_url: str
     archive_timestamp: str
@@ -103,7 +104,10 @@ class RewritesMixin(StoreBase):
             "ORDER BY r.path, c.position",
             params,
         ).fetchall()
-        return [RewriteCandidate(*row) for row in rows]
+        return [
+            RewriteCandidate(path, sha, label, url, start, end, state_of(state), *rest)
+            for path, sha, label, url, start, end, state, *rest in rows
+        ]
 
     def release_sha256(self, path: str) -> str | None:
         """The hash recorded at the last scan of a present release, None if there is none."""

@@ -1,0 +1,256 @@
+"""The daemon's jobs: each calls the same library function as its CLI command.
+
+- scan (`run.scan_every`): `scan.scan`, in a thread of its own with its own
+  database connection, because parsing files is CPU work that would freeze
+  the loop; a scan that finds new URLs starts a check at once.
+- check (`run.check_every`): `check.run.check_urls` on the URLs due, in the
+  loop (it is async; its writes go to the store's writer thread). A check
+  that changes a state starts a rewrite.
+- archive (`run.archive_every`): `archive.run.archive_run`, in the loop; its
+  save phase ends before the next run is due. New snapshots start a rewrite.
+- rewrite (only when `rewrite.mode` is not off): `rewrite.run.rewrite_releases`,
+  in a thread like the scan. It has no schedule of its own: scan, check and
+  archive start it when they changed something it depends on.
+- digest (`digest.schedule`, cron, in `digest.timezone`): `send_due_digest`,
+  which itself knows whether this week's digest is due or done.
+
+A job returns a `JobReport`: one summary line, and the fields of the run's
+summary for the log, read from the summary in one place (`summary_fields`),
+never picked field by field.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from linkwatch.archive.run import archive_run
+from linkwatch.archive.run_state import ArchiveRunSummary
+from linkwatch.check.run import check_urls
+from linkwatch.check.verdict import describe
+from linkwatch.clock import Clock
+from linkwatch.config.settings import Settings
+from linkwatch.daemon.logs import event
+from linkwatch.daemon.server import Metrics
+from linkwatch.daemon.threads import in_thread
+from linkwatch.digest.send import DigestStatus, send_due_digest
+from linkwatch.model import CheckResult
+from linkwatch.rewrite.run import RewriteSummary, rewrite_releases
+from linkwatch.scan import ScanSummary, scan
+from linkwatch.store import Store, UrlToCheck
+from linkwatch.store.writer import AsyncStore
+
+log = logging.getLogger("linkwatch.daemon")
+
+SCAN, CHECK, ARCHIVE, REWRITE, DIGEST = "scan", "check", "archive", "rewrite", "digest"
+YIELD_EVERY = 500  # database look-ups between two yields to the loop
+
+
+@dataclass(frozen=True, slots=True)
+class JobReport:
+    """What one run did: a summary line, its fields, and problems `--once` fails for."""
+
+    message: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    problems: tuple[str, ...] = ()
+
+
+def summary_fields(summary: object) -> dict[str, Any]:
+    """A run's summary as log fields: numbers, flags and words as they are, lists by their
+    length, counts by name (`states_alive`). One reading for every job."""
+    fields: dict[str, Any] = {}
+    assert dataclasses.is_dataclass(summary)
+    for spec in dataclasses.fields(summary):
+        value = getattr(summary, spec.name)
+        if value is None or isinstance(value, bool | int | float | str):
+            fields[spec.name] = value
+        elif isinstance(value, Counter):
+            fields.update({f"{spec.name}_{key}": count for key, count in sorted(value.items())})
+        elif isinstance(value, Mapping | Sequence | set):
+            fields[spec.name] = len(value)
+    return fields
+
+
+class JobHost(Protocol):
+    """What a job needs from the daemon that runs it."""
+
+    settings: Settings
+    clock: Clock
+    metrics: Metrics
+
+    @property
+    def db(self) -> AsyncStore: ...
+
+    @property
+    def stopping(self) -> bool: ...
+
+    def kick(self, job_id: str) -> None: ...
+
+    def stopper(self, job_id: str) -> Callable[[str], None]: ...
+
+    def retry_digest_later(self) -> None: ...
+
+    def refresh_gauges_soon(self) -> None: ...
+
+
+def citation_states(store: Store) -> Counter[str]:
+    """Citations of present releases by effective state."""
+    return store.citation_state_counts()
+
+
+async def scan_job(host: JobHost, *, first: bool) -> JobReport:
+    progress = host.stopper(SCAN)
+    settings, moment = host.settings, host.clock()
+
+    def blocking() -> tuple[ScanSummary, Counter[str]]:
+        """The scan and a fresh count of citation states, on this thread's own connection."""
+        with Store.open(settings.state.dir) as store:
+            summary = scan(settings, store, now=moment, progress=progress)
+            return summary, citation_states(store)
+
+    summary, states = await in_thread(blocking, SCAN)
+    host.metrics.set_citation_states(states)
+    for line in summary.errors:
+        event(log, logging.WARNING, f"scan: cannot read {line}", job=SCAN)
+    for path in summary.missing:
+        event(log, logging.WARNING, f"scan: {path} is missing (kept in the store)", job=SCAN)
+    if summary.new_urls:
+        host.kick(CHECK)
+    if summary.parsed or first:  # changed releases, or a rewrite cut short by a crash
+        host.kick(REWRITE)
+    return JobReport(
+        f"{summary.releases} releases, {summary.parsed} parsed, {summary.new_urls} new URLs",
+        summary_fields(summary),
+        problems=tuple(f"scan: {line}" for line in summary.errors),
+    )
+
+
+async def rewrite_job(host: JobHost) -> JobReport:
+    progress = host.stopper(REWRITE)
+    settings, moment = host.settings, host.clock()
+
+    def blocking() -> RewriteSummary:
+        with Store.open(settings.state.dir) as store:
+            return rewrite_releases(settings, store, now=moment, progress=progress)
+
+    summary = await in_thread(blocking, REWRITE)
+    for line in summary.skipped:
+        event(log, logging.WARNING, f"rewrite: skipped {line}", job=REWRITE)
+    if summary.needs_scan:
+        host.kick(SCAN)  # the scan kicks the rewrite again once it has the new offsets
+    return JobReport(
+        f"{len(summary.changed)} files changed, {summary.rewritten} citations now point "
+        "at their archived copy",
+        summary_fields(summary),
+        problems=tuple(f"rewrite: {line}" for line in summary.skipped),
+    )
+
+
+async def check_job(host: JobHost) -> JobReport:
+    db = host.db
+    targets = db.read.urls_to_check(host.clock())
+    if not targets:
+        return JobReport("nothing due", {"checked": 0})
+
+    def observe(target: UrlToCheck, result: CheckResult) -> None:
+        host.metrics.observe_check(result)
+        if log.isEnabledFor(logging.DEBUG):
+            event(log, logging.DEBUG, f"checked {target.url}: {describe(result)}", job=CHECK)
+
+    summary = await check_urls(
+        host.settings,
+        db,
+        targets,
+        on_result=observe,
+        now=host.clock,
+        should_stop=lambda: host.stopping,
+    )
+    if summary.interrupted:
+        raise asyncio.CancelledError  # results received are saved; the stop goes on
+    for line in summary.outage:
+        event(log, logging.WARNING, f"check: {line}", job=CHECK)
+    changed = await _count_changed(db.read, targets)
+    if changed:
+        host.kick(REWRITE)
+        host.refresh_gauges_soon()
+    return JobReport(
+        f"checked {summary.checked} URLs, {changed} changed state",
+        summary_fields(summary) | {"changed": changed},
+    )
+
+
+async def _count_changed(store: Store, targets: Sequence[UrlToCheck]) -> int:
+    """How many of `targets` now have another state than before the run."""
+    changed = 0
+    for index, target in enumerate(targets, start=1):
+        now = store.url_to_check(target.key)
+        if now is not None and now.state != target.state:
+            changed += 1
+        if index % YIELD_EVERY == 0:
+            await asyncio.sleep(0)  # a large run must not hold the loop
+    return changed
+
+
+async def archive_job(host: JobHost) -> JobReport:
+    now = host.clock()
+    summary = await archive_run(
+        host.settings, host.db, now=host.clock, until=now + host.settings.run.archive_every
+    )
+    if summary.interrupted:
+        raise asyncio.CancelledError  # what finished is stored; the stop goes on
+    fields = summary_fields(summary)
+    if summary.disabled:
+        return JobReport("skipped: archive.enabled is false", fields)
+    if summary.unreachable:
+        # Not a failure of linkwatch: the queue waits in the store for the next run.
+        event(
+            log,
+            logging.WARNING,
+            f"archive: skipped, the archive cannot be reached: {summary.unreachable}",
+            job=ARCHIVE,
+            source=summary.source,
+        )
+        return JobReport("skipped (archive unreachable)", fields)
+    _count_saves(host.metrics, summary)
+    for line in summary.errors:
+        event(log, logging.WARNING, f"archive: {line}", job=ARCHIVE)
+    if summary.chosen:
+        host.kick(REWRITE)  # new snapshots: rotten citations may now be rewritten
+    return JobReport(
+        f"{summary.looked_up} looked up, {summary.saved} saved, "
+        f"{summary.chosen} snapshots chosen, {summary.queue_left} queued",
+        fields,
+    )
+
+
+# Save outcomes as the metrics count them, each a field of ArchiveRunSummary.
+SAVE_OUTCOMES = ("saved", "fresh", "refused", "rate_limited", "failed")
+
+
+def _count_saves(metrics: Metrics, summary: ArchiveRunSummary) -> None:
+    for outcome in SAVE_OUTCOMES:
+        count = getattr(summary, outcome)
+        if count:
+            metrics.saves.labels(outcome).inc(count)
+    metrics.archive_queue.set(summary.queue_left)
+
+
+async def digest_job(host: JobHost) -> JobReport:
+    outcome = await send_due_digest(host.settings, host.db, host.clock())
+    fields = summary_fields(outcome)
+    if outcome.status is DigestStatus.UNCONFIGURED and not host.settings.digest.to:
+        return JobReport("not configured (digest.to is empty)", fields)
+    if outcome.status is DigestStatus.FAILED:
+        host.retry_digest_later()
+    if not outcome.ok:
+        problem = f"digest: {outcome.status.value}: {outcome.error}"
+        event(log, logging.WARNING, problem, job=DIGEST, **fields)
+        return JobReport(outcome.status.value, fields, problems=(problem,))
+    if outcome.status is DigestStatus.SENT:
+        return JobReport(f"sent: {outcome.subject}", fields)
+    return JobReport(outcome.status.value.replace("_", " "), fields)
