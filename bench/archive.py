@@ -18,7 +18,7 @@ If waybackpy is installed it also times its CDX client (synchronous, run in
 threads under `asyncio.to_thread`) on `--waybackpy-urls` look-ups of the same
 fake, for the README's comparison.
 
-The fake runs as its own process (`tests/fake_wayback.py serve`), so its work
+The fake runs as its own process (`tests/support/fake_wayback.py serve`), so its work
 does not share a core's time with linkwatch's. Run from the project root:
 
     .venv/bin/python bench/archive.py
@@ -56,7 +56,7 @@ from linkwatch.store import CheckRecord, Store
 from linkwatch.store.writer import AsyncStore
 
 ROOT = Path(__file__).resolve().parents[1]
-FAKE = ROOT / "tests" / "fake_wayback.py"
+FAKE = ROOT / "tests" / "support" / "fake_wayback.py"
 PER_RELEASE = 20
 HOSTS = 500  # the fake's --captured URLs are http://site{n % 500}.example/page/{n}
 

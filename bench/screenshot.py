@@ -1,6 +1,6 @@
 """Screenshot the HTML report of the example store with headless Chromium (docs/report.png).
 
-The example store is the one the tests use (tests/report_example.py): the
+The example store is the one the tests use (tests/support/report_example.py): the
 Juncker release's citations over ten years, plus three later releases. The
 report is rendered as `linkwatch report --format html` renders it, then
 Debian's `chromium` (`apt-get install -y chromium`) takes the picture with
@@ -30,7 +30,7 @@ from linkwatch.report.build import build_report  # noqa: E402
 from linkwatch.report.charts import load_html_extras  # noqa: E402
 from linkwatch.report.to_html import render_html  # noqa: E402
 from linkwatch.store import Store  # noqa: E402
-from report_example import NOW, build_example_store  # noqa: E402
+from support.report_example import NOW, build_example_store  # noqa: E402
 
 WINDOW = (1200, 1600)
 CHROMIUM_FLAGS = (

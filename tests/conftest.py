@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from aiohttp.test_utils import TestServer
 
 from linkwatch.store import Store
+from support.daemon import LoopbackWeb
+from support.fake_wayback import FakeWayback, Serve
+
+# The hostile web's fixtures (its servers, a resolver, TLS sites) for every test module.
+pytest_plugins = ["support.hostile_web"]
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEED = FIXTURES / "2016-04-07-juncker-kazakhstan.md"
@@ -31,3 +37,22 @@ def project(tmp_path: Path) -> Path:
         '[sources]\npaths = ["releases/**/*"]\n\n[state]\ndir = "state"\n', encoding="utf-8"
     )
     return tmp_path
+
+
+@pytest.fixture
+def serve(aiohttp_server: Callable[..., Awaitable[TestServer]]) -> Serve:
+    """Start a fake Wayback Machine on 127.0.0.1; its base URL."""
+
+    async def start(fake: FakeWayback) -> str:
+        server = await aiohttp_server(fake.app())
+        return str(server.make_url("")).rstrip("/")
+
+    return start
+
+
+@pytest.fixture
+def loopback_web() -> Iterator[LoopbackWeb]:
+    """Sites on 127.0.0.1, served from a thread (a daemon process can reach them)."""
+    site = LoopbackWeb().start()
+    yield site
+    site.stop()

@@ -8,14 +8,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
-from fake_wayback import FakeWayback, serve_in_thread, write_project
 from linkwatch.archive.backends.wayback import ACCESS_KEY_ENV, SECRET_KEY_ENV
 from linkwatch.check.verdict import Streak, Verdict
 from linkwatch.cli import main
@@ -24,6 +22,8 @@ from linkwatch.model import CheckResult, State
 from linkwatch.scan import scan
 from linkwatch.store import CheckRecord, Store
 from linkwatch.store.lock import hold_state_lock
+from support.fake_wayback import FakeWayback, serve_in_thread, write_project
+from support.polling import wait_until
 
 PAGE = "http://news.example/2016/04/story"
 EXCLUDED = "http://excluded.example/page"
@@ -64,14 +64,6 @@ def project(tmp_path: Path, base: str, alive: list[str], extra: str = "") -> Pat
 
 def invoke(config: Path, *args: str, env: dict[str, str] | None = None) -> Result:
     return CliRunner().invoke(main, ["--config", str(config), *args], env=env)
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("waited in vain")
-        time.sleep(0.01)
 
 
 def test_archive_saves_chooses_and_the_json_report_shows_it(tmp_path: Path, base: str) -> None:
@@ -149,12 +141,12 @@ def test_the_queue_survives_a_kill_mid_queue(tmp_path: Path) -> None:
             stderr=subprocess.DEVNULL,
         )
         try:
-            wait_for(lambda: len(fake.save_requests) >= 3 and fake.saves_in_flight == 1)
+            wait_until(lambda: len(fake.save_requests) >= 3 and fake.saves_in_flight == 1)
         finally:
             process.send_signal(signal.SIGKILL)
             process.wait(10)
         assert process.returncode == -signal.SIGKILL
-        wait_for(lambda: fake.saves_in_flight == 0)  # the archive finishes the job it had
+        wait_until(lambda: fake.saves_in_flight == 0)  # the archive finishes the job it had
         assert len(fake.save_requests) < len(urls)  # the kill did land mid-queue
         second = run_linkwatch(config)
         assert second.returncode == 0, second.stderr

@@ -18,7 +18,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -27,8 +26,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from fake_wayback import html, write_project
-from linkwatch.archive.backends.client import ClientOptions
+from linkwatch.archive.backends.client import archive_options
 from linkwatch.archive.backends.pywb import Pywb
 from linkwatch.archive.protocol import SaveStatus
 from linkwatch.archive.run import archive_run
@@ -39,8 +37,10 @@ from linkwatch.model import CheckResult, State
 from linkwatch.scan import scan
 from linkwatch.store import CheckRecord, Store
 from linkwatch.store.writer import AsyncStore, StoreWriter
+from support.fake_wayback import html, write_project
+from support.polling import wait_until
 
-OPTIONS = ClientOptions(user_agent="linkwatch-test/1.0 (+https://example.org/linkwatch)")
+OPTIONS = archive_options("linkwatch-test/1.0 (+https://example.org/linkwatch)")
 COLLECTION = "linkwatch"
 PYWB_BIN_ENV = "LINKWATCH_PYWB_BIN"
 
@@ -63,8 +63,6 @@ def free_port() -> int:
 
 
 def wait_until_answering(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-
     async def answers() -> bool:
         try:
             async with aiohttp.ClientSession() as session, session.get(url) as response:
@@ -72,10 +70,12 @@ def wait_until_answering(url: str, process: subprocess.Popen[bytes], timeout: fl
         except aiohttp.ClientError:
             return False
 
-    while not asyncio.run(answers()):
-        if process.poll() is not None or time.monotonic() > deadline:
+    def ready() -> bool:
+        if process.poll() is not None:
             raise RuntimeError(f"pywb did not start (exit code {process.poll()})")
-        time.sleep(0.1)
+        return asyncio.run(answers())
+
+    wait_until(ready, timeout, what=f"pywb to answer at {url}", interval=0.1)
 
 
 @pytest.fixture(scope="module")

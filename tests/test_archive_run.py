@@ -5,15 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import logging
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestServer
 
-from fake_wayback import FakeWayback, write_project
-from linkwatch.archive.backends.client import ClientOptions
+from linkwatch.archive.backends.client import archive_options
 from linkwatch.archive.backends.wayback import (
     ACCESS_KEY_ENV,
     SECRET_KEY_ENV,
@@ -30,23 +27,13 @@ from linkwatch.scan import scan
 from linkwatch.store import CheckRecord, Store
 from linkwatch.store.archive import ChosenSnapshot
 from linkwatch.store.writer import AsyncStore
+from support.fake_wayback import FakeWayback, Serve, write_project
 
 PAGE = "http://news.example/2016/04/story"
 OTHER = "http://ngo.example/report"
 HOME = "http://news.example/"
 NOW = dt.datetime.now(dt.UTC)
-OPTIONS = ClientOptions(user_agent="linkwatch-test/1.0 (+https://example.org/linkwatch)")
-
-Serve = Callable[[FakeWayback], Awaitable[str]]
-
-
-@pytest.fixture
-def serve(aiohttp_server: Callable[..., Awaitable[TestServer]]) -> Serve:
-    async def start(fake: FakeWayback) -> str:
-        server = await aiohttp_server(fake.app())
-        return str(server.make_url("")).rstrip("/")
-
-    return start
+OPTIONS = archive_options("linkwatch-test/1.0 (+https://example.org/linkwatch)")
 
 
 def project(

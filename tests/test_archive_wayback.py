@@ -10,8 +10,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from fake_wayback import FakeWayback
-from linkwatch.archive.backends.client import ClientOptions
+from linkwatch.archive.backends.client import archive_options
 from linkwatch.archive.backends.wayback import (
     ACCESS_KEY_ENV,
     SECRET_KEY_ENV,
@@ -21,22 +20,12 @@ from linkwatch.archive.backends.wayback import (
 from linkwatch.archive.protocol import SaveStatus
 from linkwatch.errors import ArchiveError, ArchiveUnreachable
 from linkwatch.model import Snapshot
+from support.fake_wayback import FakeWayback, Serve
 
-OPTIONS = ClientOptions(user_agent="linkwatch-test/1.0 (+https://example.org/linkwatch)")
+OPTIONS = archive_options("linkwatch-test/1.0 (+https://example.org/linkwatch)")
 PAGE = "http://news.example/2016/04/story"
 PUBLISHED = dt.datetime(2016, 4, 7, 23, 59, 59, tzinfo=dt.UTC)
 ACCESS, SECRET = "access-key-1234", "secret-key-5678"
-
-Serve = Callable[[FakeWayback], Awaitable[str]]
-
-
-@pytest.fixture
-def serve(aiohttp_server: Callable[..., Awaitable[TestServer]]) -> Serve:
-    async def start(fake: FakeWayback) -> str:
-        server = await aiohttp_server(fake.app())
-        return str(server.make_url("")).rstrip("/")
-
-    return start
 
 
 def machine(base: str, **kwargs: Any) -> WaybackMachine:

@@ -10,15 +10,14 @@ from typing import Any
 import pytest
 from yarl import URL
 
-from hostile_web import HostileWeb, TlsSites, bounded, open_net, traced_peak
 from linkwatch.check.checker import check_url
 from linkwatch.check.page import _refresh_target, _title_and_refresh
 from linkwatch.check.redirects import invalid_url_reason
 from linkwatch.check.soft404 import SoftNotFoundProbe, is_home_page
 from linkwatch.model import CheckResult, ErrorKind, Hop
 from linkwatch.net.retry import parse_retry_after
-
-pytest_plugins = ["hostile_web"]
+from linkwatch.net.session import endpoint_of
+from support.hostile_web import HostileWeb, TlsSites, bounded, open_net, traced_peak
 
 # A run over 1 GB of anything would show as hundreds of MB; the cap is 256 KiB.
 MEMORY_BOUND = 16 * 1024 * 1024
@@ -512,7 +511,7 @@ async def test_redirect_to_cloud_metadata_is_refused(hostile_web: HostileWeb) ->
     result = await check(
         hostile_web.url("plain.test", "/to-metadata"),
         allow_private=False,
-        trusted_hosts=frozenset({"plain.test"}),
+        trusted=frozenset({endpoint_of(hostile_web.url("plain.test", "/"))}),
     )
     assert result.error is ErrorKind.PRIVATE_ADDRESS
     assert result.error_detail is not None and "169.254.169.254" in result.error_detail

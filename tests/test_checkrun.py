@@ -14,7 +14,6 @@ import pytest
 from aiohttp import web
 from click.testing import CliRunner
 
-from hostile_web import HostileWeb, NameResolver, html
 from linkwatch.check.run import CheckRunSummary, check_urls
 from linkwatch.cli import main
 from linkwatch.config.loading import load_settings
@@ -23,8 +22,7 @@ from linkwatch.model import CheckResult, State
 from linkwatch.scan import scan
 from linkwatch.store import Store, UrlToCheck
 from linkwatch.store.writer import AsyncStore
-
-pytest_plugins = ["hostile_web"]
+from support.hostile_web import HostileWeb, NameResolver, html
 
 START = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 

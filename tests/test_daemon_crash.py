@@ -29,21 +29,15 @@ from pathlib import Path
 
 import pytest
 
-from fake_wayback import FakeWayback, serve_in_thread
-from test_daemon import DaemonProcess, LoopbackWeb, history_rows, wait_until, write_project
+from support.daemon import DaemonProcess, LoopbackWeb, history_rows, write_project
+from support.fake_wayback import FakeWayback, serve_in_thread
+from support.polling import wait_until
 
 ROUNDS = 20
 RELEASES = 20
 PER_RELEASE = 4
 URLS = RELEASES * PER_RELEASE
 ADDED = re.compile(r" \(archived \[[^\]\n]*\]\((http://127\.0\.0\.1:\d+/web/\d{14}/[^)\s]+)\)\)")
-
-
-@pytest.fixture
-def slow_web() -> Iterator[LoopbackWeb]:
-    site = LoopbackWeb().start()
-    yield site
-    site.stop()
 
 
 @pytest.fixture
@@ -128,11 +122,11 @@ def kill_point(
 
 
 def test_kill_9_at_random_moments_loses_nothing(
-    tmp_path: Path, slow_web: LoopbackWeb, wayback: tuple[FakeWayback, str]
+    tmp_path: Path, loopback_web: LoopbackWeb, wayback: tuple[FakeWayback, str]
 ) -> None:
     fake, archive = wayback
     rng = random.Random(20261125)
-    config = write_releases(tmp_path, slow_web, archive)
+    config = write_releases(tmp_path, loopback_web, archive)
     state = tmp_path / "state"
     originals = {p: p.read_bytes() for p in (tmp_path / "releases").glob("*.md")}
     kills: dict[str, int] = {"check": 0, "archive": 0, "rewrite": 0, "idle": 0}
@@ -140,7 +134,7 @@ def test_kill_9_at_random_moments_loses_nothing(
     for _ in range(ROUNDS):
         daemon = DaemonProcess(config)
         try:
-            job, ready = kill_point(rng, slow_web, fake, state, kills, spent)
+            job, ready = kill_point(rng, loopback_web, fake, state, kills, spent)
             try:
                 wait_until(ready, timeout=5.0, what=f"{job} work")
             except AssertionError:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from linkwatch.daemon.schedule import add_cron_job, add_interval_job
 from linkwatch.daemon.service import Daemon
 from linkwatch.digest.schedule import cron_trigger, crontab_weekdays
 from linkwatch.errors import DaemonError
+from support.polling import eventually
 
 
 @pytest.mark.parametrize(
@@ -149,7 +149,7 @@ async def test_a_kick_during_a_run_runs_the_job_once_more_right_after(tmp_path: 
 
     daemon._bodies[CHECK] = body  # a job whose first run we control
     serving = asyncio.create_task(daemon.serve())
-    await asyncio.wait_for(_until(lambda: starts), 10)
+    await eventually(lambda: starts, 10, what="the rerun")
     daemon.kick(CHECK)
     daemon.kick(CHECK)  # twice while running: still one more run, not two
     assert len(starts) == 1
@@ -158,11 +158,6 @@ async def test_a_kick_during_a_run_runs_the_job_once_more_right_after(tmp_path: 
     daemon.request_stop()
     await asyncio.wait_for(serving, 10)
     assert len(starts) == 2
-
-
-async def _until(condition: Callable[[], object]) -> None:
-    while not condition():
-        await asyncio.sleep(0.01)
 
 
 def test_health_is_503_before_the_scheduler_runs(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from linkwatch.digest.weeks import iso_week, scheduled_in_week
 from linkwatch.model import DigestState, State
 from linkwatch.store import Store
 from linkwatch.store.writer import AsyncStore
-from report_example import (
+from support.report_example import (
     AMNESTY,
     BITLY,
     EUOBSERVER,

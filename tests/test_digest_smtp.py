@@ -31,7 +31,7 @@ from linkwatch.digest.send import (
 )
 from linkwatch.store import Store
 from linkwatch.store.writer import AsyncStore
-from report_example import NOW, at, build_example_store
+from support.report_example import NOW, at, build_example_store
 
 PASSWORD = "s3cret-Päss-4-digest"
 

@@ -24,7 +24,7 @@ import yaml
 from linkwatch.archive.backends.wayback import ACCESS_KEY_ENV, SECRET_KEY_ENV
 from linkwatch.config.loading import load_settings
 from linkwatch.config.settings import SMTP_PASSWORD_ENV
-from test_daemon import DaemonProcess, LoopbackWeb, write_project
+from support.daemon import DaemonProcess, LoopbackWeb, write_project
 
 ROOT = Path(__file__).parents[1]
 DOCKERFILE = ROOT / "Dockerfile"

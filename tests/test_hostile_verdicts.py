@@ -13,13 +13,11 @@ from collections.abc import Callable
 
 import pytest
 
-from hostile_web import HostileWeb, TlsSites, bounded, open_net
 from linkwatch.check.checker import check_url
 from linkwatch.check.soft404 import SoftNotFoundProbe
 from linkwatch.check.verdict import CheckPolicy, Streak, decide
 from linkwatch.model import CheckResult, State
-
-pytest_plugins = ["hostile_web"]
+from support.hostile_web import HostileWeb, TlsSites, bounded, open_net
 
 T0 = dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.UTC)
 

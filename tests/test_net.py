@@ -12,13 +12,12 @@ import aiohttp
 import pytest
 from aiohttp.http_exceptions import HttpProcessingError
 
-from hostile_web import USER_AGENT, HostileWeb, bounded, open_net
 from linkwatch.errors import NetError
 from linkwatch.model import ErrorKind
 from linkwatch.net.guard import is_public_address
+from linkwatch.net.session import endpoint_of
 from linkwatch.net.translate import translate_error
-
-pytest_plugins = ["hostile_web"]
+from support.hostile_web import USER_AGENT, HostileWeb, NameResolver, bounded, open_net
 
 
 def _certificate_error() -> ssl.SSLCertVerificationError:
@@ -169,10 +168,19 @@ async def test_private_address_is_refused_after_resolution(hostile_web: HostileW
     assert hostile_web.seen == []
 
 
-async def test_trusted_host_passes_the_private_address_guard(hostile_web: HostileWeb) -> None:
-    async with open_net(allow_private=False, trusted_hosts=frozenset({"plain.test"})) as net:
+async def test_trusted_endpoint_passes_the_private_address_guard(hostile_web: HostileWeb) -> None:
+    trusted = frozenset({endpoint_of(hostile_web.url("plain.test", "/"))})
+    async with open_net(allow_private=False, trusted=trusted) as net:
         response = await bounded(net.request("GET", hostile_web.url("plain.test", "/page")))
     assert response.status == 200
+
+
+async def test_a_trusted_host_is_trusted_on_its_own_port_only(hostile_web: HostileWeb) -> None:
+    host, port = endpoint_of(hostile_web.url("plain.test", "/"))
+    async with open_net(allow_private=False, trusted=frozenset({(host, port + 1)})) as net:
+        with pytest.raises(NetError) as refused:
+            await bounded(net.request("GET", hostile_web.url("plain.test", "/page")))
+    assert refused.value.kind is ErrorKind.PRIVATE_ADDRESS
 
 
 def without_proxy_variables(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -186,11 +194,43 @@ async def test_proxy_from_the_environment_is_used_and_trusted(
 ) -> None:
     without_proxy_variables(monkeypatch)
     monkeypatch.setenv("HTTP_PROXY", f"http://proxy.example.com:{hostile_web.port}")
-    # The proxy resolves to 127.0.0.1, yet must be reached; the target is the proxy's to resolve.
+    # The proxy resolves to 127.0.0.1, yet must be reached; the target is vetted first.
     async with open_net(allow_private=False) as net:
-        response = await bounded(net.request("GET", "http://far-away.test:1/page"))
+        response = await bounded(net.request("GET", "http://far-away.public.test:1/page"))
     assert response.status == 200
-    assert [s.host for s in hostile_web.seen] == ["far-away.test"]
+    assert [s.host for s in hostile_web.seen] == ["far-away.public.test"]
+
+
+@pytest.mark.parametrize(
+    "address", ["127.0.0.1", "169.254.169.254", "10.0.0.1", "::1", "::7f00:1", "fec0::1"]
+)
+async def test_through_a_proxy_a_name_resolving_to_a_private_address_is_refused(
+    hostile_web: HostileWeb, monkeypatch: pytest.MonkeyPatch, address: str
+) -> None:
+    """A proxy resolves names itself, so the guard resolves and vets them before handing
+    the request over: nothing reaches the proxy for them."""
+    without_proxy_variables(monkeypatch)
+    monkeypatch.setenv("HTTP_PROXY", f"http://proxy.example.com:{hostile_web.port}")
+    resolver = NameResolver({"internal.public.test": address})
+    async with open_net(allow_private=False, resolver=resolver) as net:
+        with pytest.raises(NetError) as refused:
+            await bounded(net.request("GET", "http://internal.public.test/secret"))
+    assert refused.value.kind is ErrorKind.PRIVATE_ADDRESS
+    assert hostile_web.seen == []
+
+
+async def test_the_proxy_host_is_trusted_on_the_proxy_port_only(
+    hostile_web: HostileWeb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The proxy's host (often 127.0.0.1) is trusted for the proxy, not for every port:
+    a cited URL on another port of that host is vetted like any other."""
+    without_proxy_variables(monkeypatch)
+    monkeypatch.setenv("HTTP_PROXY", f"http://proxy.example.com:{hostile_web.port}")
+    async with open_net(allow_private=False) as net:
+        with pytest.raises(NetError) as refused:
+            await bounded(net.request("GET", f"http://proxy.example.com:{hostile_web.port + 1}/"))
+    assert refused.value.kind is ErrorKind.PRIVATE_ADDRESS
+    assert hostile_web.seen == []
 
 
 @pytest.mark.parametrize("no_proxy", ["plain.test", ".test", "*"])

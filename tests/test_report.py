@@ -21,7 +21,6 @@ from rich.console import Console
 
 from linkwatch.cli import main
 from linkwatch.model import DateSource, Format, State
-from linkwatch.report.build import build_report
 from linkwatch.report.charts import load_html_extras
 from linkwatch.report.render import render
 from linkwatch.report.rows import Filters, OutputFormat, Report, View, host_of
@@ -31,7 +30,7 @@ from linkwatch.report.to_json import render_json, report_dict
 from linkwatch.report.to_markdown import render_markdown
 from linkwatch.report.to_table import render_table
 from linkwatch.store import Store
-from report_example import (
+from support.report_example import (
     AMNESTY,
     ANNIVERSARY,
     BAD,
@@ -50,6 +49,7 @@ from report_example import (
     build_example_store,
     check,
     release,
+    report_of,
     seed,
 )
 
@@ -85,10 +85,6 @@ def example_project(tmp_path: Path, example: Store) -> Path:
 
 def run(project: Path, *args: str) -> Result:
     return CliRunner().invoke(main, ["--config", str(project / "config.toml"), *args], obj=at(NOW))
-
-
-def report_of(store: Store, **options: object) -> Report:
-    return build_report(store, now=NOW, **options)  # type: ignore[arg-type]
 
 
 def validate(data: dict[str, object]) -> None:

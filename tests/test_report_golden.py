@@ -18,8 +18,7 @@ from linkwatch.report.render import render
 from linkwatch.report.rows import Filters, OutputFormat, View
 from linkwatch.report.to_table import render_table
 from linkwatch.store import Store
-from report_example import WEEK_AGO, build_example_store
-from test_report import report_of
+from support.report_example import WEEK_AGO, build_example_store, report_of
 
 GOLDEN = Path(__file__).parent / "golden" / "report"
 EXTENSIONS = {

@@ -14,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from linkwatch.rewrite.run import rewrite_releases
 from linkwatch.scan import scan
 from linkwatch.store import Store
 from linkwatch.store.archive import ChosenSnapshot
+from support.polling import wait_until
 
 RELEASES = 36
 KILLS = 20
@@ -97,14 +97,6 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     return root, files(finished)
 
 
-def wait_for(path: Path, process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
-    """Until the run has begun writing (its first backup exists) or has ended."""
-    deadline = time.monotonic() + timeout
-    while not path.exists() and process.poll() is None:
-        assert time.monotonic() < deadline, "the rewrite never started writing"
-        time.sleep(0.002)
-
-
 def killed_run(work: Path, delay: float) -> bool:
     """`linkwatch rewrite` as a user runs it, SIGKILLed `delay` seconds into its writing;
     whether the kill came before the run ended."""
@@ -114,7 +106,12 @@ def killed_run(work: Path, delay: float) -> bool:
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_for(work / "state" / "backups", process)
+        backups = work / "state" / "backups"
+        wait_until(
+            lambda: backups.exists() or process.poll() is not None,
+            what="the rewrite to start writing (its first backup)",
+            interval=0.002,
+        )
         process.wait(timeout=delay)
     except subprocess.TimeoutExpired:
         process.kill()

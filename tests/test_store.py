@@ -14,7 +14,7 @@ from sqlite_utils import Database
 from linkwatch.errors import StoreError
 from linkwatch.model import Citation, DateSource, Format, ReleaseMeta, State
 from linkwatch.store import DB_NAME, SCHEMA_VERSION, ParsedRelease, Store, migrate
-from report_example import check, day, seed
+from support.report_example import check, day, seed
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 

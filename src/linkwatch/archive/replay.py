@@ -18,7 +18,7 @@ from linkwatch.archive.choose import replay_rejection
 from linkwatch.check.checker import check_url
 from linkwatch.check.soft404 import SoftNotFoundProbe, is_home_page
 from linkwatch.model import CheckResult, Snapshot
-from linkwatch.net.session import Net
+from linkwatch.net.polite import Net
 from linkwatch.tasks import cancel_all
 
 __all__ = ["ReplayChecker", "ReplayInconclusive"]

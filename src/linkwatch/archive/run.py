@@ -14,7 +14,7 @@ import os
 from collections.abc import Mapping
 
 from linkwatch.archive.assign import choose
-from linkwatch.archive.backends.factory import LOOKUP_CONCURRENCY, archive_host, open_archive
+from linkwatch.archive.backends.factory import LOOKUP_CONCURRENCY, archive_base_url, open_archive
 from linkwatch.archive.lookups import look_up
 from linkwatch.archive.protocol import Archive
 from linkwatch.archive.replay import ReplayChecker
@@ -24,7 +24,8 @@ from linkwatch.clock import Clock, system_clock
 from linkwatch.config.settings import Settings
 from linkwatch.errors import ArchiveUnreachable
 from linkwatch.model import QueueStatus
-from linkwatch.net.session import Net, NetOptions
+from linkwatch.net.polite import Net, NetOptions
+from linkwatch.net.session import endpoint_of
 from linkwatch.store.writer import AsyncStore
 
 REPLAY_TIMEOUT = 30.0
@@ -41,7 +42,7 @@ def replay_options(settings: Settings) -> NetOptions:
         host_delay=0.0,
         allow_private=settings.check.allow_private,
         max_body=settings.check.max_body,
-        trusted_hosts=frozenset({archive_host(settings)}),
+        trusted=frozenset({endpoint_of(archive_base_url(settings))}),
     )
 
 

@@ -16,7 +16,7 @@ from linkwatch.check.redirects import fetch, invalid_url_reason, retry_after
 from linkwatch.check.soft404 import SoftNotFoundProbe, soft404_reason
 from linkwatch.check.walls import is_bot_wall
 from linkwatch.model import CheckResult, ErrorKind
-from linkwatch.net.session import Net
+from linkwatch.net.polite import Net
 
 
 async def check_url(

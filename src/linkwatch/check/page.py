@@ -21,6 +21,7 @@ from urllib.parse import urljoin
 import charset_normalizer
 from multidict import CIMultiDictProxy
 
+from linkwatch.markup import attribute_values
 from linkwatch.net.response import HttpResponse, media_type
 
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", ""})  # '' : unlabelled, sniff it
@@ -95,15 +96,6 @@ _TITLE = re.compile(rf"<title(?=[\s/>]){_TAG_REST}(?:>|\Z)(.*?)(?:</title\s*>|\Z
 
 _META = re.compile(rf"<meta(?=[\s/>])({_TAG_REST})(>|\Z)", re.I)
 
-_ATTRIBUTE = re.compile(r"""([^\s=/>"']+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s>]*))?""")
-
-
-def _unquoted(value: str) -> str:
-    """An attribute value without its one pair of outer quotes; inner quotes stay."""
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-        return value[1:-1]
-    return value
-
 
 def _title_and_refresh(markup: str) -> tuple[str | None, str | None]:
     """The page's title and the content of its first meta refresh, entities decoded."""
@@ -113,10 +105,7 @@ def _title_and_refresh(markup: str) -> tuple[str | None, str | None]:
     for meta in _META.finditer(visible):
         if not meta.group(2):
             break  # never closed: a browser drops it
-        attributes = {
-            name.lower(): html.unescape(_unquoted(value))
-            for name, value in _ATTRIBUTE.findall(meta.group(1))
-        }
+        attributes = attribute_values(meta.group(1))
         if attributes.get("http-equiv", "").lower() == "refresh":
             return title or None, attributes.get("content", "")
     return title or None, None

@@ -13,7 +13,6 @@ the network layer, and so that every hop is recorded.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import sys
 import unicodedata
 from dataclasses import dataclass, field
@@ -25,11 +24,12 @@ from yarl import URL
 
 from linkwatch.check.page import is_html
 from linkwatch.check.walls import BOT_WALL_STATUSES
+from linkwatch.clock import system_clock
 from linkwatch.errors import NetError
 from linkwatch.model import ErrorKind, Hop
+from linkwatch.net.polite import Net
 from linkwatch.net.response import HttpResponse
 from linkwatch.net.retry import parse_retry_after
-from linkwatch.net.session import Net
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
@@ -146,7 +146,7 @@ async def _request_patiently(
 def retry_after(response: HttpResponse) -> float | None:
     if response.status not in _RATE_LIMIT_STATUSES:
         return None
-    return parse_retry_after(response.headers.get("Retry-After"), dt.datetime.now(dt.UTC))
+    return parse_retry_after(response.headers.get("Retry-After"), system_clock())
 
 
 async def follow(

@@ -28,7 +28,7 @@ from linkwatch.check.verdict import CheckPolicy, decide, is_outage, next_check_a
 from linkwatch.clock import Clock, system_clock
 from linkwatch.config.settings import Settings
 from linkwatch.model import CheckResult
-from linkwatch.net.session import Net, NetOptions
+from linkwatch.net.polite import Net, NetOptions
 from linkwatch.store import CheckRecord, Store, UrlToCheck
 from linkwatch.store.writer import AsyncStore
 from linkwatch.tasks import run_together

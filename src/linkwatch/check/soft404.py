@@ -20,8 +20,8 @@ from yarl import URL
 from linkwatch.check.page import Page, read_page, same_page
 from linkwatch.check.redirects import Chain, ChainEnd, follow
 from linkwatch.model import ProbeAnswer
+from linkwatch.net.polite import Net
 from linkwatch.net.response import HttpResponse
-from linkwatch.net.session import Net
 from linkwatch.tasks import cancel_all
 
 # Paths a site uses for its front page: '/', '/index.html', '/en/', '/fr-fr/home.aspx'.

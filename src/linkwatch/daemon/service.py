@@ -1,34 +1,14 @@
-"""The daemon: APScheduler jobs calling the same library functions as the CLI.
+"""The daemon: the scheduler, its jobs and the HTTP endpoint, in one asyncio loop.
 
-Everything runs in one asyncio loop: the scheduler (`AsyncIOScheduler`), the
-jobs, and the HTTP endpoint (`server.py`). Jobs:
-
-- scan (`run.scan_every`): `scan.scan`, in a thread of its own with its own
-  database connection, because parsing files is CPU work that would freeze
-  the loop; a scan that finds new URLs starts a check at once.
-- check (`run.check_every`): `checkrun.check_urls` on the URLs due, in the
-  loop (it is async, and its writes are small batches). A check that changes
-  a state starts a rewrite.
-- archive (`run.archive_every`): `archiverun.archive_run`, in the loop; its
-  save phase ends before the next run is due. New snapshots start a rewrite.
-- rewrite (only when `rewrite.mode` is not off): `rewriterun.rewrite_releases`,
-  in a thread like the scan. It has no schedule of its own: scan, check and
-  archive start it when they changed something it depends on.
-- digest (`digest.schedule`, cron, in `digest.timezone`): `digest.send_due_digest`,
-  which itself knows whether this week's digest is due or done.
-
-Every job has an explicit id, `replace_existing=True`, `max_instances=1` (a
-slow run is never joined by a second one) and `coalesce=True` (runs missed
-while the process was paused or the clock jumped collapse into one). Interval
-jobs allow a run to be late by up to one interval: with coalescing the one
-catch-up run is always within an interval of its slot. The digest may be
-late by any amount: a week's digest sent late beats one never sent, and the
-digest itself knows whether its week is already done.
+The jobs (`jobs`) call the same library functions as the CLI; each runs once
+at start-up and then on its schedule (`schedule`). Database writes made on the
+loop go to the store's writer thread (`store.writer.AsyncStore`), so that the
+loop, and `/healthz`, never wait for a lock a scan or rewrite thread holds.
 
 Shutdown (SIGTERM, SIGINT): the scheduler stops starting jobs, running jobs
 get until `run.grace` to finish, then they are cancelled: a check keeps every
-result it received (checkrun writes as it goes), a scan or a rewrite stops
-before its next file. Then the endpoint and the database close. A second signal skips
+result it received (it writes as it goes), a scan or a rewrite stops before
+its next file. Then the endpoint and the database close. A second signal skips
 the wait. After `kill -9` nothing needs repair: the store is in WAL mode with
 short transactions, and everything queued lives in the store.
 

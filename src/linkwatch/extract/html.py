@@ -18,13 +18,11 @@ from linkwatch.extract.common import (
     sentence_context,
     superscript_to_ascii,
 )
+from linkwatch.markup import attributes_at
 
-# The tag name and attribute grammar of html.parser's own tolerant tokenizer, used to find
-# where inside a start tag the href value was written.
+# The tag name grammar of html.parser's own tolerant tokenizer (attributes: `markup`),
+# used to find where inside a start tag the href value was written.
 _TAG_NAME = re.compile(r"<[a-zA-Z][^\t\n\r\f />\x00]*(?:\s|/(?!>))*")
-_ATTRIBUTE = re.compile(
-    r"((?<=['\"\s/])[^\s/>][^\s/=>]*)(\s*=+\s*('[^']*'|\"[^\"]*\"|(?!['\"])[^>\s]*))?(?:\s|/(?!>))*"
-)
 _URL_WHITESPACE = " \t\n\r\f"
 _MARKER_TEXT = re.compile(r"\[?([0-9⁰¹²³⁴⁵⁶⁷⁸⁹]{1,6})\]?")
 
@@ -338,16 +336,10 @@ def _href_span(tag_text: str, href: str) -> tuple[int, int] | None:
     """
     name = _TAG_NAME.match(tag_text)
     position = name.end() if name else len(tag_text)
-    while position < len(tag_text):
-        attribute = _ATTRIBUTE.match(tag_text, position)
-        if attribute is None or attribute.end() == position:
-            return None
-        position = attribute.end()
-        if attribute.group(1).lower() != "href" or attribute.group(2) is None:
+    for attribute in attributes_at(tag_text, position):
+        if attribute.name != "href" or attribute.value_start is None:
             continue
-        start, end = attribute.span(3)
-        if tag_text[start : start + 1] in ("'", '"'):
-            start, end = start + 1, end - 1
+        start, end = attribute.value_start, attribute.value_end or attribute.value_start
         while start < end and tag_text[start] in _URL_WHITESPACE:
             start += 1
         while end > start and tag_text[end - 1] in _URL_WHITESPACE:

@@ -21,10 +21,15 @@ class EnvironmentProxies:
         self._bypassed: dict[str, bool] = {}
 
     @property
-    def hosts(self) -> frozenset[str]:
-        """The proxies' own hosts: usually private, and they must be reached."""
-        hosts = (info.proxy.host for info in self._by_scheme.values())
-        return frozenset(host.lower() for host in hosts if host)
+    def endpoints(self) -> frozenset[tuple[str, int]]:
+        """The proxies' own (host, port): usually private, and they must be reached; a
+        proxy's host is trusted on the proxy's port only, not on every port."""
+        found = set()
+        for info in self._by_scheme.values():
+            host, port = info.proxy.host, info.proxy.port
+            if host and port is not None:
+                found.add((host.lower().rstrip("."), port))
+        return frozenset(found)
 
     def for_url(self, url: URL) -> aiohttp.helpers.ProxyInfo | None:
         info = self._by_scheme.get(url.scheme)

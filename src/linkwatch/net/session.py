@@ -1,4 +1,23 @@
-"""The session every request of the checker goes through: one per run."""
+"""The HTTP session every request linkwatch makes goes through: checks, archives, sources.
+
+One base for every client, so that one rule holds everywhere:
+
+- the private-address guard vets every address connected to, after DNS
+  (`guard`), and, through a proxy, every host name before the request is
+  handed to the proxy (a proxy resolves names itself, so nothing would be
+  vetted otherwise); endpoints the operator vouches for are trusted on their
+  own port only;
+- the proxy variables (HTTP_PROXY, HTTPS_PROXY, NO_PROXY) are read once, by
+  aiohttp's own rules (`proxies`); `trust_env` stays off, so `~/.netrc`
+  credentials are never sent to any host, a cited site or an archive;
+- no cookie jar outlives a request: a chain of redirects carries its own;
+- a request is one request: redirects are followed by the caller, hop by
+  hop, each through the guard again;
+- a body is read up to a limit and then the connection is dropped;
+- foreign exceptions become `NetError` (`translate`), nothing else escapes.
+
+`Net` (the checker's, `polite`) adds politeness per host on top.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +27,15 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Any, Self
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
 from yarl import URL
 
-from linkwatch.net.gate import HostGate
-from linkwatch.net.guard import PrivateAddressGuard, ip_literal, is_public_address, refusal
+from linkwatch.net.guard import Endpoint, PrivateAddressGuard, ip_literal, is_public_address
+from linkwatch.net.guard import refusal as private_address_refusal
 from linkwatch.net.proxies import EnvironmentProxies
 from linkwatch.net.response import BodyLimit, HttpResponse
 from linkwatch.net.translate import translate_error
@@ -24,6 +45,14 @@ from linkwatch.net.translate import translate_error
 _MAX_HEADER_BYTES = 64 * 1024
 
 _ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def endpoint_of(url: str) -> Endpoint:
+    """(host, port) of a URL, the port filled in from the scheme: what trust is given to."""
+    parts = urlsplit(url)
+    port = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower(), 0)
+    return ((parts.hostname or "").lower().rstrip("."), port)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,18 +68,28 @@ class NetOptions:
     allow_private: bool = False
     max_body: int = 256 * 1024  # decompressed bytes read at most
     retry_after_cap: float = 60.0  # longest Retry-After we wait for
-    max_redirects: int = 10
-    # Host names exempt from the private-address guard (an intranet site the
-    # operator vouches for). The proxies named by the environment are always exempt.
-    trusted_hosts: frozenset[str] = frozenset()
+    max_redirects: int = 20  # as browsers: Chrome and Firefox follow 20
+    # Endpoints (host, port) exempt from the private-address guard: a self-hosted
+    # archive, an intranet site the operator vouches for. The proxies named by the
+    # environment are always exempt, on their own port.
+    trusted: frozenset[Endpoint] = frozenset()
+    accept: str = _ACCEPT
 
 
-def _host_key(url: URL) -> str:
-    return f"{(url.host or '').lower()}:{url.port}"
+@dataclass(frozen=True, slots=True)
+class _Request:
+    method: str
+    url: str
+    target: URL
+    proxy: aiohttp.helpers.ProxyInfo | None
+    headers: Mapping[str, str] | None
+    params: Mapping[str, str] | None
+    data: Mapping[str, str] | bytes | None
+    timeout: float | None
 
 
-class Net:
-    """One aiohttp session per run, shared by every check of that run."""
+class HttpSession:
+    """One aiohttp session, used with `async with`; `send` makes one request."""
 
     def __init__(
         self,
@@ -63,14 +102,14 @@ class Net:
         self._resolver = resolver
         self._ssl_context = ssl_context
         self._proxies = EnvironmentProxies()
-        self._trusted = frozenset(h.lower() for h in options.trusted_hosts) | self._proxies.hosts
-        self._gate = HostGate(options.concurrency, options.per_host, options.host_delay)
+        self._trusted = frozenset(options.trusted) | self._proxies.endpoints
+        self._guard: PrivateAddressGuard | None = None
         self._session: aiohttp.ClientSession | None = None
 
-    async def __aenter__(self) -> Net:
-        resolver = self._resolver or aiohttp.DefaultResolver()
+    async def __aenter__(self) -> Self:
+        resolver: AbstractResolver = self._resolver or aiohttp.DefaultResolver()
         if not self.options.allow_private:
-            resolver = PrivateAddressGuard(resolver, self._trusted)
+            resolver = self._guard = PrivateAddressGuard(resolver, self._trusted)
         connector = aiohttp.TCPConnector(
             resolver=resolver,
             ttl_dns_cache=300,
@@ -78,18 +117,11 @@ class Net:
             limit_per_host=self.options.per_host,
             ssl=self._ssl_context or ssl.create_default_context(),
         )
-        timeout = aiohttp.ClientTimeout(
-            total=self.options.timeout,
-            sock_connect=min(self.options.timeout, self.options.read_timeout),
-            sock_read=self.options.read_timeout,
-        )
         self._session = aiohttp.ClientSession(
             connector=connector,
-            timeout=timeout,
-            headers={"User-Agent": self.options.user_agent, "Accept": _ACCEPT},
-            trust_env=False,  # the proxy variables are read once: EnvironmentProxies
-            # Cookies live for one redirect chain (check.py carries them); a run-wide
-            # jar would grow with every site and leak one check's state into the next.
+            timeout=self._timeout(self.options.timeout),
+            headers={"User-Agent": self.options.user_agent, "Accept": self.options.accept},
+            trust_env=False,  # the proxy variables are read once; ~/.netrc never
             cookie_jar=aiohttp.DummyCookieJar(),
             max_line_size=_MAX_HEADER_BYTES,
             max_field_size=_MAX_HEADER_BYTES,
@@ -106,13 +138,23 @@ class Net:
             await self._session.close()
             self._session = None
 
-    async def request(
+    def _timeout(self, total: float) -> aiohttp.ClientTimeout:
+        return aiohttp.ClientTimeout(
+            total=total,
+            sock_connect=min(total, self.options.read_timeout),
+            sock_read=self.options.read_timeout,
+        )
+
+    async def send(
         self,
         method: str,
         url: str,
         *,
         read_limit: BodyLimit = 0,
         headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | bytes | None = None,
+        timeout: float | None = None,
     ) -> HttpResponse:
         """Send ONE request (no redirect following) and read at most `read_limit` body bytes.
 
@@ -120,47 +162,51 @@ class Net:
         `max_body`, and HEAD never reads. Raises NetError, nothing else.
         """
         if self._session is None:
-            raise RuntimeError("Net is used outside `async with`")
+            raise RuntimeError(f"{type(self).__name__} is used outside `async with`")
         try:
             target = URL(url)
-            self._vet_ip_literal(target)
-            async with self._gate.turn(_host_key(target)):
-                return await self._send(self._session, method, url, target, read_limit, headers)
+            proxy = self._proxies.for_url(target)
+            await self._vet(target, proxied=proxy is not None)
+            request = _Request(method, url, target, proxy, headers, params, data, timeout)
+            return await self._send(self._session, request, read_limit)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             raise translate_error(exc) from exc
 
-    def _vet_ip_literal(self, url: URL) -> None:
-        """The connector skips the resolver for IP literals, so vet them before sending."""
-        host = url.host or ""
+    async def _vet(self, url: URL, *, proxied: bool) -> None:
+        """What the connector's resolver cannot see: IP literals (it skips the resolver for
+        them) and, through a proxy, the host itself (the proxy resolves it)."""
+        if self.options.allow_private:
+            return
+        host = (url.host or "").lower().rstrip(".")
+        port = url.port or _DEFAULT_PORTS.get(url.scheme, 0)
+        if (host, port) in self._trusted:
+            return
         literal = ip_literal(host)
-        if (
-            literal is not None
-            and not self.options.allow_private
-            and host.lower() not in self._trusted
-            and not is_public_address(literal)
-        ):
-            raise refusal(literal, host)
+        if literal is not None:
+            if not is_public_address(literal):
+                raise private_address_refusal(literal, host)
+        elif proxied and self._guard is not None:
+            await self._guard.resolve(host, port)  # raises for a name with no public address
 
     async def _send(
-        self,
-        session: aiohttp.ClientSession,
-        method: str,
-        url: str,
-        target: URL,
-        read_limit: BodyLimit,
-        headers: Mapping[str, str] | None,
+        self, session: aiohttp.ClientSession, request: _Request, read_limit: BodyLimit
     ) -> HttpResponse:
         started = time.monotonic()
-        proxy = self._proxies.for_url(target)
+        method, url, proxy, timeout = request.method, request.url, request.proxy, request.timeout
+        # Passed only when set: aiohttp reads `timeout=None` as "no timeout at all".
+        extra: dict[str, Any] = {} if timeout is None else {"timeout": self._timeout(timeout)}
         async with session.request(
             method,
-            target,
+            request.target,
             allow_redirects=False,
-            headers=headers,
+            headers=request.headers,
+            params=request.params,
+            data=request.data,
             proxy=None if proxy is None else proxy.proxy,
             proxy_auth=None if proxy is None else proxy.proxy_auth,
+            **extra,
         ) as answer:
             limit = (
                 read_limit(answer.status, answer.headers) if callable(read_limit) else read_limit
@@ -168,7 +214,7 @@ class Net:
             limit = 0 if method == "HEAD" else max(0, min(limit, self.options.max_body))
             body, truncated = await _read_start(answer, limit)
             return HttpResponse(
-                url=url,  # as given: the caller compares it with the URLs it knows
+                url=url if request.params is None else str(answer.url),  # as given, if it can be
                 status=answer.status,
                 headers=answer.headers,
                 body=body,

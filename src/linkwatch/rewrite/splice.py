@@ -20,6 +20,7 @@ from markdown_it.helpers import parseLinkTitle
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
+from linkwatch.markup import Attribute, attributes_at
 from linkwatch.model import Format
 from linkwatch.rewrite.dates import archive_date
 from linkwatch.rewrite.values import Action, CitationRewrite, Rewritten, Splice, Target
@@ -41,20 +42,11 @@ class _Edit:
 
 
 @dataclass(frozen=True, slots=True)
-class _Attribute:
-    name: str
-    name_end: int
-    value_start: int | None  # inside the quotes; None when written without a value
-    value_end: int | None
-    quoted: bool
-
-
-@dataclass(frozen=True, slots=True)
 class _StartTag:
     start: int
     end: int  # just past `>`
     attributes_end: int  # where a new attribute goes: after the last one
-    attributes: tuple[_Attribute, ...]
+    attributes: tuple[Attribute, ...]
 
 
 _SPACE = " \t\r\n"
@@ -64,11 +56,6 @@ _URL_WHITESPACE = " \t\n\r\f"
 _ANCHOR_OPEN = re.compile(r"<a(?=[\s/>])", re.IGNORECASE)
 
 _ANCHOR_CLOSE = re.compile(r"</a\s*>", re.IGNORECASE)
-
-_ATTRIBUTE = re.compile(
-    r"""(?:\s|/(?!>))*(?P<name>[^\s/>=][^\s/=>]*)"""
-    r"""(?:\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s>]*)))?"""
-)
 
 _TAG_END = re.compile(r"\s*/?>")
 
@@ -191,7 +178,7 @@ def _anchor_around(text: str, start: int, end: int) -> _StartTag | None:
     return None
 
 
-def _holds(text: str, attribute: _Attribute, start: int, end: int) -> bool:
+def _holds(text: str, attribute: Attribute, start: int, end: int) -> bool:
     if attribute.value_start is None or attribute.value_end is None:
         return False
     if not attribute.value_start <= start <= end <= attribute.value_end:
@@ -201,26 +188,12 @@ def _holds(text: str, attribute: _Attribute, start: int, end: int) -> bool:
 
 
 def _parse_start_tag(text: str, start: int) -> _StartTag | None:
-    position = start + 2
-    attributes: list[_Attribute] = []
-    attributes_end = position
-    while True:
-        closing = _TAG_END.match(text, position)
-        if closing is not None:
-            return _StartTag(start, closing.end(), attributes_end, tuple(attributes))
-        match = _ATTRIBUTE.match(text, position)
-        if match is None or match.end() == position:
-            return None
-        position = attributes_end = match.end()
-        attributes.append(_attribute(match))
-
-
-def _attribute(match: re.Match[str]) -> _Attribute:
-    for group, quoted in (("dq", True), ("sq", True), ("bare", False)):
-        if match.group(group) is not None:
-            start, end = match.span(group)
-            return _Attribute(match.group("name").lower(), match.end("name"), start, end, quoted)
-    return _Attribute(match.group("name").lower(), match.end("name"), None, None, False)
+    attributes = tuple(attributes_at(text, start + 2))
+    attributes_end = attributes[-1].written_end if attributes else start + 2
+    closing = _TAG_END.match(text, attributes[-1].end if attributes else start + 2)
+    if closing is None:
+        return None
+    return _StartTag(start, closing.end(), attributes_end, attributes)
 
 
 def _anchor_edits(text: str, tag: _StartTag, add: _Adder) -> list[_Edit]:

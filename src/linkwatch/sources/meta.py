@@ -8,12 +8,12 @@ then the file's modification time, which is flagged as a guess.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
+from linkwatch.markup import attribute_values
 from linkwatch.model import DateSource, Format, ReleaseMeta
 from linkwatch.sources.dates import date_value, dates_in, find_dateline, mtime_date, parse_date_text
 from linkwatch.sources.decoding import ReleaseFile
@@ -143,8 +143,6 @@ _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 # Attributes are read up to the first ">", which a quoted value could hold: not in date tags.
 _DATE_TAG = re.compile(r"<(meta|time)\b([^<>]*)>", re.IGNORECASE)
 
-_ATTRIBUTE = re.compile(r"""([^\s"'<>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'<>=`]+)))?""")
-
 
 @dataclass(slots=True)
 class _HtmlFacts:
@@ -259,7 +257,7 @@ def _html_meta_date(text: str) -> dt.date | None:
     meta_dates: dict[str, str] = {}
     time_values: list[str] = []
     for tag in _DATE_TAG.finditer(window):
-        attributes = _tag_attributes(tag.group(2))
+        attributes = attribute_values(tag.group(2))
         if tag.group(1).lower() == "time" and attributes.get("datetime"):
             time_values.append(attributes["datetime"])
         key = attributes.get("property") or attributes.get("name") or attributes.get("itemprop")
@@ -272,16 +270,6 @@ def _html_meta_date(text: str) -> dt.date | None:
         if found is not None:
             return found
     return None
-
-
-def _tag_attributes(source: str) -> dict[str, str]:
-    """Attribute names lower-cased, values unescaped; the first of a repeated name wins."""
-    attributes: dict[str, str] = {}
-    for match in _ATTRIBUTE.finditer(source):
-        name, double, single, bare = match.groups()
-        value = next((v for v in (double, single, bare) if v is not None), "")
-        attributes.setdefault(name.lower(), html.unescape(value))
-    return attributes
 
 
 def _html_title(facts: _HtmlFacts) -> str | None:

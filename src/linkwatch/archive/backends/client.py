@@ -1,115 +1,108 @@
-"""The HTTP session an archive backend talks through.
+"""The HTTP client an archive backend talks through: the one session base, with deadlines.
 
-aiohttp, with a deadline on every request: the archive APIs are slow on a
-good day (a Save Page Now request can take a minute), and a request with no
-deadline can hang a run forever. Errors become `ArchiveError` with one line
-built by `net.translate_error`, so they read like the checker's; failures
-that mean "no route to the archive at all" become `ArchiveUnreachable`.
-Request headers (which may carry Save Page Now keys) never reach a message.
+The archive APIs are slow on a good day (a Save Page Now request can take a
+minute), and a request with no deadline can hang a run forever, so every
+request has one. It goes through the same session base as every other request
+(`net.session`): the private-address guard, with the archive's own endpoint
+(host and port) trusted and nothing else, so a redirect or a `Location` off it
+is vetted like any other; the proxy variables; never `~/.netrc`. Errors become
+`ArchiveError` with one line built by `net.translate`, so they read like the
+checker's; failures that mean "no route to the archive at all" become
+`ArchiveUnreachable`. Request headers (which may carry Save Page Now keys) never
+reach a message.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import email.utils
 import html
 import json
 import re
-import ssl
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
-import aiohttp
-from multidict import CIMultiDictProxy
-
-from linkwatch.errors import ArchiveError, ArchiveUnreachable
+from linkwatch.clock import system_clock
+from linkwatch.errors import ArchiveError, ArchiveUnreachable, NetError
 from linkwatch.model import ErrorKind
+from linkwatch.net.response import HttpResponse
 from linkwatch.net.retry import parse_retry_after
-from linkwatch.net.translate import translate_error
+from linkwatch.net.session import HttpSession, NetOptions, endpoint_of
 
-__all__ = ["Answer", "ArchiveClient", "ClientOptions", "answer_reason"]
+__all__ = [
+    "ArchiveClient",
+    "ClientBacked",
+    "answer_reason",
+    "archive_options",
+    "json_body",
+    "memento_datetime",
+    "retry_after",
+]
 
 # No route to the archive: nothing this run can do will reach it.
 _UNREACHABLE = frozenset(
     {ErrorKind.DNS, ErrorKind.REFUSED, ErrorKind.UNREACHABLE, ErrorKind.PRIVATE_ADDRESS}
 )
-_MAX_BODY = 32 * 1024 * 1024  # a CDX answer for a much-captured URL runs to megabytes
+MAX_BODY = 32 * 1024 * 1024  # a CDX answer for a much-captured URL runs to megabytes
 _REASON_MAX = 200
+TIMEOUT = 30.0  # seconds per request unless the call says otherwise
+CONCURRENCY = 16  # requests in flight to the archive
 
 
-@dataclass(frozen=True, slots=True)
-class ClientOptions:
-    user_agent: str
-    timeout: float = 30.0  # seconds per request unless the call says otherwise
-    concurrency: int = 16  # requests in flight to the archive
+def archive_options(
+    user_agent: str, *, allow_private: bool = False, concurrency: int = CONCURRENCY
+) -> NetOptions:
+    """The session settings of an archive client: many requests in flight, whole answers."""
+    return NetOptions(
+        user_agent=user_agent,
+        timeout=TIMEOUT,
+        read_timeout=TIMEOUT,
+        concurrency=concurrency,
+        per_host=concurrency,
+        host_delay=0.0,
+        allow_private=allow_private,
+        max_body=MAX_BODY,
+        accept="*/*",
+    )
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """One HTTP answer from the archive (redirects are not followed)."""
-
-    url: str
-    status: int
-    headers: CIMultiDictProxy[str]
-    body: bytes
-
-    def json(self) -> Any:
-        """The body as JSON; ArchiveError when it is not."""
-        try:
-            return json.loads(self.body)
-        except ValueError as err:
-            raise ArchiveError(
-                f"{self.url}: expected JSON, got {self.body[:60]!r} (HTTP {self.status})"
-            ) from err
-
-    def retry_after(self) -> float | None:
-        return parse_retry_after(self.headers.get("Retry-After"), dt.datetime.now(dt.UTC))
-
-    def memento_datetime(self) -> dt.datetime | None:
-        value = self.headers.get("Memento-Datetime")
-        if not value:
-            return None
-        try:
-            moment = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+def json_body(answer: HttpResponse) -> Any:
+    """The body as JSON; ArchiveError when it is not."""
+    try:
+        return json.loads(answer.body)
+    except ValueError as err:
+        raise ArchiveError(
+            f"{answer.url}: expected JSON, got {answer.body[:60]!r} (HTTP {answer.status})"
+        ) from err
 
 
-class ArchiveClient:
-    """One aiohttp session for one archive, used with `async with`."""
+def retry_after(answer: HttpResponse) -> float | None:
+    """Retry-After in seconds; an HTTP date is read against the wall clock, as the
+    server that wrote it meant it."""
+    return parse_retry_after(answer.headers.get("Retry-After"), system_clock())
 
-    def __init__(self, options: ClientOptions) -> None:
-        self.options = options
-        self._session: aiohttp.ClientSession | None = None
 
-    async def __aenter__(self) -> ArchiveClient:
-        connector = aiohttp.TCPConnector(
-            limit=self.options.concurrency,
-            limit_per_host=self.options.concurrency,
-            ttl_dns_cache=300,
-            ssl=ssl.create_default_context(),
+def memento_datetime(answer: HttpResponse) -> dt.datetime | None:
+    value = answer.headers.get("Memento-Datetime")
+    if not value:
+        return None
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+class ArchiveClient(HttpSession):
+    """One session for one archive, used with `async with`; its own endpoint is trusted."""
+
+    def __init__(self, options: NetOptions, base_url: str) -> None:
+        super().__init__(
+            dataclasses.replace(options, trusted=options.trusted | {endpoint_of(base_url)})
         )
-        self._session = aiohttp.ClientSession(
-            connector=connector,
-            headers={"User-Agent": self.options.user_agent},
-            trust_env=True,  # HTTP(S)_PROXY / NO_PROXY, as for the checks
-            cookie_jar=aiohttp.DummyCookieJar(),
-        )
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
 
     async def request(
         self,
@@ -120,57 +113,45 @@ class ArchiveClient:
         data: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
-    ) -> Answer:
+    ) -> HttpResponse:
         """Send one request, read the whole answer within the deadline; raise ArchiveError."""
-        if self._session is None:
-            raise RuntimeError("ArchiveClient is used outside `async with`")
         deadline = self.options.timeout if timeout is None else timeout
         try:
             async with asyncio.timeout(deadline):
-                return await self._send(self._session, method, url, params, data, headers)
-        except asyncio.CancelledError:
-            raise
-        except ArchiveError:
-            raise
-        except Exception as exc:
-            raise _archive_error(exc, url) from None
-
-    @staticmethod
-    async def _send(
-        session: aiohttp.ClientSession,
-        method: str,
-        url: str,
-        params: Mapping[str, str] | None,
-        data: Mapping[str, str] | None,
-        headers: Mapping[str, str] | None,
-    ) -> Answer:
-        async with session.request(
-            method, url, params=params, data=data, headers=headers, allow_redirects=False
-        ) as answer:
-            parts: list[bytes] = []
-            size = 0
-            while chunk := await answer.content.read(1 << 16):
-                parts.append(chunk)
-                size += len(chunk)
-                if size > _MAX_BODY:
-                    raise ArchiveError(f"{url}: answer larger than {_MAX_BODY} bytes")
-            return Answer(str(answer.url), answer.status, answer.headers, b"".join(parts))
+                answer = await self.send(
+                    method,
+                    url,
+                    read_limit=MAX_BODY,
+                    headers=headers,
+                    params=params,
+                    data=data,
+                    timeout=deadline,
+                )
+        except TimeoutError:
+            raise ArchiveError(f"{_where(url)}: no answer in time ({deadline:g} s)") from None
+        except NetError as error:
+            raise _archive_error(error, url) from None
+        if answer.truncated:
+            raise ArchiveError(f"{_where(url)}: incomplete answer (or larger than {MAX_BODY} B)")
+        return answer
 
 
-def _archive_error(exc: BaseException, url: str) -> ArchiveError:
+def _where(url: str) -> str:
+    return url.split("?", 1)[0]
+
+
+def _archive_error(error: NetError, url: str) -> ArchiveError:
     """One line naming the request, never its headers; `from None` drops the chain too."""
-    error = translate_error(exc)
-    where = url.split("?", 1)[0]
     if error.kind in _UNREACHABLE:
-        return ArchiveUnreachable(f"{error.detail} ({where})")
-    return ArchiveError(f"{where}: {error.detail}")
+        return ArchiveUnreachable(f"{error.detail} ({_where(url)})")
+    return ArchiveError(f"{_where(url)}: {error.detail}")
 
 
 _TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.S | re.I)
 _SENTENCE = re.compile(r"[^.!?]*[.!?]?")
 
 
-def answer_reason(answer: Answer, keywords: re.Pattern[str] | None = None) -> str:
+def answer_reason(answer: HttpResponse, keywords: re.Pattern[str] | None = None) -> str:
     """One short line saying what an error answer said: its sentence with a keyword, or its start.
 
     The text comes from the archive, never from our request, so no secret can

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from urllib.parse import urlsplit
 
-from linkwatch.archive.backends.client import ClientOptions
+from linkwatch.archive.backends.client import archive_options
 from linkwatch.archive.backends.pywb import Pywb
 from linkwatch.archive.backends.wayback import SaveKeys, WaybackMachine
 from linkwatch.archive.protocol import Archive
 from linkwatch.config.settings import ArchiveBackend, Settings
 
-__all__ = ["LOOKUP_CONCURRENCY", "archive_base_url", "archive_host", "open_archive"]
+__all__ = ["LOOKUP_CONCURRENCY", "archive_base_url", "open_archive"]
 
 LOOKUP_CONCURRENCY = 16  # requests in flight to the archive
 
@@ -22,10 +21,6 @@ def archive_base_url(settings: Settings) -> str:
     if settings.archive.backend is ArchiveBackend.PYWB:
         return settings.archive.pywb_url
     return settings.archive.wayback_url
-
-
-def archive_host(settings: Settings) -> str:
-    return (urlsplit(archive_base_url(settings)).hostname or "").lower()
 
 
 def open_archive(
@@ -39,7 +34,11 @@ def open_archive(
     Save Page Now 2 keys come from the environment only (`SaveKeys.from_env`);
     ArchiveError when just one of the two is set.
     """
-    options = ClientOptions(user_agent=settings.check.user_agent, concurrency=concurrency)
+    options = archive_options(
+        settings.check.user_agent,
+        allow_private=settings.check.allow_private,
+        concurrency=concurrency,
+    )
     archive = settings.archive
     if archive.backend is ArchiveBackend.PYWB:
         return Pywb(archive.pywb_url, archive.pywb_collection, options)

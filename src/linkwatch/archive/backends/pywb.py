@@ -29,7 +29,6 @@ from dataclasses import replace
 from linkwatch.archive.backends.client import (
     ArchiveClient,
     ClientBacked,
-    ClientOptions,
     answer_reason,
 )
 from linkwatch.archive.captures import from_wayback_timestamp, is_good_capture_status
@@ -37,6 +36,7 @@ from linkwatch.archive.choose import closest
 from linkwatch.archive.protocol import SaveOutcome
 from linkwatch.errors import ArchiveError, ArchiveUnreachable
 from linkwatch.model import Snapshot
+from linkwatch.net.session import NetOptions
 
 __all__ = ["Pywb"]
 
@@ -67,7 +67,7 @@ class Pywb(ClientBacked):
         self,
         base_url: str,
         collection: str,
-        options: ClientOptions,
+        options: NetOptions,
         *,
         save_timeout: float = 60.0,
         index_wait: float = 15.0,
@@ -75,7 +75,7 @@ class Pywb(ClientBacked):
         self.base = base_url.rstrip("/")
         self.collection = collection
         self.collection_url = f"{self.base}/{collection}"
-        self._client = ArchiveClient(options)
+        self._client = ArchiveClient(options, self.base)
         self._save_timeout = save_timeout
         self._index_wait = index_wait
 

@@ -35,11 +35,12 @@ from typing import Any
 from urllib.parse import urljoin
 
 from linkwatch.archive.backends.client import (
-    Answer,
     ArchiveClient,
     ClientBacked,
-    ClientOptions,
     answer_reason,
+    json_body,
+    memento_datetime,
+    retry_after,
 )
 from linkwatch.archive.captures import (
     from_wayback_timestamp,
@@ -50,6 +51,8 @@ from linkwatch.archive.captures import (
 from linkwatch.archive.protocol import SaveOutcome
 from linkwatch.errors import ArchiveError, ArchiveRateLimited, ArchiveUnreachable
 from linkwatch.model import Snapshot
+from linkwatch.net.response import HttpResponse
+from linkwatch.net.session import NetOptions
 
 __all__ = ["ACCESS_KEY_ENV", "SECRET_KEY_ENV", "SaveKeys", "WaybackMachine"]
 
@@ -132,7 +135,7 @@ class WaybackMachine(ClientBacked):
     def __init__(
         self,
         base_url: str,
-        options: ClientOptions,
+        options: NetOptions,
         *,
         keys: SaveKeys | None = None,
         save_timeout: float = 120.0,
@@ -140,7 +143,7 @@ class WaybackMachine(ClientBacked):
         verify_wait: float = 10.0,
     ) -> None:
         self.base = base_url.rstrip("/")
-        self._client = ArchiveClient(options)
+        self._client = ArchiveClient(options, self.base)
         self._keys = keys
         self._save_timeout = save_timeout
         self._poll_interval = poll_interval
@@ -166,7 +169,7 @@ class WaybackMachine(ClientBacked):
         if answer.status == 429:
             return  # busy, but there
         try:
-            data = answer.json() if answer.status == 200 else None
+            data = json_body(answer) if answer.status == 200 else None
         except ArchiveError:
             data = None
         if not isinstance(data, dict) or "archived_snapshots" not in data:
@@ -193,10 +196,10 @@ class WaybackMachine(ClientBacked):
             "GET", f"{self.base}/cdx/search/cdx", params={**params, **extra}
         )
         if answer.status == 429:
-            raise ArchiveRateLimited("CDX API: HTTP 429", answer.retry_after())
+            raise ArchiveRateLimited("CDX API: HTTP 429", retry_after(answer))
         if answer.status != 200:
             raise ArchiveError(f"CDX API: {answer_reason(answer, _REFUSAL)}")
-        snapshots = [self._snapshot(row) for row in _cdx_rows(answer.json())]
+        snapshots = [self._snapshot(row) for row in _cdx_rows(json_body(answer))]
         return sorted(
             (s for s in snapshots if s is not None), key=lambda snapshot: snapshot.timestamp
         )
@@ -249,7 +252,7 @@ class WaybackMachine(ClientBacked):
         )
         if answer.status != 200:
             return self._refusal(answer)
-        job = answer.json()
+        job = json_body(answer)
         if not isinstance(job, dict):
             return SaveOutcome.failed(f"Save Page Now 2: unexpected answer {str(job)[:80]}")
         if "job_id" not in job:
@@ -270,7 +273,7 @@ class WaybackMachine(ClientBacked):
             )
             if answer.status == 429:
                 continue  # status polls are limited too; the job goes on meanwhile
-            state = answer.json() if answer.status == 200 else None
+            state = json_body(answer) if answer.status == 200 else None
             if not isinstance(state, dict):
                 return SaveOutcome.failed(f"Save Page Now 2 status: {answer_reason(answer)}")
             if state.get("status") == "success":
@@ -294,13 +297,13 @@ class WaybackMachine(ClientBacked):
         return SaveOutcome.captured(snapshot)
 
     @staticmethod
-    def _refusal(answer: Answer) -> SaveOutcome:
+    def _refusal(answer: HttpResponse) -> SaveOutcome:
         reason = answer_reason(answer, _REFUSAL)
         if answer.status == 429:
-            return SaveOutcome.rate_limited(answer.retry_after(), reason)
+            return SaveOutcome.rate_limited(retry_after(answer), reason)
         if _REFUSAL.search(reason) or answer.status in (403, 451):
             return SaveOutcome.refused(reason)
-        return SaveOutcome.failed(reason, answer.retry_after())
+        return SaveOutcome.failed(reason, retry_after(answer))
 
     # replay -----------------------------------------------------------------
 
@@ -317,7 +320,7 @@ class WaybackMachine(ClientBacked):
         url = raw_replay_url(snapshot.archive_url)
         for _ in range(REPLAY_HOPS):
             answer = await self._client.request("HEAD", url)
-            memento = answer.memento_datetime()
+            memento = memento_datetime(answer)
             if memento is not None:
                 return (
                     replace(snapshot, status=answer.status)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from linkwatch.check.verdict import Streak, Verdict
 from linkwatch.clock import fixed_clock
@@ -29,6 +30,8 @@ from linkwatch.model import (
     Snapshot,
     State,
 )
+from linkwatch.report.build import build_report
+from linkwatch.report.rows import Report
 from linkwatch.store import CheckRecord, ParsedRelease, Store
 from linkwatch.store.archive import ChosenSnapshot
 from linkwatch.urls import InvalidURL, normalise_url
@@ -370,3 +373,8 @@ def check(
     result = CheckResult(url="http://x", checked_at=when, status=status, error=error)
     verdict = Verdict(state, Streak(), f"{state} by hand")
     store.record_checks([CheckRecord(url_id, result, verdict, when + dt.timedelta(days=1))])
+
+
+def report_of(store: Store, **options: Any) -> Report:
+    """The report of `store` as built at NOW."""
+    return build_report(store, now=NOW, **options)

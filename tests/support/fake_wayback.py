@@ -18,7 +18,7 @@
 It records every save request's arrival time, so tests can assert the pace
 from the receiving end. Use it in-process (`app()`, with pytest-aiohttp's
 `aiohttp_server`), from a thread (`serve_in_thread()`, for the synchronous
-CLI) or as its own process (`python tests/fake_wayback.py serve`, for the
+CLI) or as its own process (`python tests/support/fake_wayback.py serve`, for the
 benchmark: it prints `READY <port>`, then answers `stats` and `quit` on stdin).
 """
 
@@ -35,7 +35,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,6 +81,10 @@ def _key(url: str) -> str:
 
 def _host(url: str) -> str:
     return _key(url).split("/", 1)[0].split(":", 1)[0].lower()
+
+
+# Starts a fake on a test server and returns its base URL (the `serve` fixture).
+Serve = Callable[["FakeWayback"], Awaitable[str]]
 
 
 @dataclass
@@ -212,13 +216,6 @@ class FakeWayback:
     def min_save_gap(self) -> float:
         times = sorted(r.at for r in self.save_requests)
         return min((b - a for a, b in itertools.pairwise(times)), default=float("inf"))
-
-    async def wait_until(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise TimeoutError("the fake archive never got there")
-            await asyncio.sleep(0.01)
 
     def stats(self) -> dict[str, Any]:
         return {

@@ -10,7 +10,7 @@ The server records every request it sees (`HostileWeb.seen`) and the most
 requests it had in flight, per host (`peak_in_flight`) and in all
 (`peak_total_in_flight`), so tests can assert politeness from the receiving end.
 
-Use from a test module with `pytest_plugins = ["hostile_web"]`, which makes the
+The root conftest loads it as a plugin (`pytest_plugins`), which makes the
 fixtures below available. The test modules import this module before pytest
 could rewrite its asserts, hence PYTEST_DONT_REWRITE (it has no asserts worth it).
 """
@@ -37,7 +37,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.test_utils import TestServer
 
-from linkwatch.net.session import Net, NetOptions
+from linkwatch.net.polite import Net, NetOptions
 
 USER_AGENT = "linkwatch-test/1.0 (+https://example.org/linkwatch)"
 BROWSER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/128.0"
@@ -51,22 +51,34 @@ T = TypeVar("T")
 
 
 class NameResolver(AbstractResolver):
-    """Every name under .test or example.com is 127.0.0.1; anything else is NXDOMAIN."""
+    """Every name under .test or example.com is 127.0.0.1, but those under .public.test,
+    which are a public address (only ever reached through a proxy: nothing listens
+    there for the tests); `addresses` names others. Anything else is NXDOMAIN."""
 
     SUFFIXES = (".test", ".example.com")
+    PUBLIC = "93.184.216.34"
+
+    def __init__(self, addresses: dict[str, str] | None = None) -> None:
+        self.addresses = addresses or {}
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
-        if not host.lower().rstrip(".").endswith(self.SUFFIXES):
+        name = host.lower().rstrip(".")
+        address = self.addresses.get(name)
+        if address is None and name.endswith(".public.test"):
+            address = self.PUBLIC
+        if address is None and name.endswith(self.SUFFIXES):
+            address = "127.0.0.1"
+        if address is None:
             raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
         flags = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
         return [
             ResolveResult(
                 hostname=host,
-                host="127.0.0.1",
+                host=address,
                 port=port,
-                family=socket.AF_INET,
+                family=socket.AF_INET6 if ":" in address else socket.AF_INET,
                 proto=0,
                 flags=flags,
             )
@@ -86,10 +98,12 @@ def net_options(**overrides: Any) -> NetOptions:
 
 @contextlib.asynccontextmanager
 async def open_net(
-    ssl_context: ssl.SSLContext | None = None, **overrides: Any
+    ssl_context: ssl.SSLContext | None = None,
+    resolver: AbstractResolver | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[Net]:
     async with Net(
-        net_options(**overrides), resolver=NameResolver(), ssl_context=ssl_context
+        net_options(**overrides), resolver=resolver or NameResolver(), ssl_context=ssl_context
     ) as net:
         yield net
 
