@@ -7,11 +7,16 @@ import errno
 import itertools
 import socket
 import ssl
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from linkwatch.archive.backends.client import ArchiveClient, archive_options
 from linkwatch.errors import NetError
 from linkwatch.model import ErrorKind
 from linkwatch.net.guard import is_public_address
@@ -255,3 +260,91 @@ async def test_a_dead_proxy_is_reported_not_bypassed(
             await bounded(net.request("GET", hostile_web.url("plain.test", "/page")))
     assert caught.value.kind is ErrorKind.REFUSED
     assert hostile_web.seen == []
+
+
+# --- one rule for every client: the checker's and the archive's -------------------------
+
+
+class Recorder:
+    """A server that answers 200 to anything and keeps each request's headers."""
+
+    def __init__(self) -> None:
+        self.headers: list[dict[str, str]] = []
+
+    def app(self) -> web.Application:
+        async def anything(request: web.Request) -> web.Response:
+            self.headers.append(dict(request.headers))
+            return web.Response(text="{}", content_type="application/json")
+
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", anything)
+        return app
+
+
+@pytest.fixture
+async def recorder(aiohttp_server: Any) -> tuple[Recorder, str]:
+    recording = Recorder()
+    server = await aiohttp_server(recording.app())
+    return recording, str(server.make_url("")).rstrip("/")
+
+
+async def via_checker(base: str, url: str) -> None:
+    async with open_net(allow_private=False, trusted=frozenset({endpoint_of(base)})) as net:
+        await bounded(net.request("GET", url))
+
+
+async def via_archive_client(base: str, url: str) -> None:
+    async with ArchiveClient(archive_options(USER_AGENT), base) as client:
+        await bounded(client.request("GET", url))
+
+
+CLIENTS = [pytest.param(via_checker, id="checker"), pytest.param(via_archive_client, id="archive")]
+
+
+@pytest.mark.parametrize("send", CLIENTS)
+async def test_netrc_credentials_are_never_sent(
+    recorder: tuple[Recorder, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    send: Callable[[str, str], Awaitable[None]],
+) -> None:
+    """aiohttp's trust_env would send ~/.netrc logins to the hosts named there: a cited site,
+    or the archive. Neither client reads the file."""
+    recording, base = recorder
+    without_proxy_variables(monkeypatch)
+    netrc = tmp_path / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password netrc-secret-4711\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("NETRC", str(netrc))
+    await send(base, f"{base}/page")
+    assert recording.headers and all("Authorization" not in h for h in recording.headers)
+
+
+@pytest.mark.parametrize("send", CLIENTS)
+async def test_both_clients_go_through_the_proxy_of_the_environment(
+    recorder: tuple[Recorder, str],
+    monkeypatch: pytest.MonkeyPatch,
+    send: Callable[[str, str], Awaitable[None]],
+) -> None:
+    recording, base = recorder
+    without_proxy_variables(monkeypatch)
+    monkeypatch.setenv("HTTP_PROXY", base)
+    target = "http://far-away.public.test/page"
+    await send(target, target)  # the target is the trusted one: the proxy resolves it
+    assert [h["Host"] for h in recording.headers] == ["far-away.public.test"]
+
+
+@pytest.mark.parametrize("send", CLIENTS)
+async def test_both_clients_go_direct_to_hosts_in_no_proxy(
+    recorder: tuple[Recorder, str],
+    closed_port: int,
+    monkeypatch: pytest.MonkeyPatch,
+    send: Callable[[str, str], Awaitable[None]],
+) -> None:
+    recording, base = recorder
+    without_proxy_variables(monkeypatch)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{closed_port}")  # would refuse
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    await send(base, f"{base}/page")
+    assert len(recording.headers) == 1

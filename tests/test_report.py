@@ -23,13 +23,14 @@ from linkwatch.cli import main
 from linkwatch.model import DateSource, Format, State
 from linkwatch.report.charts import load_html_extras
 from linkwatch.report.render import render
-from linkwatch.report.rows import Filters, OutputFormat, Report, View, host_of
+from linkwatch.report.rows import CitationLine, Filters, OutputFormat, Report, View, host_of
 from linkwatch.report.to_csv import render_csv
 from linkwatch.report.to_html import render_html
-from linkwatch.report.to_json import render_json, report_dict
+from linkwatch.report.to_json import citation_dict, render_json, report_dict
 from linkwatch.report.to_markdown import render_markdown
 from linkwatch.report.to_table import render_table
 from linkwatch.store import Store
+from linkwatch.store.reports import ReportUrl
 from support.report_example import (
     AMNESTY,
     ANNIVERSARY,
@@ -592,3 +593,38 @@ def test_html_never_links_a_non_web_url(tmp_path: Path) -> None:
     )
     page = collect(html_of(store, report_of(store)))
     assert not any(link.lower().startswith("javascript") for link in page.links)
+
+
+def test_every_citation_row_carries_every_field(example: Store) -> None:
+    """The report's hot loop builds rows without NamedTuple's checks (for speed): a field
+    added to CitationLine but not to the loop would make short rows, and this fails."""
+    report = report_of(example)
+    lines = list(report.citations())
+    assert lines and all(len(line) == len(CitationLine._fields) for line in lines)
+    for line in lines:
+        assert isinstance(line.target, ReportUrl) and line.host == host_of(line.target.key)
+
+
+def test_every_url_field_is_shown_on_its_citations(example: Store) -> None:
+    """What belongs to a URL is read through its citations: a field added to ReportUrl
+    needs its CitationLine property too, returning the URL's own value."""
+    line = next(report_of(example).citations())
+    for name in set(ReportUrl._fields) - {"id", "key", "url"}:
+        assert getattr(line, name) == getattr(line.target, name), name
+
+
+def test_json_citation_keys_are_the_schema_and_follow_the_rows(example: Store) -> None:
+    """A key added to the JSON citation without the schema (or the other way) fails, and
+    each key reads the row's own value, whatever the order of the row's fields."""
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    citation = schema["$defs"]["citation"]
+    expected = set(citation["properties"]) | set(schema["$defs"]["checked"]["properties"])
+    for line in report_of(example).citations():
+        data = citation_dict(line)
+        assert set(data) == expected
+        assert (data["label"], data["url"], data["host"]) == (line.label, line.url, line.host)
+        assert (data["archive_url"], data["points_at_archive"]) == (
+            line.archive_url,
+            line.points_at_archive,
+        )
+        assert (data["state"], data["evidence_state"]) == (line.state, line.evidence)
