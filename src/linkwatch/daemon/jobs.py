@@ -1,15 +1,16 @@
 """The daemon's jobs: each calls the same library function as its CLI command.
 
-- scan (`run.scan_every`): `scan.scan`, in a thread of its own with its own
-  database connection, because parsing files is CPU work that would freeze
-  the loop; a scan that finds new URLs starts a check at once.
+- scan (`run.scan_every`): `scan.scan`, in a worker process with its own
+  database connection (`workers`), because reading and parsing files is CPU
+  work the loop must not wait behind; a scan that finds new URLs starts a
+  check at once.
 - check (`run.check_every`): `check.run.check_urls` on the URLs due, in the
   loop (it is async; its writes go to the store's writer thread). A check
   that changes a state starts a rewrite.
 - archive (`run.archive_every`): `archive.run.archive_run`, in the loop; its
   save phase ends before the next run is due. New snapshots start a rewrite.
 - rewrite (only when `rewrite.mode` is not off): `rewrite.run.rewrite_releases`,
-  in a thread like the scan. It has no schedule of its own: scan, check and
+  in a worker process like the scan. It has no schedule of its own: scan, check and
   archive start it when they changed something it depends on.
 - digest (`digest.schedule`, cron, in `digest.timezone`): `send_due_digest`,
   which itself knows whether this week's digest is due or done.
@@ -23,9 +24,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
+import itertools
 import logging
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -37,12 +40,12 @@ from linkwatch.clock import Clock
 from linkwatch.config.settings import Settings
 from linkwatch.daemon.logs import event
 from linkwatch.daemon.server import Metrics
-from linkwatch.daemon.threads import in_thread
+from linkwatch.daemon.workers import Stop, in_process
 from linkwatch.digest.send import DigestStatus, send_due_digest
 from linkwatch.model import CheckResult
 from linkwatch.rewrite.run import RewriteSummary, rewrite_releases
 from linkwatch.scan import ScanSummary, scan
-from linkwatch.store import Store, UrlToCheck
+from linkwatch.store import Store, Totals, UrlToCheck
 from linkwatch.store.writer import AsyncStore
 
 log = logging.getLogger("linkwatch.daemon")
@@ -58,6 +61,20 @@ class JobReport:
     message: str
     fields: dict[str, Any] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
+
+
+WARNINGS_PER_RUN = 20  # lines a job logs of one kind; the rest are counted in one line
+
+
+def warn_each(job: str, lines: Iterable[str], count: int) -> None:
+    """One warning per line, up to WARNINGS_PER_RUN, then one line counting the rest: a
+    run that skips thousands of releases must not hold the loop writing thousands of
+    lines, nor bury the log."""
+    for line in itertools.islice(lines, WARNINGS_PER_RUN):
+        event(log, logging.WARNING, f"{job}: {line}", job=job)
+    if count > WARNINGS_PER_RUN:
+        left = count - WARNINGS_PER_RUN
+        event(log, logging.WARNING, f"{job}: and {left} more like these", job=job, more=left)
 
 
 def summary_fields(summary: object) -> dict[str, Any]:
@@ -86,39 +103,51 @@ class JobHost(Protocol):
     @property
     def db(self) -> AsyncStore: ...
 
+    def counted(self, states: Counter[str], totals: Totals) -> None: ...
+
     @property
     def stopping(self) -> bool: ...
 
     def kick(self, job_id: str) -> None: ...
 
-    def stopper(self, job_id: str) -> Callable[[str], None]: ...
+    def stopper(self, job_id: str) -> Stop: ...
 
     def retry_digest_later(self) -> None: ...
 
     def refresh_gauges_soon(self) -> None: ...
 
 
-def citation_states(store: Store) -> Counter[str]:
-    """Citations of present releases by effective state."""
-    return store.citation_state_counts()
+def count_citations(store: Store) -> tuple[Counter[str], Totals]:
+    """Citations of present releases by effective state, and the store's totals: counted
+    in a thread, so that neither the gauges nor `/healthz` make the loop count rows."""
+    return store.citation_state_counts(), store.totals()
+
+
+def scan_in_worker(
+    settings: Settings, moment: dt.datetime, stop: Stop
+) -> tuple[ScanSummary, tuple[Counter[str], Totals]]:
+    """The scan and a fresh count of citations, in the worker, on its own connection."""
+    with Store.open(settings.state.dir) as store:
+        summary = scan(settings, store, now=moment, progress=stop.progress)
+        return summary, count_citations(store)
+
+
+def rewrite_in_worker(settings: Settings, moment: dt.datetime, stop: Stop) -> RewriteSummary:
+    """The rewrite, in the worker; what each citation came to stays there (the CLI's `-v`
+    shows it, the daemon logs counts): unpickled on the loop, it would hold it up."""
+    with Store.open(settings.state.dir) as store:
+        summary = rewrite_releases(settings, store, now=moment, progress=stop.progress)
+    return dataclasses.replace(summary, outcomes={}, diffs=[], written=[])
 
 
 async def scan_job(host: JobHost, *, first: bool) -> JobReport:
-    progress = host.stopper(SCAN)
-    settings, moment = host.settings, host.clock()
-
-    def blocking() -> tuple[ScanSummary, Counter[str]]:
-        """The scan and a fresh count of citation states, on this thread's own connection."""
-        with Store.open(settings.state.dir) as store:
-            summary = scan(settings, store, now=moment, progress=progress)
-            return summary, citation_states(store)
-
-    summary, states = await in_thread(blocking, SCAN)
-    host.metrics.set_citation_states(states)
-    for line in summary.errors:
-        event(log, logging.WARNING, f"scan: cannot read {line}", job=SCAN)
-    for path in summary.missing:
-        event(log, logging.WARNING, f"scan: {path} is missing (kept in the store)", job=SCAN)
+    summary, counts = await in_process(
+        scan_in_worker, host.settings, host.clock(), host.stopper(SCAN), name=SCAN
+    )
+    host.counted(*counts)
+    warn_each(SCAN, (f"cannot read {line}" for line in summary.errors), len(summary.errors))
+    missing = (f"{path} is missing (kept in the store)" for path in summary.missing)
+    warn_each(SCAN, missing, len(summary.missing))
     if summary.new_urls:
         host.kick(CHECK)
     if summary.parsed or first:  # changed releases, or a rewrite cut short by a crash
@@ -131,16 +160,10 @@ async def scan_job(host: JobHost, *, first: bool) -> JobReport:
 
 
 async def rewrite_job(host: JobHost) -> JobReport:
-    progress = host.stopper(REWRITE)
-    settings, moment = host.settings, host.clock()
-
-    def blocking() -> RewriteSummary:
-        with Store.open(settings.state.dir) as store:
-            return rewrite_releases(settings, store, now=moment, progress=progress)
-
-    summary = await in_thread(blocking, REWRITE)
-    for line in summary.skipped:
-        event(log, logging.WARNING, f"rewrite: skipped {line}", job=REWRITE)
+    summary = await in_process(
+        rewrite_in_worker, host.settings, host.clock(), host.stopper(REWRITE), name=REWRITE
+    )
+    warn_each(REWRITE, (f"skipped {line}" for line in summary.skipped), len(summary.skipped))
     if summary.needs_scan:
         host.kick(SCAN)  # the scan kicks the rewrite again once it has the new offsets
     return JobReport(

@@ -25,7 +25,6 @@ import datetime as dt
 import logging
 import os
 import signal
-import threading
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -48,7 +47,7 @@ from linkwatch.daemon.jobs import (
     JobReport,
     archive_job,
     check_job,
-    citation_states,
+    count_citations,
     digest_job,
     rewrite_job,
     scan_job,
@@ -56,13 +55,13 @@ from linkwatch.daemon.jobs import (
 from linkwatch.daemon.logs import event
 from linkwatch.daemon.schedule import JOB_DEFAULTS, add_cron_job, add_interval_job
 from linkwatch.daemon.server import Endpoints, Health, Metrics, start_server
-from linkwatch.daemon.threads import JobStopped, in_thread
+from linkwatch.daemon.workers import Stop, in_thread, start_fork_server
 from linkwatch.digest.schedule import cron_trigger
 from linkwatch.errors import DaemonError, StoreError
 from linkwatch.report.build import build_report
 from linkwatch.report.charts import load_html_extras
 from linkwatch.report.to_html import render_html
-from linkwatch.store import Store
+from linkwatch.store import Store, Totals
 from linkwatch.store.writer import AsyncStore
 from linkwatch.text import iso_or_none
 
@@ -115,7 +114,8 @@ class Daemon:
         self._background: set[asyncio.Task[Any]] = set()  # the loop holds tasks weakly
         self._stop: asyncio.Event | None = None
         self._stopping = False
-        self._thread_stops: dict[str, threading.Event] = {}  # per threaded job
+        self._stops: dict[str, Stop] = {}  # per job run in a worker
+        self._totals: Totals | None = None
         self._register_jobs()
 
     # -- job table -----------------------------------------------------------
@@ -150,6 +150,7 @@ class Daemon:
         signals = self._install_signal_handlers(loop)
         try:
             self._db = self._open_store()
+            start_fork_server()
             runner = await self._start_endpoint()
             try:
                 if ready is not None and self.url is not None:
@@ -190,7 +191,7 @@ class Daemon:
             event(log, logging.WARNING, "second stop signal: cancelling running jobs now")
             for task in list(self._tasks):
                 task.cancel()
-            self._stop_threads()
+            self._stop_workers()
             return
         self._stopping = True
         self._stop.set()
@@ -276,7 +277,7 @@ class Daemon:
             _, pending = await asyncio.wait(tasks, timeout=max(0.0, grace - reserve))
             if pending:
                 event(log, logging.WARNING, "grace period over: cancelling unfinished jobs")
-                self._stop_threads()
+                self._stop_workers()
                 for task in pending:
                     task.cancel()
                 await asyncio.wait(pending, timeout=max(reserve, 0.5))
@@ -352,19 +353,14 @@ class Daemon:
                 **JOB_DEFAULTS,
             )
 
-    def _stop_threads(self) -> None:
-        for stop in self._thread_stops.values():
+    def _stop_workers(self) -> None:
+        for stop in self._stops.values():
             stop.set()
 
-    def stopper(self, job_id: str) -> Callable[[str], None]:
-        """A progress callback for a threaded job: it ends the job between two files."""
-        stop = self._thread_stops[job_id] = threading.Event()
-
-        def progress(key: str) -> None:
-            if stop.is_set():
-                raise JobStopped(key)
-
-        return progress
+    def stopper(self, job_id: str) -> Stop:
+        """A stop request for a job run in a worker: it ends the job between two files."""
+        stop = self._stops[job_id] = Stop()
+        return stop
 
     def retry_digest_later(self) -> None:
         """Move the digest's next run close: the store keeps the failed week claimed, and the
@@ -384,14 +380,19 @@ class Daemon:
         task.add_done_callback(self._background.discard)
 
     async def _refresh_gauges(self) -> None:
-        def count() -> Counter[str]:
+        def count() -> tuple[Counter[str], Totals]:
             with Store.open(self.settings.state.dir) as store:
-                return citation_states(store)
+                return count_citations(store)
 
         try:
-            self.metrics.set_citation_states(await in_thread(count, "gauges"))
+            self.counted(*await in_thread(count, "gauges"))
         except (StoreError, OSError) as err:
             event(log, logging.WARNING, f"metrics: cannot count citations: {err}")
+
+    def counted(self, states: Counter[str], totals: Totals) -> None:
+        """Fresh counts from a thread: the gauges, and what `/healthz` shows."""
+        self.metrics.set_citation_states(states)
+        self._totals = totals
 
     def health(self) -> Health:
         scheduler = self.scheduler
@@ -409,12 +410,14 @@ class Daemon:
         }
         database_ok = False
         try:
-            totals = self.db.read.totals()
+            self.db.read.schema_version  # noqa: B018 - reads the database header: does it answer?
         except Exception as err:  # any failure to answer is what this endpoint reports
             detail["database"] = f"error: {type(err).__name__}: {err}"
         else:
             database_ok = True
             detail["database"] = "ok"
+        totals = self._totals  # counted by the last scan, in its thread: never on the loop
+        if totals is not None:
             detail.update(releases=totals.releases, citations=totals.citations, urls=totals.urls)
         detail["jobs"] = {job_id: self._job_detail(job_id) for job_id in self.jobs}
         return Health(ok=database_ok and scheduler_state == "running", detail=detail)
