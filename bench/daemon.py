@@ -16,6 +16,17 @@ What it measures:
   `/healthz` is asked every 20 ms from start-up until the rewrite has
   finished; the longest answer is the figure (target < 100 ms): the event
   loop never waits for the database while threads write to it.
+* **the report under load**: about 39,500 citations (5,100 generated
+  releases, a tenth of their URLs dead), 16 clients asking `/` at once,
+  4 times each, as a browser does without a cached copy (no ETag, no gzip),
+  then with gzip, then with the ETag they were given (304). The figures:
+  the first answer (one rendering), the slowest later one, the page's size,
+  and the daemon's resident memory before and at its peak (target: the peak
+  under 16 clients stays within 150 MB of the memory before).
+* **slowloris**: 1,100 connections from one address (127.0.0.2), each
+  sending the start of a request and never its end; meanwhile `/healthz` is
+  asked 12 times from 127.0.0.1 (target: 12 answers, each under a second),
+  and the log lines written during the attack are counted (target: < 30).
 * **stop**: 500 URLs due, on a loopback server that holds every request for
   `--hold` seconds (longer than the grace period) or answers after 2 s;
   `check.concurrency = 500`, so all 500 are in flight. Then SIGTERM, and the
@@ -28,6 +39,7 @@ state directory, started exactly as a container would start it.
 
     .venv/bin/python bench/daemon.py              # everything, about two minutes
     .venv/bin/python bench/daemon.py --idle 20    # a shorter idle window
+    .venv/bin/python bench/daemon.py --only-report  # the report and slowloris phases
 
 It prints a Markdown table (ready for the README) and exits 0 when every
 target is met, 1 otherwise.
@@ -52,6 +64,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -66,6 +79,10 @@ RSS_TARGET_MB = 150.0
 IN_FLIGHT = 500
 HEALTHZ_TARGET_S = 0.100
 LOAD_RELEASES = 10_000
+REPORT_RELEASES = 5_100  # about 39,500 citations
+REPORT_CLIENTS = 16
+REPORT_PEAK_TARGET_MB = 150.0
+SLOWLORIS = 1_100
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -353,6 +370,169 @@ def bench_healthz(root: Path) -> HealthzResult:
     )
 
 
+# --- the report under load, slowloris --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReportResult:
+    citations: int
+    page_mb: float
+    gzip_mb: float
+    first_s: float
+    slowest_later_s: float
+    slowest_gzip_s: float
+    not_modified: int
+    rss_before_mb: float
+    peak_mb: float
+    healthz_answers: int
+    healthz_longest_s: float
+    attack_log_lines: int
+
+
+def _fetch(url: str, headers: dict[str, str]) -> tuple[int, int, float, str]:
+    """Status, body bytes, seconds, ETag of one GET."""
+    asked = time.monotonic()
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=120) as answer:
+            body = answer.read()
+            return answer.status, len(body), time.monotonic() - asked, answer.headers["ETag"]
+    except urllib.error.HTTPError as err:
+        err.read()
+        return err.code, 0, time.monotonic() - asked, err.headers.get("ETag", "")
+
+
+def _clients(url: str, headers: dict[str, str], rounds: int) -> list[tuple[int, int, float, str]]:
+    results: list[tuple[int, int, float, str]] = []
+    lock = threading.Lock()
+
+    def client() -> None:
+        for _ in range(rounds):
+            outcome = _fetch(url, headers)
+            with lock:
+                results.append(outcome)
+
+    threads = [threading.Thread(target=client) for _ in range(REPORT_CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def bench_report(root: Path) -> ReportResult:
+    generate(root, REPORT_RELEASES, seed=7)
+    config = root / "config.toml"
+    config.write_text(
+        '[sources]\npaths = ["releases/**/*"]\n\n[state]\ndir = "state"\n\n'
+        '[archive]\nenabled = false\n\n[run]\nlisten = "127.0.0.1:0"\n',
+        encoding="utf-8",
+    )
+    scan(config)
+    mark_checked_and_not_due(root / "state" / "linkwatch.db")
+    kill_a_tenth(config, seed=7)
+    with sqlite3.connect(root / "state" / "linkwatch.db") as conn:
+        citations = int(conn.execute("SELECT count(*) FROM citations").fetchone()[0])
+    daemon = Daemon(config)
+    try:
+        daemon.wait_for(r"daemon: scan: ", timeout=300)
+        daemon.wait_for(r"daemon: check: ", timeout=300)
+        found = re.search(r"listening on (http://\S+)", "\n".join(daemon.lines))
+        assert found is not None
+        base = found[1]
+        rss_before, _ = daemon.memory_mb()
+        plain = _clients(base + "/", {"Accept-Encoding": "identity"}, rounds=4)
+        zipped = _clients(base + "/", {"Accept-Encoding": "gzip"}, rounds=2)
+        etag = plain[-1][3]
+        cached = _clients(base + "/", {"If-None-Match": etag}, rounds=2)
+        _, peak = daemon.memory_mb()
+        plain_times = sorted(seconds for _, _, seconds, _ in plain)
+        attack = slowloris(daemon, base)
+    finally:
+        daemon.stop()
+    return ReportResult(
+        citations=citations,
+        page_mb=plain[0][1] / 1e6,
+        gzip_mb=zipped[0][1] / 1e6,
+        first_s=plain_times[-1],  # the clients of the first round all wait for the rendering
+        slowest_later_s=max(s for _, _, s, _ in plain[REPORT_CLIENTS:]),
+        slowest_gzip_s=max(s for _, _, s, _ in zipped),
+        not_modified=sum(1 for status, *_ in cached if status == 304),
+        rss_before_mb=rss_before,
+        peak_mb=peak,
+        **attack,
+    )
+
+
+def slowloris(daemon: Daemon, base: str) -> dict[str, Any]:
+    """SLOWLORIS half-sent requests from 127.0.0.2, and /healthz asked meanwhile."""
+    import resource
+    import socket
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = SLOWLORIS + 256
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, wanted), hard))
+    host, port = base.removeprefix("http://").rsplit(":", 1)
+    logged = len(daemon.lines)
+    attackers = []
+    timings: list[float] = []
+    try:
+        for _ in range(SLOWLORIS):
+            attacker = socket.create_connection((host, int(port)), 5, ("127.0.0.2", 0))
+            attacker.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1\r\n")
+            attackers.append(attacker)
+        for _ in range(12):
+            status, _, seconds, _ = _fetch(base + "/healthz", {})
+            if status == 200:
+                timings.append(seconds)
+    finally:
+        for attacker in attackers:
+            attacker.close()
+    return {
+        "healthz_answers": len(timings),
+        "healthz_longest_s": max(timings, default=float("inf")),
+        "attack_log_lines": len(daemon.lines) - logged,
+    }
+
+
+def report_rows(result: ReportResult) -> list[tuple[str, str, str, bool]]:
+    growth = result.peak_mb - result.rss_before_mb
+    return [
+        (
+            f"GET / with {result.citations:,} citations, {REPORT_CLIENTS} clients at once:"
+            f" first answer (one rendering), slowest later answer, slowest gzip answer",
+            f"{result.first_s:.2f} s, {result.slowest_later_s:.2f} s,"
+            f" {result.slowest_gzip_s:.2f} s ({result.page_mb:.1f} MB, gzip"
+            f" {result.gzip_mb:.1f} MB)",
+            "",
+            True,
+        ),
+        (
+            f"resident memory before and at its peak under {REPORT_CLIENTS} clients",
+            f"{result.rss_before_mb:.0f} MB, {result.peak_mb:.0f} MB (+{growth:.0f} MB)",
+            f"+{REPORT_PEAK_TARGET_MB:.0f} MB at most",
+            growth <= REPORT_PEAK_TARGET_MB,
+        ),
+        (
+            f"GET / with the ETag given ({REPORT_CLIENTS * 2} requests)",
+            f"{result.not_modified} answered 304",
+            f"{REPORT_CLIENTS * 2}",
+            result.not_modified == REPORT_CLIENTS * 2,
+        ),
+        (
+            f"slowloris of {SLOWLORIS:,} connections from one address: /healthz answered"
+            f" (longest), log lines written",
+            f"{result.healthz_answers}/12 ({result.healthz_longest_s * 1000:.0f} ms),"
+            f" {result.attack_log_lines} lines",
+            "12/12 under 1 s, < 30 lines",
+            result.healthz_answers == 12
+            and result.healthz_longest_s < 1.0
+            and result.attack_log_lines < 30,
+        ),
+    ]
+
+
 # --- report -------------------------------------------------------------------------
 
 
@@ -362,16 +542,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idle", type=float, default=60.0, help="idle window, seconds")
     parser.add_argument("--hold", type=float, default=60.0, help="how long slow servers hold")
     parser.add_argument("--only-healthz", action="store_true", help="only the load phase")
+    parser.add_argument(
+        "--only-report", action="store_true", help="only the report and slowloris phases"
+    )
     args = parser.parse_args(argv)
     rows: list[tuple[str, str, str, bool]] = []
     with tempfile.TemporaryDirectory(prefix="lw-bench-daemon-") as temp:
-        if not args.only_healthz:
+        if not (args.only_healthz or args.only_report):
             idle = bench_idle(Path(temp) / "idle", args.urls, args.idle)
             stuck = bench_stop(Path(temp) / "stuck", args.hold, grace=10.0)
             finishing = bench_stop(Path(temp) / "finishing", 2.0, grace=10.0)
             rows += general_rows(idle, stuck, finishing)
-        loaded = bench_healthz(Path(temp) / "loaded")
-    rows.append(healthz_row(loaded))
+        if not args.only_report:
+            rows.append(healthz_row(bench_healthz(Path(temp) / "loaded")))
+        if not args.only_healthz:
+            rows += report_rows(bench_report(Path(temp) / "report"))
     print(
         f"`bench/daemon.py` on {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}:\n"

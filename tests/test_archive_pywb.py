@@ -194,6 +194,7 @@ async def test_archive_run_with_pywb_saves_and_chooses_its_capture(
         store.record_checks([CheckRecord(target.id, check, verdict, now)])
         with AsyncStore(store, StoreWriter(settings.state.dir)) as db:
             summary = await archive_run(settings, db, environ={})
+    with Store.open(settings.state.dir, writing=False) as store:
         [release] = store.releases_with_citations()
     assert (summary.source, summary.saved, summary.chosen) == ("pywb", 1, 1)
     assert (release.citations[0].archive_url or "").startswith(f"{pywb}/{COLLECTION}/")

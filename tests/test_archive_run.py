@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from linkwatch.archive.backends.client import archive_options
 from linkwatch.archive.backends.wayback import (
@@ -20,6 +21,7 @@ from linkwatch.archive.backends.wayback import (
 from linkwatch.archive.run import archive_run
 from linkwatch.archive.run_state import ArchiveRunSummary
 from linkwatch.check.verdict import Streak, Verdict
+from linkwatch.cli import main
 from linkwatch.config.loading import load_settings
 from linkwatch.config.settings import Settings
 from linkwatch.model import CheckResult, State
@@ -254,6 +256,29 @@ async def test_a_refusal_is_recorded_once_and_never_retried(tmp_path: Path, serv
     with Store.open(settings.state.dir) as store:
         [refusal] = store.queue_state("wayback", NOW).refusals
     assert refusal.url == excluded and "excluded" in (refusal.reason or "")
+
+
+async def test_an_archive_echoing_the_keys_in_its_refusal_never_gets_them_stored(
+    tmp_path: Path, serve: Serve
+) -> None:
+    """Save Page Now 2's keys travel in a header; an archive that repeats the request's
+    headers in its refusal must not get them into the store, `archive --status` or logs."""
+    access, secret = "access-4711-key", "secret-0815-value"
+    excluded = "http://excluded.example/page"
+    fake = FakeWayback(keys=(access, secret), echo_headers=True)
+    settings = project(tmp_path, await serve(fake), [excluded], {excluded: State.ALIVE})
+    environ = {"LINKWATCH_WAYBACK_ACCESS_KEY": access, "LINKWATCH_WAYBACK_SECRET_KEY": secret}
+    summary = await run(settings, environ=environ)
+    assert summary.refused == 1
+    with Store.open(settings.state.dir) as store:
+        [refusal] = store.queue_state("wayback", NOW).refusals
+    assert "You sent:" in (refusal.reason or "")
+    status = CliRunner().invoke(
+        main, ["--config", str(settings.config_path), "archive", "--status"]
+    )
+    stored = b"".join(path.read_bytes() for path in settings.state.dir.glob("linkwatch.db*"))
+    for text in (status.output.encode(), stored):
+        assert access.encode() not in text and secret.encode() not in text
 
 
 async def test_a_rate_limit_pauses_every_save_and_the_pause_outlives_the_run(

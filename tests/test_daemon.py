@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -280,3 +281,42 @@ def test_archive_saves_show_in_the_log_and_the_metrics(
     assert 'linkwatch_archive_saves_total{outcome="saved"} 1.0' in metrics
     assert "linkwatch_archive_queue_length 0.0" in metrics
     assert fake.saves_of(f"{loopback_web.base}/page/1") == 1
+
+
+def _raise_open_files_limit(wanted: int) -> int:
+    """As many sockets as `wanted` if the hard limit allows (a clean machine may say 1024)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    ceiling = hard if hard != resource.RLIM_INFINITY else wanted + 256
+    if soft < wanted + 256:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(ceiling, wanted + 256), hard))
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return min(wanted, soft - 256)
+
+
+def test_a_slowloris_leaves_healthz_answering_and_the_log_quiet(
+    tmp_path: Path, loopback_web: LoopbackWeb, start_daemon: Callable[..., DaemonProcess]
+) -> None:
+    """1,100 connections from one address (127.0.0.2), each sending the start of a request
+    and never the end: at most the per-peer limit is held, the rest are answered 503 and
+    closed, /healthz from another address answers every time, and the log stays short."""
+    config = write_project(tmp_path, [f"{loopback_web.base}/page/1"])
+    daemon = start_daemon(config)
+    daemon.line(r"check: checked 1 URL")
+    host, port = daemon.url.removeprefix("http://").rsplit(":", 1)
+    count = _raise_open_files_limit(1100)
+    logged_before = len(daemon.lines)
+    attackers: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            attacker = socket.create_connection((host, int(port)), 5, ("127.0.0.2", 0))
+            attacker.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1\r\n")
+            attackers.append(attacker)
+        answers = [daemon.get("/healthz", timeout=5)[0] for _ in range(12)]
+        descriptors = len(list(Path(f"/proc/{daemon.pid}/fd").iterdir()))
+    finally:
+        for attacker in attackers:
+            attacker.close()
+    assert count >= 500, f"only {count} sockets could be opened"
+    assert answers == [200] * 12
+    assert descriptors < 64 + 150, descriptors  # the held ones (64) and the daemon's own
+    assert len(daemon.lines) - logged_before < 30, daemon.lines[logged_before:]

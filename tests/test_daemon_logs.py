@@ -10,7 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from linkwatch.config.settings import LogFormat
-from linkwatch.daemon.logs import MAX_FIELD, configure_logging, event, secret_values
+from linkwatch.daemon.logs import MAX_FIELD, configure_logging, event
+from linkwatch.redact import secret_values
 
 log = logging.getLogger("linkwatch.test")
 

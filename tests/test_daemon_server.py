@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from linkwatch.daemon.report_page import Page, make_page
 from linkwatch.daemon.server import Endpoints, Health, Metrics, check_outcome, make_app
 from linkwatch.model import CheckResult, ErrorKind
 
@@ -16,14 +17,17 @@ Client = Callable[..., Awaitable[TestClient[Any, Any]]]
 NOW = dt.datetime(2026, 11, 25, 8, 0, tzinfo=dt.UTC)
 
 
-def endpoints(ok: bool = True, metrics: Metrics | None = None) -> Endpoints:
-    async def report() -> str:
-        return "<html>report</html>"
+def endpoints(
+    ok: bool = True, metrics: Metrics | None = None, allowed_hosts: tuple[str, ...] = ()
+) -> Endpoints:
+    async def report() -> Page:
+        return make_page("<html>report</html>")
 
     return Endpoints(
         health=lambda: Health(ok=ok, detail={"scheduler": "running" if ok else "paused"}),
         metrics=metrics or Metrics(),
-        report_html=report,
+        report=report,
+        allowed_hosts=allowed_hosts,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
 import datetime as dt
 import email
@@ -320,6 +321,41 @@ async def test_login_uses_the_password_from_the_environment_and_never_shows_it(
     assert PASSWORD not in (refused.error or "")
     stored = b"".join(path.read_bytes() for path in settings.state.dir.iterdir() if path.is_file())
     assert PASSWORD.encode() not in stored
+
+
+class EchoingInbox(Inbox):
+    """A server that refuses the login quoting the AUTH line it received, as some do."""
+
+    def authenticate(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
+        assert isinstance(data, LoginPassword)
+        line = base64.b64encode(b"\0" + data.login + b"\0" + data.password).decode()
+        quoted = f"535 5.7.8 Authentication credentials invalid: AUTH {mechanism} {line}"
+        return AuthResult(success=False, handled=False, message=quoted)
+
+
+async def test_a_server_echoing_the_auth_exchange_never_gets_the_password_kept(
+    settings: Settings,
+    store: Store,
+    tls: tuple[ssl.SSLContext, ssl.SSLContext],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    server_context, client_context = tls
+    monkeypatch.setenv("LINKWATCH_SMTP_PASSWORD", PASSWORD)
+    echoed = base64.b64encode(b"\0press\0" + PASSWORD.encode()).decode()
+    async with smtp_server(EchoingInbox(), starttls=server_context) as port:
+        login = on_port(settings, port, tls=SmtpTls.STARTTLS, username="press")
+        refused = await send(login, store, ssl_context=client_context)
+    assert refused.status is DigestStatus.FAILED and "535" in (refused.error or "")
+    stored = b"".join(path.read_bytes() for path in settings.state.dir.iterdir() if path.is_file())
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("linkwatch"))
+    assert ours  # the failure was logged (the server's own log, "mail.log", is not ours)
+    for text in (ours, refused.error or "", stored.decode("utf-8", "replace")):
+        assert PASSWORD not in text and echoed not in text
+        assert base64.b64encode(PASSWORD.encode()).decode()[:-4] not in text
 
 
 @contextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import ipaddress
 import itertools
 import socket
 import ssl
@@ -14,12 +15,13 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from aiohttp.abc import ResolveResult
 from aiohttp.http_exceptions import HttpProcessingError
 
 from linkwatch.archive.backends.client import ArchiveClient, archive_options
 from linkwatch.errors import NetError
 from linkwatch.model import ErrorKind
-from linkwatch.net.guard import is_public_address
+from linkwatch.net.guard import SPECIAL_PURPOSE, PrivateAddressGuard, is_public_address
 from linkwatch.net.session import endpoint_of
 from linkwatch.net.translate import translate_error
 from support.hostile_web import USER_AGENT, HostileWeb, NameResolver, bounded, open_net
@@ -92,6 +94,72 @@ def test_non_public_addresses_are_recognised(address: str) -> None:
 @pytest.mark.parametrize("address", ["93.184.216.34", "8.8.8.8", "2606:4700::1111"])
 def test_public_addresses_are_recognised(address: str) -> None:
     assert is_public_address(address)
+
+
+def _block_addresses(block: str) -> list[str]:
+    """The first, a middle and the last address of a block."""
+    network = ipaddress.ip_network(block)
+    return sorted({str(network[0]), str(network[network.num_addresses // 2]), str(network[-1])})
+
+
+# Every block of both IANA special-purpose registries that is not globally reachable,
+# with the IPv6 ranges the old rules let through (IPv4-compatible ::/96, site-local).
+NOT_GLOBAL = [block for block, reachable in SPECIAL_PURPOSE if not reachable] + [
+    "::/96",
+    "fec0::/10",
+    "224.0.0.0/4",
+    "ff00::/8",
+]
+BLOCK_ADDRESSES = [(block, address) for block in NOT_GLOBAL for address in _block_addresses(block)]
+
+
+@pytest.mark.parametrize(("block", "address"), BLOCK_ADDRESSES)
+def test_every_block_not_globally_reachable_is_refused(block: str, address: str) -> None:
+    assert not is_public_address(address), block
+
+
+@pytest.mark.parametrize(
+    "block", [block for block, reachable in SPECIAL_PURPOSE if reachable and "64:ff9b" not in block]
+)
+def test_a_globally_reachable_block_is_allowed_where_the_standard_library_agrees(
+    block: str,
+) -> None:
+    """The registry marks anycast services (AS112, AMT, ...) reachable; the standard
+    library's `is_global` has the last word, so the guard only ever errs on refusing."""
+    for address in _block_addresses(block):
+        assert is_public_address(address) is ipaddress.ip_address(address).is_global
+
+
+def test_nat64_is_as_public_as_the_ipv4_address_inside() -> None:
+    assert is_public_address("64:ff9b::5db8:d822")  # 93.184.216.34
+    assert not is_public_address("64:ff9b::7f00:1")  # 127.0.0.1
+    assert not is_public_address("64:ff9b::a9fe:a9fe")  # 169.254.169.254
+
+
+@pytest.mark.parametrize(
+    "address", [address for _, address in BLOCK_ADDRESSES[:: max(1, len(BLOCK_ADDRESSES) // 60)]]
+)
+async def test_a_name_resolving_into_a_refused_block_is_refused(address: str) -> None:
+    """After DNS, in the connector's resolver: what a name resolves to is vetted."""
+    guard = PrivateAddressGuard(NameResolver({"inside.public.test": address}), frozenset())
+    with pytest.raises(NetError) as refused:
+        await guard.resolve("inside.public.test", 80)
+    assert refused.value.kind is ErrorKind.PRIVATE_ADDRESS
+
+
+async def test_a_name_with_a_public_and_a_private_address_keeps_only_the_public_one() -> None:
+    class Both(NameResolver):
+        async def resolve(
+            self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+        ) -> list[ResolveResult]:
+            return [
+                *(await NameResolver({host: "10.0.0.7"}).resolve(host, port, family)),
+                *(await NameResolver({host: NameResolver.PUBLIC}).resolve(host, port, family)),
+            ]
+
+    guard = PrivateAddressGuard(Both(), frozenset())
+    answers = await guard.resolve("both.public.test", 80)
+    assert [answer["host"] for answer in answers] == [NameResolver.PUBLIC]
 
 
 async def test_request_sends_the_configured_user_agent(hostile_web: HostileWeb) -> None:
@@ -207,7 +275,11 @@ async def test_proxy_from_the_environment_is_used_and_trusted(
 
 
 @pytest.mark.parametrize(
-    "address", ["127.0.0.1", "169.254.169.254", "10.0.0.1", "::1", "::7f00:1", "fec0::1"]
+    "address",
+    sorted(
+        {"127.0.0.1", "169.254.169.254", "10.0.0.1", "::1", "::7f00:1", "fec0::1"}
+        | {ipaddress.ip_network(block)[0].compressed for block in NOT_GLOBAL}
+    ),
 )
 async def test_through_a_proxy_a_name_resolving_to_a_private_address_is_refused(
     hostile_web: HostileWeb, monkeypatch: pytest.MonkeyPatch, address: str

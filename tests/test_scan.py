@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from linkwatch.config.loading import load_settings
+from linkwatch.config.settings import Settings
+from linkwatch.paths import path_of, shown
 from linkwatch.scan import POOL_THRESHOLD, scan
 from linkwatch.store import Store
 
@@ -71,3 +77,80 @@ def test_invalid_url_is_stored_with_its_reason(tmp_path: Path) -> None:
     by_url = {c.url: c.invalid for c in release.citations}
     assert by_url["https://ok.org/"] is None
     assert by_url["http://exa mple.org/x"]
+
+
+# --- one bad release never stops a scan ----------------------------------------------
+
+NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+
+def project_with(tmp_path: Path, files: dict[bytes, bytes], config: str = "") -> Settings:
+    """A project whose releases/ holds `files` (names as raw bytes, any bytes at all)."""
+    folder = tmp_path / "releases"
+    folder.mkdir()
+    for name, data in files.items():
+        (folder / os.fsdecode(name)).write_bytes(data)
+    (tmp_path / "config.toml").write_text(f'[sources]\npaths = ["releases/*"]\n{config}')
+    return load_settings(tmp_path / "config.toml")
+
+
+GOOD = b"Warsaw, 7 April 2016\n\nText.[^1]\n\n[^1]: <https://good.example.org/a>\n"
+
+
+def test_front_matter_nested_500_deep_costs_only_its_front_matter(tmp_path: Path) -> None:
+    deep = b"---\nx: " + b"[" * 500 + b"]" * 500 + b"\ntitle: T\n---\n\n" + GOOD
+    settings = project_with(tmp_path, {b"deep.md": deep, b"good.md": GOOD})
+    with Store.open(settings.state.dir) as store:
+        summary = scan(settings, store, now=NOW, workers=1)
+        paths = {release.path for release in store.releases_with_citations()}
+    assert summary.parsed == 2 and not summary.errors
+    assert paths == {"releases/deep.md", "releases/good.md"}
+
+
+def test_a_parser_failure_is_one_line_and_the_others_are_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever a parser raises for one file (here a RecursionError, as a deeply nested
+    document gives), the scan names that file in one line and stores the rest."""
+    import linkwatch.scan as scanning
+
+    real = scanning.extract_citations
+
+    def fragile(text: str, *args: Any, **kwargs: Any) -> Any:
+        if "explode" in text:
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(scanning, "extract_citations", fragile)  # a parser bug, stood in for
+    settings = project_with(tmp_path, {b"bad.md": b"explode " + GOOD, b"good.md": GOOD})
+    with Store.open(settings.state.dir) as store:
+        summary = scan(settings, store, now=NOW, workers=1)
+        paths = {release.path for release in store.releases_with_citations()}
+    assert summary.errors == ["releases/bad.md: cannot parse: nested too deeply"]
+    assert paths == {"releases/good.md"}
+
+
+def test_a_file_name_that_is_not_utf8_is_stored_losslessly_and_shown_escaped(
+    tmp_path: Path,
+) -> None:
+    settings = project_with(tmp_path, {b"caf\xe9-\xff.md": GOOD, b"good.md": GOOD})
+    with Store.open(settings.state.dir) as store:
+        summary = scan(settings, store, now=NOW, workers=1)
+        keys = sorted(store.known_releases())
+    assert summary.parsed == 2 and not summary.errors
+    strange = next(key for key in keys if key != "releases/good.md")
+    assert shown(strange) == "releases/caf\\xe9-\\xff.md"
+    assert os.fsencode(path_of(strange)) == b"releases/caf\xe9-\xff.md"
+    again = scan(settings, Store.open(settings.state.dir), now=NOW, workers=1)
+    assert again.unchanged == 2  # found again under its key
+
+
+def test_a_release_linking_thousands_of_urls_is_refused_before_parsing(tmp_path: Path) -> None:
+    links = b" ".join(b"https://x%d.example.org/" % n for n in range(40))
+    settings = project_with(tmp_path, {b"dump.md": links, b"good.md": GOOD}, "max_citations = 10\n")
+    with Store.open(settings.state.dir) as store:
+        summary = scan(settings, store, now=NOW, workers=1)
+    assert summary.errors == [
+        "releases/dump.md: 40 links, more than sources.max_citations (10) allows: not read"
+    ]
+    assert summary.parsed == 1

@@ -216,3 +216,14 @@ def test_version_6_database_learns_when_each_state_began_from_its_history(
         assert _states_since(store) == expected
     assert expected[first] == "2021-02-01T06:00:00+00:00"
     assert expected[never] is None
+
+
+def test_a_release_the_store_refuses_is_handed_back_and_the_batch_is_stored(
+    fresh_store: Store,
+) -> None:
+    good = parsed("good.md", ["http://x.org/1"])
+    bad = dataclasses.replace(parsed("bad.md", ["http://x.org/2"]), url_keys=[])  # keys short
+    failed: list[str] = []
+    fresh_store.save_releases([good, bad], NOW, on_failure=lambda r, e: failed.append(r.path))
+    assert failed == ["bad.md"]
+    assert set(fresh_store.known_releases()) == {"good.md"}

@@ -8,12 +8,11 @@ a threaded process may inherit a held lock.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import ctypes.util
 import multiprocessing
 import os
-import signal
+import select
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -42,7 +41,7 @@ def map_in_pool(
         return
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_start_worker
+        max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
     ) as pool:
         yield from pool.map(func, jobs, chunksize=chunksize)
 
@@ -55,27 +54,42 @@ def mtime_of(path: Path) -> float | None:
         return None
 
 
-def _start_worker() -> None:
+def _start_worker(starter: int) -> None:
     """A worker dies with the process that started it, and yields the CPU to it: a daemon's
     event loop (`/healthz`, checks in flight) must not wait for a core behind a batch of
     parsing, and no worker goes on after a `kill -9` of its parent."""
-    die_with_parent()
+    die_with(starter)
     os.nice(10)
 
 
-_PR_SET_PDEATHSIG = 1
+def die_with(pid: int) -> None:
+    """End this process as soon as process `pid` has ended, however it ended.
 
-
-def die_with_parent() -> None:
-    """Ask the kernel to kill this process when its parent dies (Linux; elsewhere a no-op).
-
-    A worker must not go on writing the store, or holding memory, after the daemon
-    that started it was killed.
+    A worker started through the fork server is the server's child, not its
+    starter's, and keeps the server alive while it lives, so neither the kernel's
+    parent-death signal nor the server's own exit would end it after a `kill -9`
+    of the starter: a thread watches the starter itself (a pidfd on Linux, else a
+    check every second) and ends the process when it is gone.
     """
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(name, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() == 1:  # the parent died before the request was made
+
+    def watch() -> None:
+        try:
+            descriptor = os.pidfd_open(pid)
+        except (AttributeError, OSError):  # not Linux 5.3+: ask every second
+            while _running(pid):
+                time.sleep(1.0)
+        else:
+            select.select([descriptor], [], [])
         os._exit(1)
+
+    threading.Thread(target=watch, name="linkwatch-watch-starter", daemon=True).start()
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

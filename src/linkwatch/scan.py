@@ -14,16 +14,18 @@ the writing; releases are stored in batches, one transaction per batch.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fnmatch
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from linkwatch.config.settings import Settings
 from linkwatch.errors import ReleaseReadError
 from linkwatch.extract import extract_citations
+from linkwatch.paths import key_of, shown
 from linkwatch.pool import default_workers, map_in_pool, mtime_of
 from linkwatch.sources.decoding import decode_release
 from linkwatch.sources.files import find_releases, read_bytes
@@ -31,6 +33,10 @@ from linkwatch.sources.meta import release_meta
 from linkwatch.store import ParsedRelease, Store
 from linkwatch.urls import InvalidURL, normalise_url
 
+# A press release cites tens of pages; a file citing thousands is a link dump, and
+# parsing it costs superlinear time (a 10 MB one-line release of 80,000 links took
+# minutes). More than this many links, and the file is refused before it is parsed.
+DEFAULT_MAX_CITATIONS = 2000
 BATCH = 200  # releases per transaction: large enough to amortise commits, small enough to stream
 POOL_THRESHOLD = 64  # fewer changed files than this are parsed in-process (a pool costs ~0.3 s)
 
@@ -63,6 +69,7 @@ class ParseJob:
     sha256: str
     published: dt.date | None  # configured override
     mtime: float | None
+    max_citations: int = DEFAULT_MAX_CITATIONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +81,8 @@ class ParseOutcome:
 
 
 def release_key(path: Path, base_dir: Path) -> str:
-    """The name a release is stored under: relative to the config file when inside it."""
-    try:
-        return path.relative_to(base_dir).as_posix()
-    except ValueError:
-        return path.as_posix()
+    """The name a release is stored under (see `paths`: lossless for any file name)."""
+    return key_of(path, base_dir)
 
 
 def date_override(settings: Settings, key: str) -> dt.date | None:
@@ -91,6 +95,9 @@ def date_override(settings: Settings, key: str) -> dt.date | None:
 
 def parse_release(job: ParseJob) -> ParseOutcome:
     """Decode, date and extract one release. Never raises for a bad file."""
+    links = job.data.count(b"//")  # every URL has one: a cheap upper bound, before parsing
+    if links > 3 * job.max_citations:
+        return ParseOutcome(job.key, None, None, _too_many(links, job.max_citations))
     try:
         release = decode_release(job.path, job.data)
         meta = release_meta(release, override=job.published, mtime=job.mtime)
@@ -99,6 +106,12 @@ def parse_release(job: ParseJob) -> ParseOutcome:
         )
     except ReleaseReadError as err:
         return ParseOutcome(job.key, None, None, err.reason)
+    except (RecursionError, MemoryError) as err:
+        return ParseOutcome(job.key, None, None, f"cannot parse: {_too_deep(err)}")
+    except Exception as err:  # a parser's bug must cost this release, not the scan
+        return ParseOutcome(job.key, None, None, f"cannot parse: {type(err).__name__}: {err}")
+    if len(citations) > job.max_citations:
+        return ParseOutcome(job.key, None, None, _too_many(len(citations), job.max_citations))
     keys: list[str] = []
     invalid: list[str | None] = []
     for citation in citations:
@@ -122,6 +135,16 @@ def parse_release(job: ParseJob) -> ParseOutcome:
     return ParseOutcome(job.key, parsed, release.notice, None)
 
 
+def _too_many(links: int, limit: int) -> str:
+    return f"{links} links, more than sources.max_citations ({limit}) allows: not read"
+
+
+def _too_deep(err: BaseException) -> str:
+    if isinstance(err, RecursionError):
+        return "nested too deeply"
+    return "too large to parse"
+
+
 def scan(
     settings: Settings,
     store: Store,
@@ -143,7 +166,7 @@ def scan(
         try:
             data = read_bytes(path, max_size=settings.sources.max_size)
         except ReleaseReadError as err:
-            summary.errors.append(f"{key}: {err.reason}")
+            summary.errors.append(f"{shown(key)}: {err.reason}")
             store.record_read_error(key, err.reason, moment)
             continue
         digest = hashlib.sha256(data).hexdigest()
@@ -151,7 +174,9 @@ def scan(
         if previous is not None and previous.sha256 == digest:
             unchanged.append(key)
             continue
-        jobs.append(ParseJob(path, key, data, digest, date_override(settings, key), mtime_of(path)))
+        override, mtime = date_override(settings, key), mtime_of(path)
+        limit = settings.sources.max_citations
+        jobs.append(ParseJob(path, key, data, digest, override, mtime, limit))
     store.mark_scanned(unchanged, moment)
     summary.unchanged = len(unchanged)
 
@@ -162,17 +187,33 @@ def scan(
         if progress is not None:
             progress(outcome.key)
         if outcome.release is None:
-            summary.errors.append(f"{outcome.key}: {outcome.error}")
+            summary.errors.append(f"{shown(outcome.key)}: {outcome.error}")
             store.record_read_error(outcome.key, outcome.error or "unreadable", moment)
             continue
         if outcome.notice:
-            summary.warnings.append(f"{outcome.key}: {outcome.notice}")
+            summary.warnings.append(f"{shown(outcome.key)}: {outcome.notice}")
         batch.append(outcome.release)
         summary.parsed += 1
         summary.citations += len(outcome.release.citations)
         if len(batch) >= BATCH:
-            summary.new_urls += store.save_releases(batch, moment)
+            summary.new_urls += _save(store, batch, moment, summary)
             batch = []
-    summary.new_urls += store.save_releases(batch, moment)
+    summary.new_urls += _save(store, batch, moment, summary)
     summary.missing = store.mark_missing([release_key(p, settings.base_dir) for p in paths], moment)
     return summary
+
+
+def _save(
+    store: Store, batch: Sequence[ParsedRelease], moment: dt.datetime, summary: ScanSummary
+) -> int:
+    """Store a batch; a release the store refuses is one error line, the rest are stored."""
+
+    def failed(release: ParsedRelease, err: Exception) -> None:
+        summary.parsed -= 1
+        summary.citations -= len(release.citations)
+        reason = f"cannot store: {type(err).__name__}: {err}"
+        summary.errors.append(f"{shown(release.path)}: {reason}")
+        with contextlib.suppress(Exception):  # what cannot be stored may not be noted either
+            store.record_read_error(release.path, reason, moment)
+
+    return store.save_releases(batch, moment, on_failure=failed)

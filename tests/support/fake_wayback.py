@@ -145,6 +145,7 @@ class FakeWayback:
         rate_window: float = 60.0,
         retry_after: int = 30,
         keys: tuple[str, str] | None = None,
+        echo_headers: bool = False,
         spn2_pending_polls: int = 1,
         cached_within: float = 0.0,
         clock: Callable[[], float] = time.time,
@@ -155,6 +156,7 @@ class FakeWayback:
         self.rate_window = rate_window
         self.retry_after = retry_after
         self.keys = keys
+        self.echo_headers = echo_headers  # refusals repeat the request's headers, as some do
         self.spn2_pending_polls = spn2_pending_polls
         self.cached_within = cached_within
         self.clock = clock
@@ -402,6 +404,11 @@ class FakeWayback:
         finally:
             self.saves_in_flight -= 1
 
+    def _echo(self, request: web.Request) -> str:
+        if not self.echo_headers:
+            return ""
+        return " You sent: " + "; ".join(f"{k}: {v}" for k, v in request.headers.items())
+
     async def _spn2_save(self, request: web.Request) -> web.StreamResponse:
         self.requests["spn2"] += 1
         authorization = request.headers.get("Authorization", "")
@@ -427,7 +434,8 @@ class FakeWayback:
             job.result = {
                 "status": "error",
                 "status_ext": "error:blocked-url",
-                "message": "This URL has been excluded from the Wayback Machine.",
+                "message": "This URL has been excluded from the Wayback Machine."
+                + self._echo(request),
             }
         elif refusal == "failed":
             record.answer = "failed"

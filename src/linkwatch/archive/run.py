@@ -74,6 +74,7 @@ async def archive_run(
     run = Run(settings, db, backend, progress or Silent(), now, until, summary)
     try:
         async with backend, Net(replay_options(settings)) as net:
+            run.net = net
             await backend.check_reachable()
             await look_up(run)
             await decide(run)

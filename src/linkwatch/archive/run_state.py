@@ -10,6 +10,7 @@ from typing import Protocol
 
 from linkwatch.archive.protocol import Archive
 from linkwatch.config.settings import Settings
+from linkwatch.net.polite import Net
 from linkwatch.store.writer import AsyncStore
 
 
@@ -86,6 +87,9 @@ class Run:
     now: Callable[[], dt.datetime]
     until: dt.datetime | None
     summary: ArchiveRunSummary
+    # The checker's session of the run, once open: it vets a URL before an archive is
+    # asked to fetch it (`save_queue`), and replays captures (`choose`).
+    net: Net | None = None
     looked_up_now: set[int] = field(default_factory=set)  # URL ids looked up in this run
 
     @property

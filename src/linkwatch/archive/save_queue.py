@@ -26,7 +26,7 @@ from linkwatch.archive.save_policy import (
     decide_save,
     next_save_at,
 )
-from linkwatch.errors import ArchiveError, ArchiveRateLimited, ArchiveUnreachable
+from linkwatch.errors import ArchiveError, ArchiveRateLimited, ArchiveUnreachable, NetError
 from linkwatch.model import QueueStatus, Snapshot
 from linkwatch.store import Store
 from linkwatch.store.archive import QueuedSave
@@ -118,8 +118,12 @@ async def _attempt(run: Run, entry: QueuedSave) -> ArchiveStep | None:
     no room for the save in this run. The look before saving is not a save,
     so it does not wait for the pace.
     """
+    reason = None
     if entry.state not in SAVABLE_STATES:
         reason = f"not saved: the URL is {entry.state.value} now"
+    else:
+        reason = await _private_target(run, entry.url)
+    if reason is not None:
         await run.db.write(
             Store.finish_save,
             run.source,
@@ -151,6 +155,23 @@ async def _attempt(run: Run, entry: QueuedSave) -> ArchiveStep | None:
     await run.db.write(Store.start_save_attempt, run.source, entry.url_id, run.now())
     outcome = await run.archive.save(entry.url)
     return await _record_outcome(run, entry, outcome)
+
+
+async def _private_target(run: Run, url: str) -> str | None:
+    """Why the archive must not be asked to fetch `url`: its host is a private address.
+
+    An archive fetches what it is asked to save; a self-hosted one (pywb on the
+    local network) would fetch an intranet page or a metadata endpoint for us.
+    The checker never reaches such a URL, but one marked alive by hand is queued
+    all the same: the guard vets it here, as if linkwatch were to connect.
+    """
+    if run.net is None:
+        return None
+    try:
+        await run.net.vet(url)
+    except NetError as error:
+        return f"not saved: {error.detail}"
+    return None
 
 
 async def _settle_earlier(run: Run, entry: QueuedSave) -> ArchiveStep | None:

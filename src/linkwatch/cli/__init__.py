@@ -8,6 +8,7 @@ database (nothing was done).
 from __future__ import annotations
 
 import importlib
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import click
 from linkwatch import __version__
 from linkwatch.clock import system_clock
 from linkwatch.errors import LinkwatchError
+from linkwatch.store.base import store_error
 
 # One module per command, each imported only when its command runs: `report` or
 # `scan` do not pay for the daemon's imports (aiohttp, jinja2, APScheduler).
@@ -62,6 +64,8 @@ class LinkwatchGroup(click.Group):
             return super().invoke(ctx)
         except LinkwatchError as err:
             raise FatalError(str(err)) from err
+        except sqlite3.Error as err:  # the database failed mid-run (locked, disk full)
+            raise FatalError(str(store_error(err, Path("the database")))) from err
 
 
 @click.group(cls=LinkwatchGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -33,6 +33,7 @@ from linkwatch.model import QueueStatus
 from linkwatch.store import Store
 from linkwatch.store.lock import hold_state_lock
 from linkwatch.store.writer import AsyncStore
+from linkwatch.text import printable
 
 
 class _Bar:
@@ -70,7 +71,8 @@ class _Log:
             self._console.print(f"{name}: {total}", markup=False)
 
     def step(self, url: str, step: ArchiveStep, detail: str = "") -> None:
-        self._console.print(f"{self._phase} {url}: {detail or step.value}", markup=False)
+        line = f"{self._phase} {url}: {detail or step.value}"
+        self._console.print(printable(line), markup=False)
 
 
 @click.command("archive")
@@ -92,7 +94,7 @@ def archive_command(ctx: click.Context, show_status: bool) -> None:
     """
     settings = settings_from(ctx)
     if show_status:
-        with open_store(settings) as store:
+        with open_store(settings, writing=False) as store:
             _print_status(settings, store, clock_from(ctx)())
         return
     with hold_state_lock(settings.state.dir), AsyncStore.open(settings.state.dir) as db:

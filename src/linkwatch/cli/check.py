@@ -19,6 +19,7 @@ from linkwatch.cli.common import (
 from linkwatch.model import CheckResult
 from linkwatch.store.lock import hold_state_lock
 from linkwatch.store.writer import AsyncStore
+from linkwatch.text import printable
 
 if TYPE_CHECKING:
     from linkwatch.store import UrlToCheck
@@ -80,7 +81,8 @@ def check_command(ctx: click.Context, urls: tuple[str, ...], check_all: bool) ->
 
             def log_line(target: UrlToCheck, result: CheckResult) -> None:
                 # print, not the rich console: one line per URL, thousands a minute
-                print(f"checked {target.url}: {describe(result)}", file=sys.stderr)
+                line = f"checked {target.url}: {describe(result)}"
+                print(printable(line), file=sys.stderr)
 
             summary = run_until_signal(
                 check_urls(settings, db, targets, on_result=log_line, now=clock_from(ctx))

@@ -38,8 +38,10 @@ def clock_from(ctx: click.Context) -> Clock:
 
 
 @contextmanager
-def open_store(settings: Settings) -> Iterator[Store]:
-    store = Store.open(settings.state.dir)
+def open_store(settings: Settings, *, writing: bool = True) -> Iterator[Store]:
+    """The store; `writing=False` for commands that only read (they work beside a daemon,
+    and on a database another process holds locked)."""
+    store = Store.open(settings.state.dir, writing=writing)
     try:
         yield store
     finally:

@@ -53,7 +53,7 @@ def digest_command(
     settings = settings_from(ctx)
     now = clock_from(ctx)()
     if preview:
-        with open_store(settings) as store:
+        with open_store(settings, writing=False) as store:
             rendered = preview_digest(settings, store, now)
         if output is None:
             click.echo(f"Subject: {rendered.subject}\n\n{rendered.text}", nl=False)

@@ -7,12 +7,14 @@ from typing import TYPE_CHECKING
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from linkwatch.cli.common import (
     open_store,
     settings_from,
     url_key,
 )
+from linkwatch.text import printable
 
 if TYPE_CHECKING:
     pass
@@ -29,18 +31,19 @@ def history_command(ctx: click.Context, url: str) -> None:
     from linkwatch.report.states import STATE_STYLES
 
     settings = settings_from(ctx)
-    with open_store(settings) as store:
+    with open_store(settings, writing=False) as store:
         status = store.url_status(url_key(store, url))
         assert status is not None  # _url_key checked it exists
         spans = store.history(status.id)
     console = Console(highlight=False)
     state = status.pinned or status.state
-    console.print(
-        f"[bold]{status.url}[/]  now [{STATE_STYLES.get(state, '')}]{state}[/]"
-        + (" (pinned)" if status.pinned else "")
-    )
-    if status.reason:
-        console.print(f"  {status.reason}", markup=False)
+    heading = Text(printable(status.url), style="bold")
+    heading.append("  now ")
+    heading.append(state.value, style=STATE_STYLES.get(state, ""))
+    heading.append(" (pinned)" if status.pinned else "")
+    console.print(heading)
+    if status.reason:  # it quotes what the site said: a title, an error
+        console.print(f"  {printable(status.reason)}", markup=False)
     if not spans:
         console.print("  never checked", style="dim")
         return
@@ -54,6 +57,6 @@ def history_command(ctx: click.Context, url: str) -> None:
             str(span.count),
             f"[{STATE_STYLES.get(span.state, '')}]{span.state}[/]",
             "" if span.http_status is None else str(span.http_status),
-            span.error or "",
+            Text(printable(span.error or "")),
         )
     console.print(table)

@@ -141,7 +141,7 @@ def _write_report(
     fail_on: frozenset[str],
 ) -> int:
     """Build, render and write the report; the number of citations failing `fail_on`."""
-    with open_store(settings) as store:
+    with open_store(settings, writing=False) as store:
         report = build_report(store, now=now, view=view, filters=filters)
         rendered = render(report, output_format, store)
     if rendered.data is not None:

@@ -27,6 +27,7 @@ from linkwatch.config.values import (
     as_dates,
     as_duration,
     as_globs,
+    as_host_names,
     as_http_url,
     as_integer,
     as_listen,
@@ -94,6 +95,14 @@ KEYS: tuple[KeySpec, ...] = (
         '"5MB"',
         "Release files larger than this are refused with an error.",
         as_size,
+    ),
+    KeySpec(
+        "sources.max_citations",
+        "integer >= 1",
+        "2000",
+        "Releases linking more URLs than this are refused with an error (a link dump, not a "
+        "release); bounds the time and memory one file may cost.",
+        as_integer(1),
     ),
     KeySpec(
         "state.dir",
@@ -312,6 +321,14 @@ KEYS: tuple[KeySpec, ...] = (
         '"127.0.0.1:8421"',
         "Address of the daemon's health and metrics endpoint.",
         as_listen,
+    ),
+    KeySpec(
+        "run.allowed_hosts",
+        "array of host names",
+        "[]",
+        "Host names the report at / is served under, besides localhost and IP addresses"
+        ' (a reverse proxy\'s name; ".example.org" for a domain; "*" for any).',
+        as_host_names,
     ),
     KeySpec(
         "run.scan_every",

@@ -47,6 +47,7 @@ class SourcesSettings:
     paths: tuple[str, ...]  # globs, relative to Settings.base_dir
     dates: tuple[tuple[str, dt.date], ...]  # (path or glob, publication date), file order
     max_size: int
+    max_citations: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +113,7 @@ class DigestSettings:
 @dataclass(frozen=True, slots=True)
 class RunSettings:
     listen: str  # "host:port"
+    allowed_hosts: tuple[str, ...]  # names the report is served under (daemon.hosts)
     scan_every: dt.timedelta
     check_every: dt.timedelta
     archive_every: dt.timedelta

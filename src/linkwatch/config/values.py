@@ -309,6 +309,21 @@ def as_timezone(value: object, base_dir: Path) -> str:
     return text
 
 
+_HOST_NAME = re.compile(r"(\*|\*?\.?[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?)")
+
+
+def as_host_names(value: object, base_dir: Path) -> tuple[str, ...]:
+    """Host names without scheme or port, lower-cased; `*` alone is any host, and
+    `.example.org` is that domain and every name under it."""
+    expected = 'an array of host names like ["linkwatch.example.org", ".example.org"] or ["*"]'
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise Invalid(expected, wrong_type=True)
+    names = tuple(item.strip().lower() for item in value)
+    if not all(_HOST_NAME.fullmatch(name) for name in names):
+        raise Invalid(expected, wrong_type=False)
+    return names
+
+
 def split_listen(text: str) -> tuple[str, int]:
     """'127.0.0.1:8421' or '[::1]:8421'; port 0 asks the system for a free port."""
     host, colon, port = text.rpartition(":")

@@ -5,11 +5,11 @@ newlines, and a traceback cut in thirty pieces is thirty useless events. An
 exception is therefore shown as its type, message and innermost frame in
 text, and whole (as one JSON string) in json.
 
-Nothing secret reaches a line: the credentials part of any URL
-(`https://user:pass@host`) is masked, as is the value of every environment
-variable that holds a secret (`LINKWATCH_SMTP_PASSWORD` and any `LINKWATCH_*`
-variable whose name says KEY, SECRET, TOKEN or PASSWORD), and every field is
-cut at `MAX_FIELD` characters so that no page body can slip in whole.
+Nothing secret reaches a line: every line passes through `redact` (the
+credentials part of any URL, the value of every `LINKWATCH_*` variable whose
+name says KEY, SECRET, TOKEN or PASSWORD, in every encoding it may be echoed
+in), terminal escape sequences are removed, and every field is cut at
+`MAX_FIELD` characters so that no page body can slip in whole.
 
 Structured fields go in `extra={"fields": {...}}`; `event()` is the short way.
 """
@@ -20,17 +20,17 @@ import datetime as dt
 import json
 import logging
 import os
-import re
 import sys
+import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
 from linkwatch.config.settings import LogFormat
+from linkwatch.redact import Redactor, redact, secret_values
+from linkwatch.text import printable
 
 MAX_FIELD = 500
-_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]+@")
-_SECRET_NAME = re.compile(r"KEY|SECRET|TOKEN|PASSWORD")
 _QUIET = {  # chatty libraries: their routine lines are not events worth a line
     "apscheduler": logging.WARNING,
     "aiohttp.access": logging.WARNING,
@@ -39,24 +39,15 @@ _QUIET = {  # chatty libraries: their routine lines are not events worth a line
 }
 
 
-def secret_values(environ: Mapping[str, str]) -> tuple[str, ...]:
-    """Values never to print: those of LINKWATCH_* variables whose names say they are secret."""
-    return tuple(
-        value
-        for name, value in environ.items()
-        if name.startswith("LINKWATCH_") and _SECRET_NAME.search(name) and len(value) >= 4
-    )
-
-
 class _Scrubber:
-    def __init__(self, secrets: tuple[str, ...]) -> None:
-        self.secrets = tuple(sorted(secrets, key=len, reverse=True))
+    """Every line through `redact.redact` (the secrets of this process), and through a
+    redactor of the environment given to `configure_logging` (the same one, but in tests)."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._local = Redactor(secret_values(environ))
 
     def __call__(self, text: str, limit: int | None = MAX_FIELD) -> str:
-        text = _URL_CREDENTIALS.sub(r"\1***@", text)
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        text = " ".join(text.splitlines())
+        text = printable(" ".join(redact(self._local(text)).splitlines()))
         return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -136,6 +127,49 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+class RateLimit(logging.Filter):
+    """At most `burst` lines of one kind (logger and message pattern) per `window` seconds.
+
+    An attack or a broken peer can make a library log the same error thousands
+    of times a second (a refused connection, a bad request line, `accept()` out
+    of file descriptors); one line in a minute says as much and keeps the disk.
+    The first line let through after a quiet spell says how many were dropped
+    (`suppressed=N`). Lines of linkwatch's own events are never dropped.
+    """
+
+    def __init__(
+        self,
+        burst: int = 10,
+        window: float = 60.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self.burst = burst
+        self.window = window
+        self._monotonic = monotonic
+        self._kinds: dict[tuple[str, str], list[float]] = {}  # kind -> [window start, count]
+        self._dropped: dict[tuple[str, str], int] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "linkwatch" or record.name.startswith("linkwatch."):
+            return True
+        kind = (record.name, str(record.msg))
+        now = self._monotonic()
+        entry = self._kinds.get(kind)
+        if entry is None or now - entry[0] >= self.window:
+            if len(self._kinds) > 1000:  # kinds come from libraries: bound the table
+                self._kinds.clear()
+            entry = self._kinds[kind] = [now, 0.0]
+        entry[1] += 1
+        if entry[1] > self.burst:
+            self._dropped[kind] = self._dropped.get(kind, 0) + 1
+            return False
+        dropped = self._dropped.pop(kind, 0)
+        if dropped:
+            record.fields = {**_fields(record), "suppressed": dropped}
+        return True
+
+
 def configure_logging(
     log_format: LogFormat,
     *,
@@ -147,10 +181,11 @@ def configure_logging(
 
     Replaces the root logger's handlers, so calling it twice does not double lines.
     """
-    scrub = _Scrubber(secret_values(os.environ if environ is None else environ))
+    scrub = _Scrubber(os.environ if environ is None else environ)
     handler = logging.StreamHandler(stream or sys.stderr)
     formatter = JsonFormatter(scrub) if log_format is LogFormat.JSON else TextFormatter(scrub)
     handler.setFormatter(formatter)
+    handler.addFilter(RateLimit())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -9,10 +9,19 @@ anything, so exposing it cannot be used to steer the daemon.
 Metrics live in a registry of their own rather than prometheus-client's
 global one, so that two daemons in one process (the tests) never share
 counters, and nothing a library registers globally leaks into the output.
+
+Under load: the report is rendered once per change of the store and shared
+(`report_page`), served with an ETag (304 to a client that has it) and
+gzip-compressed to a client that accepts it, written in chunks so that a slow
+client costs a chunk of memory, not the page. Connections are bounded in all
+and per peer (`connections`); one that sends no complete request within
+`IDLE_TIMEOUT` is closed; the report is served only under the host names of
+`hosts`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,10 +31,17 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
+from linkwatch.daemon.connections import ConnectionGate
+from linkwatch.daemon.hosts import host_allowed, host_name
+from linkwatch.daemon.report_page import Page
 from linkwatch.model import CheckResult, State
 
 CHECK_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)
 SHUTDOWN_TIMEOUT = 1.0  # seconds an open HTTP request may delay the daemon's exit
+# Seconds a connection may stay without a complete request (the first one included,
+# so that a client trickling its headers is cut off) before it is closed.
+IDLE_TIMEOUT = 15.0
+CHUNK = 64 * 1024  # bytes written at a time: a slow reader holds this much, not the page
 
 
 def check_outcome(result: CheckResult) -> str:
@@ -126,7 +142,46 @@ class Endpoints:
 
     health: Callable[[], Health]
     metrics: Metrics
-    report_html: Callable[[], Awaitable[str]]
+    report: Callable[[], Awaitable[Page]]
+    allowed_hosts: tuple[str, ...] = ()  # run.allowed_hosts
+
+
+def _matches(if_none_match: str, etag: str) -> bool:
+    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return etag in tags or "*" in tags
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether `gzip` is among the codings a client accepts (a q of 0 refuses it)."""
+    for item in accept_encoding.lower().split(","):
+        coding, _, params = item.strip().partition(";")
+        if coding.strip() in ("gzip", "*"):
+            quality = params.strip().removeprefix("q=").strip() if params else "1"
+            try:
+                return float(quality) > 0
+            except ValueError:
+                return False
+    return False
+
+
+async def serve_page(request: web.Request, page: Page) -> web.StreamResponse:
+    """The page with its ETag: 304 when the client has it, gzip when it accepts that."""
+    headers = {"ETag": page.etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
+    if _matches(request.headers.get("If-None-Match", ""), page.etag):
+        return web.Response(status=304, headers=headers)
+    body = page.body
+    if accepts_gzip(request.headers.get("Accept-Encoding", "")):
+        body, headers["Content-Encoding"] = page.gzipped, "gzip"
+    response = web.StreamResponse(headers=headers)
+    response.content_type, response.charset = "text/html", "utf-8"
+    response.content_length = len(body)
+    await response.prepare(request)
+    if request.method != "HEAD":
+        view = memoryview(body)
+        for start in range(0, len(body), CHUNK):
+            await response.write(view[start : start + CHUNK])  # waits while the client is slow
+    await response.write_eof()
+    return response
 
 
 def make_app(endpoints: Endpoints) -> web.Application:
@@ -146,8 +201,15 @@ def make_app(endpoints: Endpoints) -> web.Application:
             headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4, "Cache-Control": "no-store"},
         )
 
-    async def report(request: web.Request) -> web.Response:
-        return web.Response(text=await endpoints.report_html(), content_type="text/html")
+    async def report(request: web.Request) -> web.StreamResponse:
+        host = request.headers.get("Host")
+        if not host_allowed(host, endpoints.allowed_hosts):
+            return web.Response(
+                status=421,  # Misdirected Request
+                text=f"linkwatch: the report is not served under the name"
+                f" {host_name(host or '')!r}; add it to run.allowed_hosts to serve it there\n",
+            )
+        return await serve_page(request, await endpoints.report())
 
     app = web.Application()
     app.router.add_get("/healthz", healthz)
@@ -156,16 +218,37 @@ def make_app(endpoints: Endpoints) -> web.Application:
     return app
 
 
-async def start_server(endpoints: Endpoints, host: str, port: int) -> tuple[web.AppRunner, str]:
+class GatedSite(web.TCPSite):
+    """aiohttp's TCP site with a `ConnectionGate` before its protocol."""
+
+    def __init__(self, runner: web.AppRunner, host: str, port: int, gate_total: int | None):
+        super().__init__(runner, host, port, reuse_address=True)
+        self._gate_total = gate_total
+        self.gate: ConnectionGate | None = None
+
+    async def start(self) -> None:
+        await web.BaseSite.start(self)
+        server = self._runner.server
+        assert server is not None
+        self.gate = ConnectionGate(server, total=self._gate_total)
+        self._server = await asyncio.get_running_loop().create_server(
+            self.gate, self._host, self._port, backlog=self._backlog, reuse_address=True
+        )
+
+
+async def start_server(
+    endpoints: Endpoints, host: str, port: int, *, gate_total: int | None = None
+) -> tuple[web.AppRunner, str]:
     """Listen on host:port (port 0: any free one); returns the runner and the bound URL."""
     runner = web.AppRunner(
         make_app(endpoints),
         access_log=None,
         handle_signals=False,
         shutdown_timeout=SHUTDOWN_TIMEOUT,
+        keepalive_timeout=IDLE_TIMEOUT,
     )
     await runner.setup()
-    site = web.TCPSite(runner, host, port, reuse_address=True)
+    site = GatedSite(runner, host, port, gate_total)
     try:
         await site.start()
     except OSError:

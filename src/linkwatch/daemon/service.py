@@ -53,6 +53,7 @@ from linkwatch.daemon.jobs import (
     scan_job,
 )
 from linkwatch.daemon.logs import event
+from linkwatch.daemon.report_page import ReportPage
 from linkwatch.daemon.schedule import JOB_DEFAULTS, add_cron_job, add_interval_job
 from linkwatch.daemon.server import Endpoints, Health, Metrics, start_server
 from linkwatch.daemon.workers import Stop, in_thread, start_fork_server
@@ -116,6 +117,11 @@ class Daemon:
         self._stopping = False
         self._stops: dict[str, Stop] = {}  # per job run in a worker
         self._totals: Totals | None = None
+        self.report_page = ReportPage(
+            self._render_report,
+            lambda: self.db.read.data_version(),
+            lambda render: in_thread(render, "report"),
+        )
         self._register_jobs()
 
     # -- job table -----------------------------------------------------------
@@ -219,7 +225,12 @@ class Daemon:
 
     async def _start_endpoint(self) -> Any:
         run = self.settings.run
-        endpoints = Endpoints(health=self.health, metrics=self.metrics, report_html=self.report)
+        endpoints = Endpoints(
+            health=self.health,
+            metrics=self.metrics,
+            report=self.report_page.page,
+            allowed_hosts=run.allowed_hosts,
+        )
         try:
             runner, self.url = await start_server(endpoints, run.listen_host, run.listen_port)
         except OSError as err:
@@ -381,7 +392,7 @@ class Daemon:
 
     async def _refresh_gauges(self) -> None:
         def count() -> tuple[Counter[str], Totals]:
-            with Store.open(self.settings.state.dir) as store:
+            with Store.open(self.settings.state.dir, writing=False) as store:
                 return count_citations(store)
 
         try:
@@ -433,12 +444,8 @@ class Daemon:
             "next_run": iso_or_none(job.next_run_time) if job is not None else None,
         }
 
-    async def report(self) -> str:
-        """The HTML report, as `linkwatch report --format html` writes it."""
-
-        def render() -> str:
-            with Store.open(self.settings.state.dir) as store:
-                report = build_report(store, now=self.clock())
-                return render_html(report, load_html_extras(store, report))
-
-        return await in_thread(render, "report")
+    def _render_report(self) -> str:
+        """The HTML report, as `linkwatch report --format html` writes it (in a thread)."""
+        with Store.open(self.settings.state.dir, writing=False) as store:
+            report = build_report(store, now=self.clock())
+            return render_html(report, load_html_extras(store, report))

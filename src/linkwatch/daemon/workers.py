@@ -12,7 +12,7 @@ A run is stopped between two files when asked (`Stop.set`: the job's progress
 callback raises `JobStopped` in the worker), and killed when it must end now:
 every job is crash-safe (SQLite rolls back an abandoned transaction, a
 rewrite replaces files atomically), exactly as after a `kill -9`. A worker
-dies with the daemon (`PR_SET_PDEATHSIG` on Linux), so none outlives it.
+dies with the daemon (`pool.die_with`), so none outlives it.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from linkwatch.errors import LinkwatchError
-from linkwatch.pool import die_with_parent
+from linkwatch.pool import die_with
 
 T = TypeVar("T")
 
@@ -67,9 +67,12 @@ class Stop:
 
 
 def _child(
-    func: Callable[..., Any], args: tuple[Any, ...], out: multiprocessing.connection.Connection
+    starter: int,
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    out: multiprocessing.connection.Connection,
 ) -> None:
-    die_with_parent()
+    die_with(starter)
     os.nice(10)  # the daemon's event loop comes first when cores are scarce
     try:
         result: tuple[str, Any] = ("ok", func(*args))
@@ -90,7 +93,9 @@ async def in_process(func: Callable[..., T], *args: Any, name: str) -> T:
     """
     loop = asyncio.get_running_loop()
     receive, send = _CONTEXT.Pipe(duplex=False)
-    process = _CONTEXT.Process(target=_child, args=(func, args, send), name=f"linkwatch-{name}")
+    process = _CONTEXT.Process(
+        target=_child, args=(os.getpid(), func, args, send), name=f"linkwatch-{name}"
+    )
     process.start()
     send.close()
     ready: asyncio.Future[None] = loop.create_future()

@@ -12,6 +12,7 @@ from linkwatch.config.settings import (
 )
 from linkwatch.digest.weeks import iso_week
 from linkwatch.model import QueueStatus, State
+from linkwatch.paths import shown
 from linkwatch.report.build import build_report
 from linkwatch.report.rows import CitationLine, Report, Summary, UrlLine
 from linkwatch.report.states import ROTTEN
@@ -215,5 +216,5 @@ def _to_rewrite(report: Report, mode: RewriteMode) -> tuple[ToRewrite, ...]:
     for release in report.releases:
         count = sum(1 for line in release.citations if pending(line))
         if count:
-            result.append(ToRewrite(release.path, release.title, count))
+            result.append(ToRewrite(shown(release.path), release.title, count))
     return tuple(result)

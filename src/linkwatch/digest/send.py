@@ -28,6 +28,7 @@ from linkwatch.digest.render import RenderedDigest, compose_message, new_message
 from linkwatch.digest.weeks import iso_week, scheduled_in_week
 from linkwatch.errors import SendError
 from linkwatch.model import DigestState
+from linkwatch.redact import redact, register
 from linkwatch.store import Store
 from linkwatch.store.writer import AsyncStore
 
@@ -77,6 +78,9 @@ async def send_message(
 ) -> None:
     """One SMTP conversation; `ssl_context` replaces the system trust store (tests)."""
     login = bool(settings.username)
+    if login and password:  # a server may echo the AUTH exchange: hide it in every form
+        user = settings.username
+        register(password, f"\0{user}\0{password}", f"{user}:{password}")
     try:
         _accepted, _reply = await aiosmtplib.send(
             message,
@@ -90,13 +94,7 @@ async def send_message(
             timeout=timeout,
         )
     except (aiosmtplib.SMTPException, OSError, TimeoutError, ssl.SSLError) as err:
-        raise SendError(_scrub(f"{type(err).__name__}: {err}", password)) from None
-
-
-def _scrub(text: str, secret: str | None) -> str:
-    """A server may echo what it was sent; the password never leaves this module."""
-    text = " ".join(text.split())
-    return text.replace(secret, "***") if secret else text
+        raise SendError(redact(" ".join(f"{type(err).__name__}: {err}".split()))) from None
 
 
 async def send_due_digest(

@@ -34,6 +34,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver
 from yarl import URL
 
+from linkwatch.model import ErrorKind
 from linkwatch.net.guard import Endpoint, PrivateAddressGuard, ip_literal, is_public_address
 from linkwatch.net.guard import refusal as private_address_refusal
 from linkwatch.net.proxies import EnvironmentProxies
@@ -173,6 +174,20 @@ class HttpSession:
             raise
         except Exception as exc:
             raise translate_error(exc) from exc
+
+    async def vet(self, url: str) -> None:
+        """Raise NetError (PRIVATE_ADDRESS) unless the guard would let `url`'s host be reached.
+
+        For a URL another party will fetch on linkwatch's behalf (an archive asked to
+        save it): the guard sees no connection then, so the host is resolved and vetted
+        here. A name that does not resolve is not refused: the archive finds that out.
+        """
+        try:
+            await self._vet(URL(url), proxied=True)
+        except Exception as exc:
+            error = translate_error(exc)
+            if error.kind is ErrorKind.PRIVATE_ADDRESS:
+                raise error from None
 
     async def _vet(self, url: URL, *, proxied: bool) -> None:
         """What the connector's resolver cannot see: IP literals (it skips the resolver for

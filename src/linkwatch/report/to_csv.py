@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     pass
+from linkwatch.paths import shown
 from linkwatch.report.rows import Report, View
 from linkwatch.report.states import STATE_ORDER
 from linkwatch.report.to_json import citation_dict, host_dict, url_dict
@@ -56,12 +57,21 @@ URL_COLUMNS = (
 HOST_COLUMNS = ("host", "urls", "citations", "rotten", "rot_rate", *STATE_ORDER)
 
 
+# OWASP's rule against CSV injection: a cell a spreadsheet would take for a formula
+# (it starts with one of these) is written with a leading apostrophe, which the
+# spreadsheet shows as text and does not run.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    if isinstance(value, int | float):
+        return str(value)
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def render_csv(report: Report) -> str:
@@ -87,7 +97,7 @@ def render_csv(report: Report) -> str:
         for release in report.releases:
             for line in release.citations:
                 row = citation_dict(line) | {
-                    "release": release.path,
+                    "release": shown(release.path),
                     "title": release.title,
                     "published": release.published,
                 }

@@ -9,6 +9,7 @@ from markupsafe import Markup, escape
 
 if TYPE_CHECKING:
     import jinja2
+from linkwatch.paths import shown
 from linkwatch.report.charts import HtmlExtras, colour
 from linkwatch.report.rows import CitationLine, Report, View, day, summary_sentence
 from linkwatch.report.states import ROTTEN, STATE_COLOURS, STATE_ORDER
@@ -66,6 +67,7 @@ def template_environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["day"] = day
+    env.filters["shown"] = shown
     env.filters["colour"] = colour
     env.filters["plural"] = plural
     env.filters["percent"] = percent

@@ -10,6 +10,7 @@ from linkwatch.model import State
 
 if TYPE_CHECKING:
     pass
+from linkwatch.paths import shown
 from linkwatch.report.rows import (
     CitationLine,
     Filters,
@@ -21,6 +22,7 @@ from linkwatch.report.rows import (
 )
 from linkwatch.report.states import ROTTEN
 from linkwatch.report.words import filters_text, percent, shorten, when
+from linkwatch.text import printable
 
 MD_LINK_TEXT = 72  # characters of a URL shown as link text; the link itself is always whole
 
@@ -29,7 +31,7 @@ _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|~&"})
 
 def _md_text(text: str) -> str:
     """Literal text in Markdown: specials escaped, whitespace runs (line breaks too) one space."""
-    return " ".join(text.split()).translate(_MD_SPECIAL)
+    return " ".join(printable(text).split()).translate(_MD_SPECIAL)
 
 
 def _md_link(text: str, url: str) -> str:
@@ -40,7 +42,7 @@ def _md_link(text: str, url: str) -> str:
 
 def _md_code(text: str) -> str:
     """A path as code; a backtick inside would end the span, so it becomes a quote."""
-    return "`" + text.replace("`", "'").replace("|", "\\|") + "`"
+    return "`" + printable(text).replace("`", "'").replace("|", "\\|") + "`"
 
 
 def _md_row(cells: Sequence[str]) -> str:
@@ -88,8 +90,9 @@ def render_markdown(report: Report) -> str:
 
 
 def _md_release(release: ReleaseSection) -> list[str]:
-    lines = [f"## {_md_text(release.title or release.path)}", ""]
-    facts = [_md_code(release.path)]
+    path = shown(release.path)
+    lines = [f"## {_md_text(printable(release.title or path))}", ""]
+    facts = [_md_code(path)]
     if release.published:
         facts.append(f"published {release.published}")
     lines += [" · ".join(facts), ""]

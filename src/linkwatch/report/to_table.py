@@ -12,10 +12,11 @@ from linkwatch.model import State
 
 if TYPE_CHECKING:
     pass
+from linkwatch.paths import shown
 from linkwatch.report.rows import CitationLine, ReleaseSection, Report, View, day
 from linkwatch.report.states import ROTTEN, STATE_ORDER, STATE_STYLES
 from linkwatch.report.words import percent, shorten
-from linkwatch.text import plural
+from linkwatch.text import plural, printable
 
 
 def _state_text(line: CitationLine) -> Text:
@@ -82,13 +83,19 @@ def _new_table(*columns: tuple[str, dict[str, Any]]) -> Table:
     return table
 
 
+def plain(text: str) -> str:
+    """Text from releases and the web, as a terminal shows it: no escape sequences, no
+    control characters. Cells are `Text`, never markup, so `[bold]` in a URL stays text."""
+    return printable(text)
+
+
 def _release_table(release: ReleaseSection) -> list[RenderableType]:
-    heading = Text(release.path, style="bold")
+    heading = Text(plain(shown(release.path)), style="bold")
     if release.published:
         heading.append(f"  {release.published}", style="dim")
     parts: list[RenderableType] = [heading]
     if release.title:
-        parts.append(Text(shorten(release.title, 78), style="italic"))
+        parts.append(Text(shorten(plain(release.title), 78), style="italic"))
     if not release.citations:
         return [*parts, Text("  no citations found", style="dim"), Text("")]
     changes = any(line.previous_state is not None for line in release.citations)
@@ -101,10 +108,10 @@ def _release_table(release: ReleaseSection) -> list[RenderableType]:
     )
     for line in release.citations:
         table.add_row(
-            line.label or "",
+            Text(plain(line.label or "")),
             _state_text(line),
             day(line.changed_at if changes else line.state_since),
-            line.url,
+            Text(plain(line.url)),
             _archive_text(line),
         )
     return [*parts, table, Text("")]
@@ -124,7 +131,7 @@ def _url_table(report: Report) -> Table:
             _state_text(url.first),
             day(when),
             str(url.citations),
-            url.url,
+            Text(plain(url.url)),
             _archive_text(url.first),
         )
     return table
@@ -142,7 +149,7 @@ def _host_table(report: Report) -> Table:
     for host in report.hosts:
         ok = sum(host.states.get(s, 0) for s in (State.ALIVE, State.MOVED, State.BLOCKED))
         table.add_row(
-            host.host,
+            Text(plain(host.host)),
             str(host.urls),
             str(host.states.get(State.DEAD, 0)),
             str(host.states.get(State.SOFT404, 0)),

@@ -10,6 +10,7 @@ offsets match the file.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import os
@@ -22,6 +23,7 @@ from pathlib import Path, PurePosixPath
 from linkwatch.config.settings import RewriteMode, Settings
 from linkwatch.errors import ReleaseReadError
 from linkwatch.model import State
+from linkwatch.paths import path_of
 from linkwatch.pool import default_workers, map_in_pool, mtime_of
 from linkwatch.rewrite.dates import release_language
 from linkwatch.rewrite.diff import unified_diff
@@ -79,6 +81,18 @@ class RewriteSummary:
     def rewritten(self) -> int:
         return self.added + self.replaced
 
+    def absorb(self, other: RewriteSummary) -> None:
+        """Add a second pass's work (over releases the first pass resynced) to this one."""
+        self.changed += other.changed
+        self.written += other.written
+        self.added += other.added
+        self.replaced += other.replaced
+        self.unchanged += other.unchanged
+        self.skipped += other.skipped
+        self.skipped_citations += other.skipped_citations
+        self.outcomes |= other.outcomes
+        self.needs_scan = self.needs_scan or other.needs_scan
+
     @property
     def ok(self) -> bool:
         return not self.skipped
@@ -115,6 +129,7 @@ def rewrite_releases(
     states = [state.value for state in State if wants_archive(state.value, chosen)]
     by_path = _by_release(store.rewrite_candidates(states))
     writer = _Writer(settings, store, summary, output, now)
+    written = store.written_hashes()
     jobs: list[_Job] = []
     for key in _selected(settings, store, by_path, paths, summary):
         summary.releases += 1
@@ -122,13 +137,28 @@ def rewrite_releases(
         if not refresh and all(_links_snapshot(t) for t in targets):
             summary.unchanged += len(targets)
             continue
-        jobs.append(_job(settings, key, by_path[key][0].sha256, targets, dry_run, output))
+        job = _job(settings, key, by_path[key][0].sha256, targets, dry_run, output)
+        jobs.append(dataclasses.replace(job, written_sha256=written.get(key)))
     pool_size = workers if workers is not None else default_workers()
     for prepared in _prepare_all(jobs, wording, pool_size):
         if progress is not None:
             progress(prepared.key)
         writer.take(prepared)
     writer.close()
+    if writer.resynced and not dry_run and output is None:
+        # Releases this linkwatch had already rewritten when it was stopped (a kill, a full
+        # disk): now that the store knows them again, what is left of their work is done.
+        again = rewrite_releases(
+            settings,
+            store,
+            paths=[_release_file(settings, key) for key in writer.resynced],
+            mode=chosen,
+            refresh=refresh,
+            now=now,
+            workers=workers,
+            progress=progress,
+        )
+        summary.absorb(again)
     return summary
 
 
@@ -151,8 +181,10 @@ class _Job:
     template_dir: Path | None
     published: dt.date | None  # configured override
     max_size: int
+    max_citations: int
     dry_run: bool
     reparse: bool  # the release itself is replaced: the store must learn its new version
+    written_sha256: str | None = None  # what this linkwatch's last rewrite of it wrote
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +196,7 @@ class _Prepared:
     old: bytes = b""  # the bytes the rewrite was computed from
     new: bytes | None = None  # None: nothing to change
     parsed: ParsedRelease | None = None  # the new version as the scan would store it
+    resync: bool = False  # the file is our own last write: only the store is behind
     diff: str | None = None
 
 
@@ -183,6 +216,7 @@ def _job(
         template_dir=settings.rewrite.template_dir,
         published=date_override(settings, key),
         max_size=settings.sources.max_size,
+        max_citations=settings.sources.max_citations,
         dry_run=dry_run,
         reparse=not dry_run and output is None,
     )
@@ -196,7 +230,10 @@ def _prepare(job: _Job, wording: Wording | None = None) -> _Prepared:
     """
     try:
         data = read_bytes(job.file, max_size=job.max_size)
-        if sha256_of(data) != job.sha256:
+        digest = sha256_of(data)
+        if digest != job.sha256 and digest == job.written_sha256 and job.reparse:
+            return _resync(job, data, digest)
+        if digest != job.sha256:
             return _Prepared(job.key, job.file, skip=Skip(CHANGED_SINCE_SCAN, stale=True))
         release = decode_release(job.file, data)
     except ReleaseReadError as err:
@@ -218,11 +255,25 @@ def _prepare(job: _Job, wording: Wording | None = None) -> _Prepared:
             sha256_of(result.data),
             job.published,
             mtime_of(job.file),
+            job.max_citations,
         )
         parsed = parse_release(parse).release
     return _Prepared(
         job.key, job.file, outcomes=result.outcomes, old=data, new=result.data, parsed=parsed
     )
+
+
+def _resync(job: _Job, data: bytes, digest: str) -> _Prepared:
+    """A release that holds exactly what the last rewrite wrote, while the store still has
+    the version before: the rewrite completed but its store update did not (a kill, a full
+    disk). It is ours, not an edit: parse it again, so the store agrees with the file."""
+    parse = ParseJob(
+        job.file, job.key, data, digest, job.published, mtime_of(job.file), job.max_citations
+    )
+    outcome = parse_release(parse)
+    if outcome.release is None:
+        return _Prepared(job.key, job.file, skip=Skip(outcome.error or "unreadable"))
+    return _Prepared(job.key, job.file, parsed=outcome.release, resync=True)
 
 
 @functools.cache
@@ -258,6 +309,7 @@ class _Writer:
         self.batch: list[_Prepared] = []
         self.swept: set[Path] = set()
         self.threads = ThreadPoolExecutor(max_workers=FSYNC_THREADS)
+        self.resynced: list[str] = []
 
     def _skip(self, key: str, skip: Skip) -> None:
         self.summary.skipped.append(f"{key}: {skip.reason}")
@@ -266,6 +318,10 @@ class _Writer:
     def take(self, prepared: _Prepared) -> None:
         if prepared.skip is not None:
             self._skip(prepared.key, prepared.skip)
+            return
+        if prepared.resync and prepared.parsed is not None:
+            self.store.save_releases([prepared.parsed], self.now)
+            self.resynced.append(prepared.key)
             return
         self._count(prepared.key, prepared.outcomes)
         if prepared.new is None:
@@ -326,7 +382,8 @@ class _Writer:
             fsync_directory(folder)
 
     def _replace_releases(self, batch: Sequence[_Prepared]) -> None:
-        """Backups first (durable), then the log, then the files, then the store.
+        """Backups first (durable), then the new versions to temporary files, then the log,
+        then the renames, then the store.
 
         File work runs on a few threads: it is mostly waiting for the disk, and the file
         system commits concurrent fsyncs together.
@@ -350,38 +407,52 @@ class _Writer:
         if not ready:
             return
         list(self.threads.map(fsync_directory, {backup.parent for _, _, backup, _ in ready}))
-        self.store.record_rewrites(
-            [
-                NewRewrite(
-                    path=prepared.key,
-                    old_sha256=sha256_of(prepared.old),
-                    new_sha256=sha256_of(prepared.new or b""),
-                    backup=backup.relative_to(self.settings.state.dir).as_posix(),
-                    citations=sum(o.changed for o in prepared.outcomes),
-                )
-                for prepared, _, backup, _ in ready
-            ],
-            self.now,
-        )
+        # The new versions are written (and fsynced) before anything is recorded: a full
+        # disk shows here, and a release that could not be written is logged as nothing.
         temps = self.threads.map(
             temp_copy_or_error, [(t, p.new or b"", info) for p, t, _, info in ready]
         )
+        staged: list[tuple[_Prepared, Path, Path, Path]] = []
+        for (prepared, target, backup, _), temp in zip(ready, temps, strict=True):
+            if isinstance(temp, OSError):
+                self.summary.skipped.append(f"{prepared.key}: cannot write: {os_reason(temp)}")
+            else:
+                staged.append((prepared, target, backup, temp))
+        if not staged:
+            return
+        try:
+            self.store.record_rewrites(
+                [
+                    NewRewrite(
+                        path=prepared.key,
+                        old_sha256=sha256_of(prepared.old),
+                        new_sha256=sha256_of(prepared.new or b""),
+                        backup=backup.relative_to(self.settings.state.dir).as_posix(),
+                        citations=sum(o.changed for o in prepared.outcomes),
+                    )
+                    for prepared, _, backup, _ in staged
+                ],
+                self.now,
+            )
+        except BaseException:  # not recorded, so not replaced: the releases stay as they were
+            for *_, temp in staged:
+                remove(temp)
+            raise
         written: list[ParsedRelease] = []
-        for (prepared, target, _, _), temp in zip(ready, temps, strict=True):
+        for prepared, target, _, temp in staged:
             try:
-                if isinstance(temp, OSError):
-                    raise temp
                 os.replace(temp, target)
             except OSError as err:
-                if not isinstance(temp, OSError):
-                    remove(temp)
+                remove(temp)
                 self.summary.skipped.append(f"{prepared.key}: cannot write: {os_reason(err)}")
                 continue
             self.summary.changed.append(prepared.key)
             self.summary.written.append(target)
             if prepared.parsed is not None:
                 written.append(prepared.parsed)
-        list(self.threads.map(fsync_directory, {target.parent for _, target, _, _ in ready}))
+        list(self.threads.map(fsync_directory, {target.parent for _, target, _, _ in staged}))
+        # Should this fail (a full disk), the files are ahead of the store: the next run
+        # knows them by the hash it recorded above, and parses them again (`_resync`).
         self.store.save_releases(written, self.now)
 
 
@@ -451,13 +522,13 @@ def _links_snapshot(target: Target) -> bool:
 
 
 def _release_file(settings: Settings, key: str) -> Path:
-    path = Path(key)
+    path = path_of(key)
     return path if path.is_absolute() else settings.base_dir / path
 
 
 def _relative(key: str) -> Path:
     """A release path made relative, for a place under backups/ or --output."""
-    parts = PurePosixPath(key).parts
+    parts = PurePosixPath(path_of(key).as_posix()).parts
     if parts and parts[0] == "/":
         parts = parts[1:]
     return Path(*[part for part in parts if part not in ("..", ".")])

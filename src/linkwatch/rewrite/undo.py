@@ -55,7 +55,13 @@ def undo_rewrite(
     fsync_directory(target.parent)
     store.mark_undone(record.id, moment)
     job = ParseJob(
-        file, key, previous, record.old_sha256, date_override(settings, key), mtime_of(backup)
+        file,
+        key,
+        previous,
+        record.old_sha256,
+        date_override(settings, key),
+        mtime_of(backup),
+        settings.sources.max_citations,
     )
     parsed = parse_release(job).release
     if parsed is not None:

@@ -42,6 +42,6 @@ def split_front_matter(text: str) -> tuple[dict[object, object], str]:
 def _load_front_matter(body: str) -> dict[object, object]:
     try:
         loaded = yaml.load(body, Loader=_FrontMatterLoader)  # a SafeLoader: no arbitrary objects
-    except (yaml.YAMLError, ValueError):
-        return {}
+    except (yaml.YAMLError, ValueError, RecursionError):
+        return {}  # unreadable, or nested deeper than any front matter is (`x: [[[[...`)
     return loaded if isinstance(loaded, dict) else {}

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from linkwatch.errors import StoreError
+from linkwatch.errors import SchemaTooNew
 from linkwatch.store.archive import ArchiveMixin, m0004_archive
-from linkwatch.store.base import DB_NAME, StoreBase
+from linkwatch.store.base import DB_NAME, StoreBase, store_error
 from linkwatch.store.checks import (
     CheckRecord,
     ChecksMixin,
@@ -73,18 +73,20 @@ MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("0008_probes", m0008_probes),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+BUSY_WAIT_MS = 5000  # how long a write waits for another connection's transaction
+OPEN_WAIT_MS = 2000  # how long opening waits to see the database can be written at all
 
 
 def _existing_version(path: Path) -> int:
     """Read the schema version without writing anything (no WAL switch, no journal)."""
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     except sqlite3.Error as err:
-        raise StoreError(f"{path}: cannot open database: {err}") from err
+        raise store_error(err, path) from err
     try:
         return int(conn.execute("PRAGMA user_version").fetchone()[0])
-    except sqlite3.DatabaseError as err:
-        raise StoreError(f"{path}: not a linkwatch database ({err})") from err
+    except sqlite3.Error as err:
+        raise store_error(err, path) from err
     finally:
         conn.close()
 
@@ -116,13 +118,18 @@ class Store(
     """
 
     @classmethod
-    def open(cls, state_dir: Path) -> Store:
-        """Open (creating and migrating as needed) the database in `state_dir`."""
+    def open(cls, state_dir: Path, *, writing: bool = True) -> Store:
+        """Open (creating and migrating as needed) the database in `state_dir`.
+
+        With `writing` (every command that records something), a write lock is
+        taken and given back at once, so that a database another process holds,
+        or one that cannot be written, is said before any work is done.
+        """
         path = state_dir / DB_NAME
         if path.exists():
             version = _existing_version(path)
             if version > SCHEMA_VERSION:
-                raise StoreError(
+                raise SchemaTooNew(
                     f"{path}: schema version {version} is newer than this linkwatch "
                     f"understands ({SCHEMA_VERSION}); upgrade linkwatch (the file was not touched)"
                 )
@@ -132,10 +139,15 @@ class Store(
             db.execute("PRAGMA journal_mode=WAL").fetchall()
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA foreign_keys=ON")
-            db.execute("PRAGMA busy_timeout=5000")
+            db.execute(f"PRAGMA busy_timeout={BUSY_WAIT_MS}")
             migrate(db)
+            if writing:  # a write lock held longer than this is another process's work
+                db.execute(f"PRAGMA busy_timeout={OPEN_WAIT_MS}")
+                db.execute("BEGIN IMMEDIATE")
+                db.execute("ROLLBACK")
+                db.execute(f"PRAGMA busy_timeout={BUSY_WAIT_MS}")
         except (OSError, sqlite3.Error) as err:
-            raise StoreError(f"{path}: {err}") from err
+            raise store_error(err, path) from err
         return cls(db, path)
 
     def close(self) -> None:
@@ -150,3 +162,9 @@ class Store(
     @property
     def schema_version(self) -> int:
         return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def data_version(self) -> int:
+        """A number that changes whenever another connection (another thread or process)
+        has committed to the database since this one last asked: what a cache of
+        anything read from it is keyed on. It costs no read of the database."""
+        return int(self.db.execute("PRAGMA data_version").fetchone()[0])

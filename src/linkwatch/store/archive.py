@@ -28,6 +28,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from linkwatch.model import QueueStatus, Snapshot, State
+from linkwatch.redact import redact, redact_optional
 from linkwatch.store.base import StoreBase
 from linkwatch.text import from_iso, iso_utc
 
@@ -296,7 +297,7 @@ class ArchiveMixin(StoreBase):
                         source,
                         iso_utc(record.looked_up_at),
                         _iso_up(record.next_lookup_at),
-                        record.error,
+                        redact_optional(record.error),
                         None if record.error else len(record.snapshots),
                     ],
                 )
@@ -454,7 +455,7 @@ class ArchiveMixin(StoreBase):
                 "attempt_started_at = NULL WHERE url_id = ? AND source = ?",
                 [
                     status.value,
-                    reason,
+                    redact_optional(reason),
                     snapshot.archive_url if snapshot else None,
                     iso_utc(now),
                     url_id,
@@ -486,7 +487,7 @@ class ArchiveMixin(StoreBase):
                 "attempts = attempts - ? WHERE url_id = ? AND source = ?",
                 [
                     _iso_up(next_attempt_at),
-                    reason,
+                    redact(reason),
                     int(attempt_unsettled),
                     int(refund),
                     url_id,
@@ -511,7 +512,12 @@ class ArchiveMixin(StoreBase):
                 "VALUES (?, ?, ?, ?) ON CONFLICT(source) DO UPDATE SET "
                 "paused_until = excluded.paused_until, streak = excluded.streak, "
                 "reason = excluded.reason",
-                [source, None if until is None else _iso_up(until), streak, reason],
+                [
+                    source,
+                    None if until is None else _iso_up(until),
+                    streak,
+                    redact_optional(reason),
+                ],
             )
 
     def queue_state(self, source: str, now: dt.datetime) -> QueueState:
@@ -612,9 +618,9 @@ class ArchiveMixin(StoreBase):
                 "UPDATE snapshots SET verified_at = CASE WHEN ? IS NULL THEN ? END, "
                 "rejected = ? WHERE url_id = ? AND timestamp = ? AND source = ?",
                 [
-                    rejection,
+                    redact_optional(rejection),
                     iso_utc(now),
-                    rejection,
+                    redact_optional(rejection),
                     url_id,
                     iso_utc(snapshot.timestamp),
                     snapshot.source,

@@ -11,6 +11,7 @@ from sqlite_utils import Database
 
 from linkwatch.check.verdict import Streak, Verdict
 from linkwatch.model import CheckResult, ProbeAnswer, State
+from linkwatch.redact import redact
 from linkwatch.store.base import StoreBase, optional_state, state_of
 from linkwatch.text import from_iso, iso_utc
 
@@ -194,8 +195,8 @@ class ChecksMixin(StoreBase):
                 result.final_url,
                 stamp,
                 error,
-                verdict.reason,
-                result.title,
+                redact(verdict.reason),  # quotes what the site answered
+                None if result.title is None else redact(result.title),
                 iso_utc(record.next_check_at),
                 streak.failures,
                 iso_utc(streak.first_failure_at) if streak.first_failure_at else None,

@@ -25,6 +25,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from linkwatch.model import DigestState
+from linkwatch.redact import redact_optional
 from linkwatch.store.base import StoreBase
 from linkwatch.text import from_iso, iso_utc
 
@@ -221,7 +222,7 @@ class DigestsMixin(StoreBase):
                     subject,
                     iso_utc(period_end) if period_end else None,
                     json.dumps(counts, sort_keys=True) if counts is not None else None,
-                    error,
+                    redact_optional(error),
                     status,
                     stamp,
                     digest_id,

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from linkwatch.errors import StateLocked, StoreError
+from linkwatch.errors import StateLocked, StoreError, StoreReadOnly
 
 LOCK_NAME = "linkwatch.lock"
 
@@ -69,7 +69,7 @@ def acquire_state_lock(state_dir: Path) -> StateLock:
         state_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as err:
-        raise StoreError(f"{state_dir}: cannot take the state lock: {err.strerror or err}") from err
+        raise _lock_error(state_dir, err) from err
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as err:
@@ -77,13 +77,12 @@ def acquire_state_lock(state_dir: Path) -> StateLock:
         os.close(fd)
         if err.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
             raise StateLocked(path, holder) from None
-        raise StoreError(f"{path}: cannot take the state lock: {err.strerror or err}") from err
+        raise _lock_error(state_dir, err) from err
     try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
     except OSError:
-        os.close(fd)  # closing the descriptor also drops the lock
-        raise
+        pass  # a full disk: the pid only names the holder; the lock is the flock, and held
     return StateLock(path, fd)
 
 
@@ -95,3 +94,13 @@ def hold_state_lock(state_dir: Path) -> Iterator[StateLock]:
         yield lock
     finally:
         lock.release()
+
+
+def _lock_error(state_dir: Path, err: OSError) -> StoreError:
+    if err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return StoreReadOnly(
+            f"{state_dir}: the state folder is read-only ({err.strerror}); nothing was changed"
+        )
+    if err.errno == errno.ENOSPC:
+        return StoreError(f"{state_dir}: the disk is full; nothing was changed")
+    return StoreError(f"{state_dir}: cannot take the state lock: {err.strerror or err}")

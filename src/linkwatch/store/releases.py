@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlite_utils import Database
@@ -141,44 +142,63 @@ class ReleasesMixin(StoreBase):
             for rid, path, sha, missing in rows
         }
 
-    def save_releases(self, releases: Sequence[ParsedRelease], now: dt.datetime) -> int:
+    def save_releases(
+        self,
+        releases: Sequence[ParsedRelease],
+        now: dt.datetime,
+        *,
+        on_failure: Callable[[ParsedRelease, Exception], None] | None = None,
+    ) -> int:
         """Store (re)parsed releases and their citations in one transaction.
 
         Each release's old citations are replaced whole, so a reader never sees
         half of a release. Returns how many URLs the store had never seen. A URL
         row is shared by every release citing it, so each URL is checked once.
         Batching many releases per transaction is what keeps a first scan of
-        thousands of files fast.
+        thousands of files fast. With `on_failure`, a release that cannot be
+        stored is rolled back alone (a savepoint each) and handed to it, and the
+        others are stored; without it, the whole batch fails.
         """
         stamp = iso_utc(now)
         new = 0
         with self.db.atomic():
             for release in releases:
-                release_id = self._upsert_release(release, stamp)
-                self.db.execute("DELETE FROM citations WHERE release_id = ?", [release_id])
-                url_ids, added = self._ensure_urls(release, stamp)
-                new += added
-                self.db.conn.executemany(
-                    "INSERT INTO citations (release_id, url_id, position, label, url, start, "
-                    '"end", context, archived) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-                    [
-                        (
-                            release_id,
-                            url_ids[key],
-                            pos,
-                            c.label,
-                            c.url,
-                            c.start,
-                            c.end,
-                            c.context,
-                            c.archived,
-                        )
-                        for pos, (c, key) in enumerate(
-                            zip(release.citations, release.url_keys, strict=True)
-                        )
-                    ],
-                )
+                if on_failure is None:
+                    new += self._save_release(release, stamp)
+                    continue
+                try:
+                    with self.db.atomic():  # a savepoint: this release alone
+                        new += self._save_release(release, stamp)
+                except (sqlite3.Error, ValueError) as err:  # UnicodeError is a ValueError
+                    on_failure(release, err)
         return new
+
+    def _save_release(self, release: ParsedRelease, stamp: str) -> int:
+        """One release and its citations; how many of its URLs are new."""
+        release_id = self._upsert_release(release, stamp)
+        self.db.execute("DELETE FROM citations WHERE release_id = ?", [release_id])
+        url_ids, added = self._ensure_urls(release, stamp)
+        self.db.conn.executemany(
+            "INSERT INTO citations (release_id, url_id, position, label, url, start, "
+            '"end", context, archived) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+            [
+                (
+                    release_id,
+                    url_ids[key],
+                    pos,
+                    c.label,
+                    c.url,
+                    c.start,
+                    c.end,
+                    c.context,
+                    c.archived,
+                )
+                for pos, (c, key) in enumerate(
+                    zip(release.citations, release.url_keys, strict=True)
+                )
+            ],
+        )
+        return added
 
     def _upsert_release(self, release: ParsedRelease, stamp: str) -> int:
         meta = release.meta

@@ -136,6 +136,16 @@ class RewritesMixin(StoreBase):
             for row in self.db.execute(f"{_RECORD} WHERE path = ? ORDER BY id DESC", [path])
         ]
 
+    def written_hashes(self) -> dict[str, str]:
+        """Per release, the hash of the version its latest rewrite (not undone) wrote."""
+        return {
+            str(path): str(sha)
+            for path, sha in self.db.execute(
+                "SELECT path, new_sha256 FROM rewrites r WHERE undone_at IS NULL AND id = "
+                "(SELECT max(id) FROM rewrites s WHERE s.path = r.path AND s.undone_at IS NULL)"
+            )
+        }
+
     def undoable_rewrite(self, path: str, current_sha256: str) -> RewriteRecord | None:
         """The newest rewrite not yet undone that wrote exactly what the file holds now."""
         row = self.db.execute(

@@ -31,6 +31,7 @@ from linkwatch.model import ErrorKind
 from linkwatch.net.response import HttpResponse
 from linkwatch.net.retry import parse_retry_after
 from linkwatch.net.session import HttpSession, NetOptions, endpoint_of
+from linkwatch.redact import redact
 
 __all__ = [
     "ArchiveClient",
@@ -42,10 +43,10 @@ __all__ = [
     "retry_after",
 ]
 
-# No route to the archive: nothing this run can do will reach it.
-_UNREACHABLE = frozenset(
-    {ErrorKind.DNS, ErrorKind.REFUSED, ErrorKind.UNREACHABLE, ErrorKind.PRIVATE_ADDRESS}
-)
+# No route to the archive: nothing this run can do will reach it. A private address is
+# not one of them: the archive's own endpoint is trusted, so a refusal is of a redirect
+# or a `Location` off it, and only that request fails.
+_UNREACHABLE = frozenset({ErrorKind.DNS, ErrorKind.REFUSED, ErrorKind.UNREACHABLE})
 MAX_BODY = 32 * 1024 * 1024  # a CDX answer for a much-captured URL runs to megabytes
 _REASON_MAX = 200
 TIMEOUT = 30.0  # seconds per request unless the call says otherwise
@@ -154,10 +155,12 @@ _SENTENCE = re.compile(r"[^.!?]*[.!?]?")
 def answer_reason(answer: HttpResponse, keywords: re.Pattern[str] | None = None) -> str:
     """One short line saying what an error answer said: its sentence with a keyword, or its start.
 
-    The text comes from the archive, never from our request, so no secret can
-    be in it; it is cut short so that no page body ends up in the database.
+    The text comes from the archive, which may echo our request (keys included):
+    it is redacted first, then cut short so that no page body ends up in the
+    database; a cut made before the redaction could leave half a key behind.
     """
     text = " ".join(html.unescape(_TAG.sub(" ", answer.body.decode("utf-8", "replace"))).split())
+    text = redact(text)  # an archive may echo our request, keys included: before any cut
     if keywords is not None:
         for sentence in _SENTENCE.findall(text):
             if keywords.search(sentence):

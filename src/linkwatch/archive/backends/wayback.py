@@ -53,6 +53,7 @@ from linkwatch.errors import ArchiveError, ArchiveRateLimited, ArchiveUnreachabl
 from linkwatch.model import Snapshot
 from linkwatch.net.response import HttpResponse
 from linkwatch.net.session import NetOptions
+from linkwatch.redact import redact, register
 
 __all__ = ["ACCESS_KEY_ENV", "SECRET_KEY_ENV", "SaveKeys", "WaybackMachine"]
 
@@ -91,6 +92,8 @@ class SaveKeys:
     def __init__(self, access: str, secret: str) -> None:
         self._access = access
         self._secret = secret
+        # An archive may echo the Authorization header back: hide the keys in every form.
+        register(access, secret, f"{access}:{secret}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> SaveKeys | None:
@@ -342,7 +345,7 @@ class WaybackMachine(ClientBacked):
 def _spn2_error(state: Mapping[str, Any]) -> SaveOutcome:
     """Sort a Save Page Now 2 error: final (excluded, robots), slow down, or try later."""
     status_ext = str(state.get("status_ext") or "")
-    message = " ".join(str(state.get("message") or "").split())[:200]
+    message = redact(" ".join(str(state.get("message") or "").split()))[:200]  # before the cut
     reason = f"{status_ext}: {message}" if message else status_ext or "error"
     if status_ext in _SPN2_REFUSED or _REFUSAL.search(message):
         return SaveOutcome.refused(reason)

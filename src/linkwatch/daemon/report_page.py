@@ -1,0 +1,96 @@
+"""The report the daemon serves at `/`: rendered once per change of the store, shared.
+
+Rendering the HTML report of a large site takes seconds and tens of
+megabytes; doing it for every request let a handful of clients multiply the
+daemon's memory. So the page is rendered in a thread when the store has
+changed since the last rendering (SQLite's `data_version`, which moves with
+every commit of another connection: the scan, check, archive and rewrite
+jobs) or when it is older than `MAX_AGE` (its "generated" line and its
+relative dates age). Requests that arrive while it renders wait for that one
+rendering; only the newest page is kept, with its gzip-compressed form and an
+ETag (a hash of its bytes), so memory holds one page whatever the number of
+clients, and a client that has the page gets 304.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import hashlib
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+MAX_AGE = 300.0  # seconds a rendering is served for when the store did not change
+_GZIP_LEVEL = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One rendering: its bytes, the same gzip-compressed, and its ETag."""
+
+    body: bytes
+    gzipped: bytes
+    etag: str  # quoted, as the header carries it
+
+
+def make_page(html: str) -> Page:
+    body = html.encode("utf-8")
+    digest = hashlib.blake2b(body, digest_size=16).hexdigest()
+    return Page(body, gzip.compress(body, _GZIP_LEVEL, mtime=0), f'"{digest}"')
+
+
+class ReportPage:
+    """The newest rendering, renewed when `version()` changes or it has aged.
+
+    `render` runs in a thread (through `run_in_thread`) and returns the HTML;
+    `version` is cheap and called on the loop.
+    """
+
+    def __init__(
+        self,
+        render: Callable[[], str],
+        version: Callable[[], object],
+        run_in_thread: Callable[[Callable[[], Page]], Awaitable[Page]],
+        *,
+        max_age: float = MAX_AGE,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._render = render
+        self._version = version
+        self._run_in_thread = run_in_thread
+        self._max_age = max_age
+        self._monotonic = monotonic
+        self._page: Page | None = None
+        self._page_key: tuple[object, float] | None = None  # (version, rendered at)
+        self._pending: asyncio.Task[Page] | None = None
+        self._pending_version: object = None
+        self.renderings = 0  # how many times the report was rendered (for tests, metrics)
+
+    async def page(self) -> Page:
+        version = self._version()
+        key = self._page_key
+        if (
+            self._page is not None
+            and key is not None
+            and key[0] == version
+            and self._monotonic() - key[1] < self._max_age
+        ):
+            return self._page
+        if self._pending is None or self._pending_version != version:
+            self._pending_version = version
+            self._pending = asyncio.create_task(self._renew(version))
+        # shield: one client hanging up must not cancel the rendering others wait for
+        return await asyncio.shield(self._pending)
+
+    async def _renew(self, version: object) -> Page:
+        started = self._monotonic()
+        try:
+            page = await self._run_in_thread(lambda: make_page(self._render()))
+        finally:
+            if self._pending_version == version:
+                self._pending = None
+        self.renderings += 1
+        if self._page_key is None or started >= self._page_key[1]:
+            self._page, self._page_key = page, (version, started)
+        return page
