@@ -141,7 +141,7 @@ def test_kill_9_at_random_moments_loses_nothing(
         try:
             # The first scan (in a niced worker process) may be slow on a busy machine:
             # the time allowed for more work starts once it is done.
-            daemon.line(r"job=scan ")
+            daemon.line(r"job=scan ", timeout=90.0)
             job, ready = kill_point(rng, loopback_web, fake, state, kills, spent)
             try:
                 wait_until(ready, timeout=10.0, what=f"{job} work")
