@@ -15,7 +15,14 @@ from html.parser import HTMLParser
 
 from linkwatch.markup import attribute_values
 from linkwatch.model import DateSource, Format, ReleaseMeta
-from linkwatch.sources.dates import date_value, dates_in, find_dateline, mtime_date, parse_date_text
+from linkwatch.sources.dates import (
+    date_value,
+    dates_in,
+    find_dateline,
+    markup_date,
+    mtime_date,
+    parse_date_text,
+)
 from linkwatch.sources.decoding import ReleaseFile
 from linkwatch.sources.frontmatter import split_front_matter
 from linkwatch.sources.lines import (
@@ -296,13 +303,35 @@ class _Evidence:
 
 
 def release_meta(
-    release: ReleaseFile, *, override: dt.date | None = None, mtime: float | None = None
+    release: ReleaseFile,
+    *,
+    override: dt.date | None = None,
+    mtime: float | None = None,
+    url: str | None = None,
+    title: str | None = None,
+    declared: dt.date | None = None,
 ) -> ReleaseMeta:
-    """Title and publication date (model.ReleaseMeta with model.DateSource)."""
+    """Title and publication date (model.ReleaseMeta with model.DateSource).
+
+    `url`, `title` and `declared` are what a web source says of a page: its address
+    (whose path may carry the date) and the title and date its feed or API gives.
+    """
     evidence = _gather_evidence(release)
     dateline = find_dateline(evidence.top_lines)
-    published, source = _publication_date(evidence, dateline, override, mtime)
-    return ReleaseMeta(title=_title(evidence, dateline), published=published, date_source=source)
+    if declared is not None and override is None:
+        published, source = _publication_date(evidence, dateline, None, mtime)
+        if source in (DateSource.MTIME, DateSource.DATELINE):
+            published, source = declared, DateSource.HTML_META
+    else:
+        published, source = _publication_date(evidence, dateline, override, mtime)
+    if source is DateSource.MTIME and release.format is Format.HTML:
+        found = markup_date(release.text, url)
+        if found is not None:
+            published, source = found, DateSource.HTML_META
+    chosen_title = _title(evidence, dateline)
+    if title and collapse(title) and not evidence.front_matter.get("title"):
+        chosen_title = collapse(title)
+    return ReleaseMeta(title=chosen_title, published=published, date_source=source)
 
 
 def _gather_evidence(release: ReleaseFile) -> _Evidence:
