@@ -128,7 +128,16 @@ def _opens_document(heading: _Heading) -> bool:
 
 
 # Meta keys (property, name or itemprop, lower-cased) giving a publication date, best first.
-_DATE_META_KEYS = ("article:published_time", "date", "dcterms.date", "datepublished")
+_DATE_META_KEYS = (
+    "article:published_time",
+    "date",
+    "dcterms.date",
+    "datepublished",
+    "dc:date",
+    "dc:created",
+    "dcterms.issued",
+    "dcterms.created",
+)
 
 _INVISIBLE_TAGS = frozenset({"script", "style", "title", "template", "noscript", "textarea"})
 
@@ -148,7 +157,13 @@ _HTML_CHUNK = 1024
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 
 # Attributes are read up to the first ">", which a quoted value could hold: not in date tags.
-_DATE_TAG = re.compile(r"<(meta|time)\b([^<>]*)>", re.IGNORECASE)
+# Besides <meta> and <time>: any element naming its date in RDFa or microdata (Drupal 7's
+# <span property="dc:date dc:created" content="...">, <span itemprop="datePublished">).
+_DATE_TAG = re.compile(
+    r"<(meta|time|[a-z][a-z0-9]*(?=[^<>]*\b(?:itemprop|property)\s*=\s*[\"']?[^\"'<>]*"
+    r"(?:datepublished|dc:date|dc:created)))\b([^<>]*)>",
+    re.IGNORECASE,
+)
 
 
 @dataclass(slots=True)
@@ -269,8 +284,9 @@ def _html_meta_date(text: str) -> dt.date | None:
             time_values.append(attributes["datetime"])
         key = attributes.get("property") or attributes.get("name") or attributes.get("itemprop")
         value = attributes.get("content") or attributes.get("datetime")
-        if key and value and key.lower() in _DATE_META_KEYS:
-            meta_dates.setdefault(key.lower(), value)
+        for token in (key or "").lower().split():
+            if value and token in _DATE_META_KEYS:
+                meta_dates.setdefault(token, value)
     candidates = [meta_dates[key] for key in _DATE_META_KEYS if key in meta_dates]
     for value in candidates + time_values:
         found = parse_date_text(value)
