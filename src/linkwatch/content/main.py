@@ -33,14 +33,18 @@ _BLOCKS = frozenset(
         "figcaption", "caption"
     }
 )  # fmt: skip
-_NOISE_TAGS = frozenset({"nav", "aside", "form", "button", "select", "menu"})
+_NOISE_TAGS = frozenset({"nav", "aside", "form", "button", "select", "menu", "footer"})
 _NOISE_WORDS = re.compile(
     r"(?:^|[-_\s])(?:share|sharing|sharedaddy|social|related|comments?|respond|tags?|"
     r"tagcloud|breadcrumbs?|newsletter|subscribe|signup|promo|advert|ads?|sponsor|"
     r"navigation|nav|menu|sidebar|widget|author-bio|byline-social|post-navigation|"
-    r"jp-relatedposts|addtoany|sharethis|outbrain|taboola|pagination)(?:$|[-_\s])",
+    r"jp-relatedposts|addtoany|sharethis|outbrain|taboola|pagination|submeta|keywords?|"
+    r"topics?|links-block|byline|authors?|entry-footer|post-footer|read-next|more-on)"
+    r"(?:$|[-_\s:])",
     re.IGNORECASE,
 )
+# Where CMSs name a box: classes and ids, and the data-* names of React-era news sites.
+_NOISE_ATTRIBUTES = ("class", "id", "data-component", "data-testid", "data-link-name")
 _SPACE = re.compile(r"\s+")
 _FALLBACKS = (
     "[itemprop=articleBody]",
@@ -135,15 +139,29 @@ def _page_blocks(root: etree._Element) -> dict[str, list[etree._Element]]:
 
 
 def _matched(root: etree._Element, blocks: list[str]) -> list[tuple[etree._Element, int]]:
+    """The page's element for each of trafilatura's blocks: a block element with the same
+    text, else the smallest element whose text holds it (text straight in a <div>, lines
+    split by <br>, as Blogger and older themes write)."""
     by_text = _page_blocks(root)
     used: set[int] = set()
     matched = []
+    missing = []
     for text in blocks:
         for element in by_text.get(text, ()):
             if key(element) not in used:
                 used.add(key(element))
                 matched.append((element, len(text)))
                 break
+        else:
+            missing.append(text)
+    if missing:
+        texts = [
+            (element, _text(element)) for element in root.iter() if isinstance(element.tag, str)
+        ]
+        for text in missing:
+            holders = [(len(t), e) for e, t in texts if text in t]
+            if holders:
+                matched.append((min(holders, key=lambda pair: pair[0])[1], len(text)))
     return matched
 
 
@@ -166,11 +184,15 @@ def _deepest_cover(
 
 
 def _is_noise(element: etree._Element) -> bool:
+    """A box inside the article that is not the article. Links themselves are never boxes:
+    an in-text link to a tag page ("auto-linked tag") is the author's."""
+    if element.tag == "a":
+        return False
     if element.tag in _NOISE_TAGS:
         return True
     if element.get("role") in ("navigation", "complementary", "search"):
         return True
-    words = f"{element.get('class', '')} {element.get('id', '')}"
+    words = " ".join(element.get(name, "") for name in _NOISE_ATTRIBUTES)
     return bool(_NOISE_WORDS.search(words))
 
 
