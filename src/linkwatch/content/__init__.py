@@ -21,11 +21,13 @@ from linkwatch.sources.decoding import ReleaseFile
 __all__ = ["Region", "find_region", "main_content_citations", "valid_selector"]
 
 # Page chrome: what a saved or served page has and an article alone has not. Pages
-# from before HTML5 mark it with ids and classes (Drupal 7's div#header, #sidebar-first).
+# from before HTML5 mark it with ids and classes (Drupal 7's div#header, #sidebar-first);
+# any page with a <body> is a whole page (Medium's classes say nothing).
 _CHROME = re.compile(
     r"<(?:nav|header|footer|aside)\b"
     r"|\brole\s*=\s*[\"']?(?:navigation|banner|contentinfo)"
-    r"|\b(?:id|class)\s*=\s*[\"']?[^\"'>]*\b(?:header|footer|nav|navigation|menu|sidebar)\b",
+    r"|\b(?:id|class)\s*=\s*[\"']?[^\"'>]*\b(?:header|footer|nav|navigation|menu|sidebar)\b"
+    r"|<body\b",
     re.IGNORECASE,
 )
 
