@@ -13,10 +13,13 @@ from pathlib import Path
 import pytest
 
 from linkwatch.config import load_settings
-from linkwatch.config.settings import Settings
-from linkwatch.model import DateSource
+from linkwatch.config.settings import RewriteMode, Settings
+from linkwatch.digest.build import build_digest
+from linkwatch.model import DateSource, State
+from linkwatch.rewrite.run import rewrite_releases
 from linkwatch.scan import scan
 from linkwatch.store import Store
+from linkwatch.store.archive import ChosenSnapshot
 from support.press_site import PressSite
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -195,3 +198,47 @@ def test_pages_gone_from_a_sitemap_are_missing_unless_the_sitemap_failed(
         summary = scan(broken, store, now=NOW, workers=1)
         assert summary.missing == [] and summary.errors
         assert len(cited(store)) == 5
+
+
+# --- rewrite cannot write to a website ------------------------------------------------
+
+
+def _dead_with_snapshots(store: Store, path: str) -> None:
+    when = dt.datetime(2024, 3, 1, 12, 0, tzinfo=dt.UTC)
+    [release] = [r for r in store.releases_with_citations() if r.path == path]
+    for citation in release.citations:
+        status = store.url_status(citation.url_key)
+        assert status is not None
+        store.set_pin(status.id, State.DEAD)
+        archived = f"https://web.archive.org/web/{when:%Y%m%d%H%M%S}/{citation.url}"
+        store.set_chosen_snapshot(path, citation.url_key, ChosenSnapshot(archived, when, 200), when)
+
+
+def test_a_web_release_is_rewritten_only_to_output_for_a_person_to_apply(
+    tmp_path: Path, site: PressSite
+) -> None:
+    settings = project(tmp_path, f'sitemaps = ["{site.base}/sitemap.xml"]')
+    page = site.url(site.releases[0])
+    with Store.open(settings.state.dir) as store:
+        scan(settings, store, now=NOW, workers=1)
+        _dead_with_snapshots(store, page)
+        asked = len(site.requests)
+        alone = rewrite_releases(settings, store, mode=RewriteMode.DEAD, now=NOW, workers=1)
+        assert alone.by_hand == [page] and alone.written == [] and alone.changed == []
+        digest = build_digest(settings, store, period_start=NOW - dt.timedelta(days=7), now=NOW)
+        [pending] = [item for item in digest.to_rewrite if item.path == page]
+        assert pending.by_hand and pending.citations == 2
+        out = tmp_path / "out"
+        written = rewrite_releases(
+            settings, store, mode=RewriteMode.DEAD, output=out, now=NOW, workers=1
+        )
+        assert written.by_hand == [page]
+        port = page.split(":")[2].split("/")[0]
+        copy = out / f"127.0.0.1_{port}" / "press" / "release-0000" / "index.html"
+        assert written.written == [copy]
+        edited = copy.read_text(encoding="utf-8")
+        original = site.page(site.releases[0])
+        assert edited != original and 'data-versionurl="https://web.archive.org/web/' in edited
+        # only the article's links were rewritten: the chrome is as the site served it
+        assert edited.count("web.archive.org") == 4  # two links, each an attribute and a link
+        assert len(site.requests) == asked  # the site itself was never written to, nor asked
