@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from configparser import ConfigParser
 from dataclasses import dataclass
 
@@ -210,13 +210,26 @@ def _select(root: etree._Element, selector: str) -> list[etree._Element]:
     return [e for e in chosen if not any(key(a) in ids for a in e.iterancestors())]
 
 
-def find_region(html: str, *, selector: str | None = None, url: str | None = None) -> Region | None:
-    """The article's ranges in `html`, or None when nothing says where it is (keep all)."""
+Finder = Callable[[str, str | None], list[str]]  # page, URL -> the article's block texts
+
+
+def find_region(
+    html: str,
+    *,
+    selector: str | None = None,
+    url: str | None = None,
+    finder: Finder = _article_blocks,
+) -> Region | None:
+    """The article's ranges in `html`, or None when nothing says where it is (keep all).
+
+    `finder` is trafilatura's reading (bench/main_content.py passes readability's, to
+    compare the two on the same pages).
+    """
     root = offset_tree(html)
     if selector:
         chosen = _select(root, selector)
         return Region(tuple(span(e) for e in chosen)) if chosen else None
-    matched = _matched(root, _article_blocks(html, url))
+    matched = _matched(root, finder(html, url))
     fallback = next((e for s in _FALLBACKS for e in _select(root, s)), None)
     article = _deepest_cover(root, matched) if matched else fallback
     if article is None or article is root:
