@@ -21,13 +21,16 @@ from linkwatch.sources.decoding import ReleaseFile
 __all__ = ["Region", "find_region", "main_content_citations", "valid_selector"]
 
 # Page chrome: what a saved or served page has and an article alone has not. Pages
-# from before HTML5 mark it with ids and classes (Drupal 7's div#header, #sidebar-first);
-# any page with a <body> is a whole page (Medium's classes say nothing).
+# from before HTML5 mark it with ids and classes (Drupal 7's div#header, #sidebar-first),
+# React-era ones with data-testid ("headerSignInButton"); a site search box is chrome too.
+# A document with a <body> but none of these is an export of the article: not cut, and
+# not worth trafilatura's 50-100 ms.
 _CHROME = re.compile(
     r"<(?:nav|header|footer|aside)\b"
     r"|\brole\s*=\s*[\"']?(?:navigation|banner|contentinfo)"
     r"|\b(?:id|class)\s*=\s*[\"']?[^\"'>]*\b(?:header|footer|nav|navigation|menu|sidebar)\b"
-    r"|<body\b",
+    r"|\bdata-testid\s*=\s*[\"']?(?:header|footer|nav)"
+    r"|\b(?:role|type|aria-label)\s*=\s*[\"']?search\b",
     re.IGNORECASE,
 )
 
