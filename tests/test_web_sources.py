@@ -11,7 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from linkwatch.cli import main
+from linkwatch.clock import fixed_clock
 from linkwatch.config import load_settings
 from linkwatch.config.settings import RewriteMode, Settings
 from linkwatch.digest.build import build_digest
@@ -242,3 +245,16 @@ def test_a_web_release_is_rewritten_only_to_output_for_a_person_to_apply(
         # only the article's links were rewritten: the chrome is as the site served it
         assert edited.count("web.archive.org") == 4  # two links, each an attribute and a link
         assert len(site.requests) == asked  # the site itself was never written to, nor asked
+
+
+def test_the_scan_command_reads_web_sources_and_says_what_it_asked(
+    tmp_path: Path, site: PressSite
+) -> None:
+    project(tmp_path, f'sitemaps = ["{site.base}/sitemap.xml"]')
+    runner = CliRunner()
+    config = str(tmp_path / "config.toml")
+    first = runner.invoke(main, ["--config", config, "scan"], obj={"clock": fixed_clock(NOW)})
+    assert first.exit_code == 0, first.output
+    assert "6 of them web pages: 6 asked" in first.output
+    again = runner.invoke(main, ["--config", config, "scan"], obj={"clock": fixed_clock(NOW)})
+    assert "6 of them web pages: 0 asked" in again.output
