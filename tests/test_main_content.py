@@ -99,3 +99,31 @@ def test_a_page_dated_in_its_markup_is_never_dated_by_file_time(name: str) -> No
     meta = release_meta(release, mtime=0.0, url=page.url)
     assert meta.date_source is not DateSource.MTIME
     assert meta.published.isoformat() == page.published
+
+
+def test_a_content_selector_replaces_the_automatic_finding() -> None:
+    page = CORPUS["web_pages/wp-twentytwenty.html"]
+    release = decode_release(page.file, page.file.read_bytes())
+    found = extract_citations(
+        release.text, release.format, encoding=release.encoding, bom=release.bom
+    )
+    footer = main_content_citations(release, found, selector="footer#site-footer")
+    assert [c.url for c in footer] == [
+        "https://freepressalliance.org/",
+        "https://wordpress.org/",
+    ]
+    comments = main_content_citations(release, found, selector=".comment-content, .no-such")
+    assert [c.url for c in comments] == ["https://blog.commenter.example/my-take"]
+
+
+def test_an_article_without_page_chrome_is_not_cut() -> None:
+    body = (
+        b"<!DOCTYPE html><html><body><h1>Statement</h1><p>See "
+        b'<a href="https://a.example.org/report">the report</a>.</p>'
+        b'<p>Notes: <a href="https://b.example.org/annex">annex</a></p></body></html>'
+    )
+    release = decode_release(Path("export.html"), body)
+    found = extract_citations(
+        release.text, release.format, encoding=release.encoding, bom=release.bom
+    )
+    assert main_content_citations(release, found) == found

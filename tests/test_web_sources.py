@@ -18,6 +18,7 @@ from linkwatch.clock import fixed_clock
 from linkwatch.config import load_settings
 from linkwatch.config.settings import RewriteMode, Settings
 from linkwatch.digest.build import build_digest
+from linkwatch.errors import ConfigError
 from linkwatch.model import DateSource, State
 from linkwatch.rewrite.run import rewrite_releases
 from linkwatch.scan import scan
@@ -258,3 +259,43 @@ def test_the_scan_command_reads_web_sources_and_says_what_it_asked(
     assert "6 of them web pages: 6 asked" in first.output
     again = runner.invoke(main, ["--config", config, "scan"], obj={"clock": fixed_clock(NOW)})
     assert "6 of them web pages: 0 asked" in again.output
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('sitemaps = ["ftp://x.example/s.xml"]', "sources.sitemaps: expected an array of http(s)"),
+        ('content_selector = "div[["', "sources.content_selector: expected a CSS selector"),
+        ('feeds = [{url = "https://x.example/feed", colour = "red"}]', "sources.feeds: expected"),
+        ("include = [1]", "sources.include: expected an array of URL glob patterns"),
+    ],
+)
+def test_a_bad_web_source_key_is_one_line_naming_file_line_and_key(
+    tmp_path: Path, line: str, message: str
+) -> None:
+    (tmp_path / "config.toml").write_text(f"[sources]\n{line}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path / "config.toml")
+    assert f"config.toml:2: {message}" in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_content_selector_per_host_and_per_source(tmp_path: Path, site: PressSite) -> None:
+    host = site.base.split("//")[1].split(":")[0]
+    settings = project(
+        tmp_path,
+        f'urls = [{{url = "{site.url(site.releases[0])}", content_selector = "footer#colophon"}},'
+        f' "{site.url(site.releases[1])}"]\n'
+        f'content_selector = {{"{host}" = "nav.post-navigation"}}',
+    )
+    with Store.open(settings.state.dir) as store:
+        scan(settings, store, now=NOW, workers=1)
+        found = cited(store)
+    assert found[site.url(site.releases[0])] == [
+        f"{site.base}/",
+        "https://wordpress.org/",
+        "https://twitter.com/pressoffice",
+        "https://www.facebook.com/pressoffice",
+    ]
+    # the host's selector picks the post navigation: its one link, and nothing of the article
+    assert found[site.url(site.releases[1])] == [f"{site.base}/press/previous/"]
