@@ -7,6 +7,7 @@ asserted from the receiving end: an unchanged rescan asks the listings only.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,10 +19,11 @@ from linkwatch.clock import fixed_clock
 from linkwatch.config import load_settings
 from linkwatch.config.settings import RewriteMode, Settings
 from linkwatch.digest.build import build_digest
-from linkwatch.errors import ConfigError
+from linkwatch.errors import ConfigError, WebSourceError
 from linkwatch.model import DateSource, State
 from linkwatch.rewrite.run import rewrite_releases
 from linkwatch.scan import scan
+from linkwatch.sources.web.listing import MAX_LISTING, parse_sitemap
 from linkwatch.store import Store
 from linkwatch.store.archive import ChosenSnapshot
 from support.press_site import PressSite
@@ -299,3 +301,45 @@ def test_a_content_selector_per_host_and_per_source(tmp_path: Path, site: PressS
     ]
     # the host's selector picks the post navigation: its one link, and nothing of the article
     assert found[site.url(site.releases[1])] == [f"{site.base}/press/previous/"]
+
+
+def test_an_atom_feed_lists_releases_with_their_dates(tmp_path: Path, site: PressSite) -> None:
+    settings = project(tmp_path, f'feeds = ["{site.base}/feed/atom/"]')
+    with Store.open(settings.state.dir) as store:
+        assert scan(settings, store, now=NOW, workers=1).parsed == 6
+        site.requests.clear()
+        assert scan(settings, store, now=NOW, workers=1).unchanged == 6
+        assert site.requests == [("GET", "/feed/atom/", 200)]
+
+
+def test_a_gzip_bomb_sitemap_is_refused_without_inflating_it() -> None:
+    bomb = gzip.compress(b"<urlset>" + b" " * (MAX_LISTING + 1024) + b"</urlset>")
+    assert len(bomb) < MAX_LISTING // 100
+    with pytest.raises(WebSourceError, match="once decompressed"):
+        parse_sitemap(bomb)
+
+
+def test_an_entity_in_a_sitemap_is_not_expanded() -> None:
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE u [<!ENTITY a "aaaaaaaaaa">'
+        b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+        b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        b"<url><loc>https://x.example/&b;</loc></url></urlset>"
+    )
+    pages, _ = parse_sitemap(laughs)
+    assert all("aaaaaaaaaa" not in loc for loc, _ in pages)
+
+
+def test_without_allow_private_a_site_on_loopback_is_refused_in_one_line(
+    tmp_path: Path, site: PressSite
+) -> None:
+    (tmp_path / "config.toml").write_text(
+        f'[sources]\npaths = []\nsitemaps = ["{site.base}/sitemap.xml"]\n', encoding="utf-8"
+    )
+    settings = load_settings(tmp_path / "config.toml")
+    with Store.open(tmp_path / "state") as store:
+        summary = scan(settings, store, now=NOW, workers=1)
+    [line] = summary.errors
+    assert line.startswith(f"{site.base}/sitemap.xml: cannot fetch: ")
+    assert "private_address" in line
+    assert site.requests == []  # the guard refused before connecting

@@ -11,6 +11,7 @@ lists them, as WordPress and its plugins write them:
     /post-sitemap.xml.gz         gzipped urlset of the first half
     /page-sitemap.xml            urlset of the second half
     /feed/                       RSS 2.0 of every release (WordPress's feed template)
+    /feed/atom/                  the same as Atom 1.0
     /wp-json/wp/v2/posts         the REST API: `per_page`/`page`, X-WP-Total(Pages),
                                  `rest_post_invalid_page_number` past the last page
     /press/<slug>/               a release page: ETag and Last-Modified, 304 when the
@@ -237,6 +238,37 @@ class PressSite:
 </rss>
 """.encode()
 
+    def _atom(self) -> bytes:
+        """WordPress's /feed/atom/ template."""
+        entries = "".join(
+            f"""	<entry>
+		<author><name>press</name></author>
+		<title type="html"><![CDATA[{r.title}]]></title>
+		<link rel="alternate" type="text/html" href="{self.url(r)}" />
+		<id>{self.base}/?p={r.slug[-4:]}</id>
+		<updated>{r.modified.isoformat()}</updated>
+		<published>{r.published.isoformat()}</published>
+		<summary type="html"><![CDATA[The organisation today published its findings]]></summary>
+	</entry>
+"""
+            for r in self.releases
+        )
+        updated = max(r.modified for r in self.releases).isoformat()
+        return f"""<?xml version="1.0" encoding="UTF-8"?><feed
+  xmlns="http://www.w3.org/2005/Atom"
+  xmlns:thr="http://purl.org/syndication/thread/1.0"
+  xml:lang="en-US"
+  >
+	<title type="text">Press Office</title>
+	<subtitle type="text">Human rights, documented</subtitle>
+	<updated>{updated}</updated>
+	<link rel="alternate" type="text/html" href="{self.base}" />
+	<id>{self.base}/feed/atom/</id>
+	<link rel="self" type="application/atom+xml" href="{self.base}/feed/atom/" />
+	<generator uri="https://wordpress.org/" version="6.7.1">WordPress</generator>
+{entries}</feed>
+""".encode()
+
     def _posts(self, request: web.Request) -> web.Response:
         per_page = int(request.query.get("per_page", "10"))
         page = int(request.query.get("page", "1"))
@@ -289,6 +321,10 @@ class PressSite:
         if path == "/feed/":
             return web.Response(
                 body=self._feed(), headers={"Content-Type": "application/rss+xml; charset=UTF-8"}
+            )
+        if path == "/feed/atom/":
+            return web.Response(
+                body=self._atom(), headers={"Content-Type": "application/atom+xml; charset=UTF-8"}
             )
         if path == "/wp-json/wp/v2/posts":
             return self._posts(request)
