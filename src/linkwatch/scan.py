@@ -22,6 +22,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from linkwatch.config.settings import Settings
 from linkwatch.content import main_content_citations
@@ -32,9 +33,12 @@ from linkwatch.pool import default_workers, map_in_pool, mtime_of
 from linkwatch.sources.decoding import decode_release
 from linkwatch.sources.files import find_releases, read_bytes
 from linkwatch.sources.meta import release_meta
-from linkwatch.sources.web import WebPage, collect_pages, is_web_key
+from linkwatch.sources.web import is_web_key
 from linkwatch.store import ParsedRelease, Store, WebPageState
 from linkwatch.urls import InvalidURL, normalise_url
+
+if TYPE_CHECKING:
+    from linkwatch.sources.web.collect import WebPage
 
 # A press release cites tens of pages; a file citing thousands is a link dump, and
 # parsing it costs superlinear time (a 10 MB one-line release of 80,000 links took
@@ -245,6 +249,8 @@ def _web_jobs(
     Each page's validators are stored now for unchanged pages, and with the release for
     changed ones (`_save`), so a page that fails to parse is asked again next time.
     """
+    from linkwatch.sources.web.collect import collect_pages  # the network stack, when needed
+
     known = store.web_pages()
     found = asyncio.run(collect_pages(settings, known, now=moment))
     summary.errors += found.errors

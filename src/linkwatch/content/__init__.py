@@ -13,12 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from linkwatch.content.main import Region, find_region, valid_selector
 from linkwatch.extract.common import byte_offsets
 from linkwatch.model import Citation, Format
 from linkwatch.sources.decoding import ReleaseFile
 
-__all__ = ["Region", "find_region", "main_content_citations", "valid_selector"]
+__all__ = ["has_chrome", "main_content_citations"]
 
 # Page chrome: what a saved or served page has and an article alone has not. Pages
 # from before HTML5 mark it with ids and classes (Drupal 7's div#header, #sidebar-first),
@@ -51,6 +50,9 @@ def main_content_citations(
         return list(citations)
     if not selector and not has_chrome(release.text):
         return list(citations)
+    # lxml, cssselect and trafilatura load only when a page is to be cut (~0.3 s)
+    from linkwatch.content.main import Region, find_region
+
     region = find_region(release.text, selector=selector, url=url)
     if region is None:
         return list(citations)

@@ -39,11 +39,6 @@ from linkwatch.sources.web.patterns import wanted
 from linkwatch.store.web import WebPageState
 
 
-def is_web_key(key: str) -> bool:
-    """A release stored under a URL rather than a file path."""
-    return key.startswith(("http://", "https://"))
-
-
 @dataclass(frozen=True, slots=True)
 class WebPage:
     """A page to parse: its body changed (or is new) since the last scan."""
@@ -221,4 +216,4 @@ def body_path(settings: Settings, key: str) -> Path:
     return body_file(settings.state.dir, key)
 
 
-__all__: Sequence[str] = ("WebCollection", "WebPage", "collect_pages", "is_web_key")
+__all__: Sequence[str] = ("WebCollection", "WebPage", "collect_pages")

@@ -18,6 +18,11 @@ PAGES = "pages"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._~@+=,-]")
 
 
+def is_web_key(key: str) -> bool:
+    """A release stored under a URL rather than a file path."""
+    return key.startswith(("http://", "https://"))
+
+
 def body_file(state_dir: Path, url: str) -> Path:
     digest = hashlib.sha256(url.encode("utf-8", "surrogatepass")).hexdigest()[:40]
     return state_dir / PAGES / digest[:2] / f"{digest}.html"
