@@ -831,6 +831,100 @@ def bench(root: Path, args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+# --- web sources ----------------------------------------------------------------------
+
+
+def web_config(root: Path, source: str, host_delay: str) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    config = root / "config.toml"
+    config.write_text(
+        f'[sources]\npaths = []\n{source}\n\n[state]\ndir = "state"\n\n'
+        f'[check]\nallow_private = true\nhost_delay = "{host_delay}"\n',
+        encoding="utf-8",
+    )
+    return config
+
+
+def extraction_cost(site: object, count: int) -> tuple[float, float]:
+    """Seconds per page of citation extraction without and with the main-content cut."""
+    from linkwatch.content import main_content_citations
+    from linkwatch.extract import extract_citations
+    from linkwatch.sources.decoding import decode_release
+
+    pages = [site.page(release).encode() for release in site.releases[:count]]  # type: ignore[attr-defined]
+    releases = [decode_release(Path("page.html"), data) for data in pages]
+    main_content_citations(releases[0], [], url=None)  # imports and warm-up out of the timing
+    start = time.perf_counter()
+    found = [extract_citations(r.text, r.format, encoding=r.encoding, bom=r.bom) for r in releases]
+    plain = (time.perf_counter() - start) / len(releases)
+    start = time.perf_counter()
+    for release, citations in zip(releases, found, strict=True):
+        main_content_citations(release, citations)
+    cut = (time.perf_counter() - start) / len(releases)
+    return plain, cut
+
+
+def web_bench(root: Path, args: argparse.Namespace) -> int:
+    """1,000 release pages on a loopback WordPress-shaped site, read through its sitemap."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from support.press_site import PressSite
+
+    site = PressSite(releases=args.pages).start()
+    python = sys.executable
+    try:
+        rows: list[tuple[str, Run, int, Counter[int]]] = []
+
+        def one(label: str, config: Path) -> Run:
+            site.requests.clear()
+            run = run_scan(label, config, python)
+            statuses = Counter(status for _, _, status in site.requests)
+            rows.append((label, run, len(site.requests), statuses))
+            log(
+                f"{label}: {run.wall:.2f} s wall, {run.cpu:.2f} s CPU, {run.peak_rss_mb:.0f} MB "
+                f"peak RSS, {len(site.requests)} requests {dict(statuses)}, exit "
+                f"{run.returncode}: {run.stdout.strip()}"
+            )
+            if run.returncode != 0:
+                log(run.stderr.strip()[-2000:])
+            return run
+
+        sitemap = web_config(
+            root / "sitemap", f'sitemaps = ["{site.base}/sitemap.xml"]', args.host_delay
+        )
+        one("first scan (sitemap)", sitemap)
+        one("unchanged rescan (sitemap)", sitemap)
+        listed = root / "urls" / "pages.txt"
+        listed.parent.mkdir(parents=True, exist_ok=True)
+        listed.write_text("".join(site.url(r) + "\n" for r in site.releases), encoding="utf-8")
+        urls = web_config(root / "urls", 'urls = "pages.txt"', args.host_delay)
+        one("first scan (URL list)", urls)
+        one("unchanged rescan (URL list: a 304 each)", urls)
+        plain, cut = extraction_cost(site, min(200, args.pages))
+    finally:
+        site.stop()
+    print()
+    print(
+        f"linkwatch scan of {args.pages:,} release pages on a loopback site, check.host_delay "
+        f"{args.host_delay}, check.per_host 2, Python {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs:"
+    )
+    print()
+    print("| run | wall | CPU | peak RSS | requests to the site |")
+    print("|---|---|---|---|---|")
+    for label, run, requests, statuses in rows:
+        answers = ", ".join(f"{n:,} × {status}" for status, n in sorted(statuses.items()))
+        print(
+            f"| {label} | {run.wall:.1f} s | {run.cpu:.1f} s | {run.peak_rss_mb:.0f} MB "
+            f"| {requests:,} ({answers}) |"
+        )
+    print()
+    print(
+        f"citation extraction per page: {plain * 1000:.1f} ms alone, "
+        f"{cut * 1000:.1f} ms with the main-content cut (+{(cut - plain) * 1000:.1f} ms)"
+    )
+    return 0 if all(run.returncode == 0 for _, run, _, _ in rows) else 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--releases", type=int, default=10_000, help="releases to generate")
@@ -841,7 +935,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--generate-only", action="store_true", help="write the corpus and config, do not scan"
     )
+    parser.add_argument(
+        "--web", action="store_true", help="scan release pages on a loopback site instead"
+    )
+    parser.add_argument("--pages", type=int, default=1000, help="release pages (--web)")
+    parser.add_argument(
+        "--host-delay",
+        default="50ms",
+        help="check.host_delay for --web (the default 1s would make 1,000 pages 17 minutes)",
+    )
     args = parser.parse_args(argv)
+    if args.web:
+        with tempfile.TemporaryDirectory(prefix="linkwatch-bench-web-") as tmp:
+            return web_bench(Path(tmp), args)
     if args.releases < 1:
         parser.error("--releases must be at least 1")
     if args.dir is not None:

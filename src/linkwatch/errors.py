@@ -10,6 +10,7 @@
     ├── StateLocked            another linkwatch is using the state directory
     ├── ReleaseReadError       one release cannot be read (the run goes on without it)
     ├── NetError               one request got no usable answer (`kind` says why)
+    ├── WebSourceError         a web page or listing could not be had (the scan goes on)
     ├── ArchiveError           an archive request got no usable answer
     │   ├── ArchiveUnreachable the archive cannot be reached at all
     │   └── ArchiveRateLimited the archive asked us to slow down
@@ -135,3 +136,11 @@ class SendError(LinkwatchError):
 
 class DaemonError(LinkwatchError):
     """The daemon cannot start (a bad schedule, the port taken); one line for the user."""
+
+
+class WebSourceError(LinkwatchError):
+    """A web page or listing (sitemap, feed, API) could not be had; `reason` is its line."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

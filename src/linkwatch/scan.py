@@ -14,6 +14,7 @@ the writing; releases are stored in batches, one transaction per batch.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import fnmatch
@@ -21,8 +22,10 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from linkwatch.config.settings import Settings
+from linkwatch.content import main_content_citations
 from linkwatch.errors import ReleaseReadError
 from linkwatch.extract import extract_citations
 from linkwatch.paths import key_of, shown
@@ -30,8 +33,12 @@ from linkwatch.pool import default_workers, map_in_pool, mtime_of
 from linkwatch.sources.decoding import decode_release
 from linkwatch.sources.files import find_releases, read_bytes
 from linkwatch.sources.meta import release_meta
-from linkwatch.store import ParsedRelease, Store
+from linkwatch.sources.web import is_web_key
+from linkwatch.store import ParsedRelease, Store, WebPageState
 from linkwatch.urls import InvalidURL, normalise_url
+
+if TYPE_CHECKING:
+    from linkwatch.sources.web.collect import WebPage
 
 # A press release cites tens of pages; a file citing thousands is a link dump, and
 # parsing it costs superlinear time (a 10 MB one-line release of 80,000 links took
@@ -53,6 +60,8 @@ class ScanSummary:
     errors: list[str] = field(default_factory=list)  # one line per unreadable release
     warnings: list[str] = field(default_factory=list)  # globs matching nothing, odd encodings
     missing: list[str] = field(default_factory=list)  # releases whose files vanished
+    pages: int = 0  # web pages listed by the web sources (counted in `releases` too)
+    page_requests: int = 0  # pages asked for (listings not counted); the others cost nothing
 
     @property
     def ok(self) -> bool:
@@ -70,6 +79,11 @@ class ParseJob:
     published: dt.date | None  # configured override
     mtime: float | None
     max_citations: int = DEFAULT_MAX_CITATIONS
+    url: str | None = None  # a web page's URL (its dates may be in it)
+    title: str | None = None  # what a feed or an API says of it
+    declared: dt.date | None = None
+    selector: str | None = None  # sources.content_selector for it
+    fragment: bool = False  # an article alone (an API's content): never cut
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,10 +114,21 @@ def parse_release(job: ParseJob) -> ParseOutcome:
         return ParseOutcome(job.key, None, None, _too_many(links, job.max_citations))
     try:
         release = decode_release(job.path, job.data)
-        meta = release_meta(release, override=job.published, mtime=job.mtime)
+        meta = release_meta(
+            release,
+            override=job.published,
+            mtime=job.mtime,
+            url=job.url,
+            title=job.title,
+            declared=job.declared,
+        )
         citations = extract_citations(
             release.text, release.format, encoding=release.encoding, bom=release.bom
         )
+        if not job.fragment:
+            citations = main_content_citations(
+                release, citations, selector=job.selector, url=job.url
+            )
     except ReleaseReadError as err:
         return ParseOutcome(job.key, None, None, err.reason)
     except (RecursionError, MemoryError) as err:
@@ -177,6 +202,12 @@ def scan(
         override, mtime = date_override(settings, key), mtime_of(path)
         limit = settings.sources.max_citations
         jobs.append(ParseJob(path, key, data, digest, override, mtime, limit))
+    seen = [release_key(p, settings.base_dir) for p in paths]
+    states: dict[str, WebPageState] = {}  # validators of changed pages, kept once stored
+    if settings.sources.has_web:
+        web_jobs, web_seen = _web_jobs(settings, store, moment, summary, unchanged, states)
+        jobs += web_jobs
+        seen += web_seen
     store.mark_scanned(unchanged, moment)
     summary.unchanged = len(unchanged)
 
@@ -187,6 +218,7 @@ def scan(
         if progress is not None:
             progress(outcome.key)
         if outcome.release is None:
+            states.pop(outcome.key, None)
             summary.errors.append(f"{shown(outcome.key)}: {outcome.error}")
             store.record_read_error(outcome.key, outcome.error or "unreadable", moment)
             continue
@@ -196,19 +228,83 @@ def scan(
         summary.parsed += 1
         summary.citations += len(outcome.release.citations)
         if len(batch) >= BATCH:
-            summary.new_urls += _save(store, batch, moment, summary)
+            summary.new_urls += _save(store, batch, moment, summary, states)
             batch = []
-    summary.new_urls += _save(store, batch, moment, summary)
-    summary.missing = store.mark_missing([release_key(p, settings.base_dir) for p in paths], moment)
+    summary.new_urls += _save(store, batch, moment, summary, states)
+    store.save_web_pages(list(states.values()), moment)
+    summary.missing = store.mark_missing(seen, moment)
     return summary
 
 
+def _web_jobs(
+    settings: Settings,
+    store: Store,
+    moment: dt.datetime,
+    summary: ScanSummary,
+    unchanged: list[str],
+    states: dict[str, WebPageState],
+) -> tuple[list[ParseJob], list[str]]:
+    """The web sources' pages that changed, as parse jobs; and every page still listed.
+
+    Each page's validators are stored now for unchanged pages, and with the release for
+    changed ones (`_save`), so a page that fails to parse is asked again next time.
+    """
+    from linkwatch.sources.web.collect import collect_pages  # the network stack, when needed
+
+    known = store.web_pages()
+    found = asyncio.run(collect_pages(settings, known, now=moment))
+    summary.errors += found.errors
+    summary.pages = len(found.listed)
+    summary.releases += len(found.listed)
+    summary.page_requests = found.requests
+    for url, reason in found.failed:
+        summary.errors.append(f"{url}: {reason}")
+        store.record_read_error(url, reason, moment)
+    jobs: list[ParseJob] = []
+    same: list[WebPage] = []
+    for page in found.pages:
+        digest = hashlib.sha256(page.data).hexdigest()
+        if page.state.sha256 == digest:
+            same.append(page)
+            continue
+        jobs.append(_web_job(settings, page, digest))
+        states[page.key] = page.state
+    unchanged += [p.path for p in found.unchanged] + [p.key for p in same]
+    store.save_web_pages(list(found.unchanged) + [p.state for p in same], moment)
+    seen = list(found.listed)
+    if not found.complete:  # a listing could not be read: none of its pages is gone
+        seen += [key for key in store.known_releases() if is_web_key(key)]
+    return jobs, seen
+
+
+def _web_job(settings: Settings, page: WebPage, digest: str) -> ParseJob:
+    return ParseJob(
+        path=page.file,
+        key=page.key,
+        data=page.data,
+        sha256=digest,
+        published=date_override(settings, page.key),
+        mtime=page.mtime,
+        max_citations=settings.sources.max_citations,
+        url=page.key,
+        title=page.title,
+        declared=page.published,
+        selector=page.selector,
+        fragment=page.fragment,
+    )
+
+
 def _save(
-    store: Store, batch: Sequence[ParsedRelease], moment: dt.datetime, summary: ScanSummary
+    store: Store,
+    batch: Sequence[ParsedRelease],
+    moment: dt.datetime,
+    summary: ScanSummary,
+    states: dict[str, WebPageState],
 ) -> int:
     """Store a batch; a release the store refuses is one error line, the rest are stored."""
 
     def failed(release: ParsedRelease, err: Exception) -> None:
+        states.pop(release.path, None)  # asked again next time
         summary.parsed -= 1
         summary.citations -= len(release.citations)
         reason = f"cannot store: {type(err).__name__}: {err}"

@@ -136,6 +136,34 @@ def _print(summary: RewriteSummary, verbose: bool) -> None:
     if verbose:
         for written in summary.written:
             click.echo(f"wrote {written}")
+    _print_by_hand(summary)
+
+
+def _print_by_hand(summary: RewriteSummary) -> None:
+    """Web releases: what a person must apply in the CMS, or how to get it."""
+    if not summary.by_hand:
+        return
+    err = stderr_console()
+    if summary.written and not summary.dry_run:
+        err.print(
+            f"{len(summary.by_hand)} web pages need a person to apply them in their CMS "
+            "(linkwatch cannot write to a website); each edited page is written under "
+            "the output folder as <host>/<path>:",
+            highlight=False,
+            markup=False,
+        )
+        for url in summary.by_hand:
+            err.print(f"  {url}", highlight=False, markup=False)
+    else:
+        err.print(
+            f"{len(summary.by_hand)} web pages need a person to apply the rewrite in their CMS "
+            "(linkwatch cannot write to a website): `linkwatch rewrite --output DIR` writes "
+            "each edited page under DIR/<host>/<path>:",
+            highlight=False,
+            markup=False,
+        )
+        for url in summary.by_hand:
+            err.print(f"  {url}", highlight=False, markup=False)
 
 
 def _describe(path: str, outcome: CitationRewrite) -> str:

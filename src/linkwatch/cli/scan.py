@@ -46,5 +46,10 @@ def scan_command(ctx: click.Context) -> None:
         f"{summary.citations} citations in parsed releases, {summary.new_urls} new URLs, "
         f"{len(summary.errors)} files with errors"
     )
+    if summary.pages:
+        click.echo(
+            f"{summary.pages} of them web pages: {summary.page_requests} asked, the others "
+            "unchanged by their listed date"
+        )
     if not summary.ok:
         sys.exit(1)

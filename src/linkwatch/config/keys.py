@@ -40,6 +40,12 @@ from linkwatch.config.values import (
     as_size,
     as_timezone,
 )
+from linkwatch.config.webvalues import (
+    as_content_selectors,
+    as_url_list,
+    as_url_patterns,
+    as_web_sources,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +109,58 @@ KEYS: tuple[KeySpec, ...] = (
         "Releases linking more URLs than this are refused with an error (a link dump, not a "
         "release); bounds the time and memory one file may cost.",
         as_integer(1),
+    ),
+    KeySpec(
+        "sources.sitemaps",
+        "array of URLs or tables",
+        "[]",
+        "Sitemaps (sitemap.xml, sitemap indexes, gzipped or not) whose pages are releases;"
+        " an entry may be {url, include, exclude, content_selector}.",
+        as_web_sources,
+    ),
+    KeySpec(
+        "sources.feeds",
+        "array of URLs or tables",
+        "[]",
+        "RSS or Atom feeds whose entries' pages are releases (entries as sources.sitemaps).",
+        as_web_sources,
+    ),
+    KeySpec(
+        "sources.urls",
+        "array of URLs or tables, or a path",
+        "[]",
+        "Pages that are releases, or the path of a file listing one URL a line.",
+        as_url_list,
+    ),
+    KeySpec(
+        "sources.wordpress",
+        "array of URLs or tables",
+        "[]",
+        "WordPress sites whose posts are releases, read through /wp-json/wp/v2/posts.",
+        as_web_sources,
+    ),
+    KeySpec(
+        "sources.include",
+        "array of URL globs",
+        "[]",
+        "Web pages are releases only if their URL matches one of these ('*/press/*');"
+        " empty: every page.",
+        as_url_patterns,
+    ),
+    KeySpec(
+        "sources.exclude",
+        "array of URL globs",
+        "[]",
+        "Web pages whose URL matches one of these are not releases.",
+        as_url_patterns,
+    ),
+    KeySpec(
+        "sources.content_selector",
+        "CSS selector, or table",
+        '""',
+        "Where a web page's article is, overriding the automatic finding: one selector, or a"
+        " table of host or source URL = selector.",
+        as_content_selectors,
     ),
     KeySpec(
         "state.dir",

@@ -43,11 +43,44 @@ class LogFormat(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class WebSource:
+    """One website source (a sitemap, a feed, a WordPress site, a page), with its own
+    URL patterns and main-content selector on top of the `sources.*` ones."""
+
+    url: str
+    include: tuple[str, ...] = ()  # URL globs a page must match (any), empty: every page
+    exclude: tuple[str, ...] = ()  # URL globs a page must not match
+    content_selector: str | None = None  # CSS selector of the main content
+
+
+@dataclass(frozen=True, slots=True)
+class UrlList:
+    """`sources.urls`: pages named in the config, or in a file of one URL a line."""
+
+    urls: tuple[WebSource, ...] = ()
+    file: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SourcesSettings:
     paths: tuple[str, ...]  # globs, relative to Settings.base_dir
     dates: tuple[tuple[str, dt.date], ...]  # (path or glob, publication date), file order
     max_size: int
     max_citations: int
+    sitemaps: tuple[WebSource, ...] = ()
+    feeds: tuple[WebSource, ...] = ()
+    urls: UrlList = UrlList()
+    wordpress: tuple[WebSource, ...] = ()
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    # (scope, selector): scope is "*" (every page), a host, or a source's URL; file order
+    content_selector: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def has_web(self) -> bool:
+        return bool(
+            self.sitemaps or self.feeds or self.wordpress or self.urls.urls or self.urls.file
+        )
 
 
 @dataclass(frozen=True, slots=True)

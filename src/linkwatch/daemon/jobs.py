@@ -166,9 +166,14 @@ async def rewrite_job(host: JobHost) -> JobReport:
     warn_each(REWRITE, (f"skipped {line}" for line in summary.skipped), len(summary.skipped))
     if summary.needs_scan:
         host.kick(SCAN)  # the scan kicks the rewrite again once it has the new offsets
+    by_hand = (
+        f", {len(summary.by_hand)} web pages wait for a person (rewrite --output DIR)"
+        if summary.by_hand
+        else ""
+    )
     return JobReport(
         f"{len(summary.changed)} files changed, {summary.rewritten} citations now point "
-        "at their archived copy",
+        f"at their archived copy{by_hand}",
         summary_fields(summary),
         problems=tuple(f"rewrite: {line}" for line in summary.skipped),
     )

@@ -16,6 +16,7 @@ from linkwatch.paths import shown
 from linkwatch.report.build import build_report
 from linkwatch.report.rows import CitationLine, Report, Summary, UrlLine
 from linkwatch.report.states import ROTTEN
+from linkwatch.sources.web import is_web_key
 from linkwatch.store import Store
 from linkwatch.store.archive import ArchiveEvent
 from linkwatch.store.reports import StateChange
@@ -60,6 +61,9 @@ class ToRewrite:
     path: str
     title: str | None
     citations: int  # citations with a chosen copy whose footnote does not link it yet
+    # a web page: linkwatch cannot write to the website, a person applies the edited page
+    # that `rewrite --output DIR` writes
+    by_hand: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,5 +220,6 @@ def _to_rewrite(report: Report, mode: RewriteMode) -> tuple[ToRewrite, ...]:
     for release in report.releases:
         count = sum(1 for line in release.citations if pending(line))
         if count:
-            result.append(ToRewrite(shown(release.path), release.title, count))
+            web = is_web_key(release.path)
+            result.append(ToRewrite(shown(release.path), release.title, count, by_hand=web))
     return tuple(result)

@@ -44,6 +44,8 @@ from linkwatch.rewrite.wording import Wording, safe_url
 from linkwatch.scan import ParseJob, date_override, parse_release, release_key
 from linkwatch.sources.decoding import decode_release
 from linkwatch.sources.files import read_bytes
+from linkwatch.sources.web import is_web_key
+from linkwatch.sources.web.pages import body_file, output_name
 from linkwatch.store import ParsedRelease, Store
 from linkwatch.store.rewrites import NewRewrite, RewriteCandidate
 
@@ -73,6 +75,10 @@ class RewriteSummary:
     # must run before a rewrite can (the daemon asks for one).
     needs_scan: bool = False
     skipped_citations: list[str] = field(default_factory=list)  # "path [label] url: reason"
+    # Web releases: linkwatch cannot write to a website. Without --output they are listed
+    # here and left alone; with it, their edited page is written there for a person to
+    # apply in the CMS (`written` has the file, `by_hand` the page).
+    by_hand: list[str] = field(default_factory=list)
     diffs: list[str] = field(default_factory=list)  # unified diffs, in a dry run
     # per release read: what was done to each citation
     outcomes: dict[str, tuple[CitationRewrite, ...]] = field(default_factory=dict)
@@ -90,6 +96,7 @@ class RewriteSummary:
         self.unchanged += other.unchanged
         self.skipped += other.skipped
         self.skipped_citations += other.skipped_citations
+        self.by_hand += other.by_hand
         self.outcomes |= other.outcomes
         self.needs_scan = self.needs_scan or other.needs_scan
 
@@ -136,6 +143,9 @@ def rewrite_releases(
         targets = tuple(_target(c) for c in by_path[key])
         if not refresh and all(_links_snapshot(t) for t in targets):
             summary.unchanged += len(targets)
+            continue
+        if is_web_key(key) and output is None and not dry_run:
+            summary.by_hand.append(key)  # a website cannot be written to: --output DIR can
             continue
         job = _job(settings, key, by_path[key][0].sha256, targets, dry_run, output)
         jobs.append(dataclasses.replace(job, written_sha256=written.get(key)))
@@ -218,7 +228,7 @@ def _job(
         max_size=settings.sources.max_size,
         max_citations=settings.sources.max_citations,
         dry_run=dry_run,
-        reparse=not dry_run and output is None,
+        reparse=not dry_run and output is None and not is_web_key(key),
     )
 
 
@@ -366,7 +376,8 @@ class _Writer:
         assert self.output is not None
         folders: set[Path] = set()
         for prepared in batch:
-            copy = self.output / _relative(prepared.key)
+            web = is_web_key(prepared.key)
+            copy = self.output / (output_name(prepared.key) if web else _relative(prepared.key))
             try:
                 if copy.exists() and copy.resolve() == prepared.file.resolve():
                     raise OSError(0, "--output would overwrite the release itself")
@@ -378,6 +389,8 @@ class _Writer:
             folders.add(copy.parent)
             self.summary.changed.append(prepared.key)
             self.summary.written.append(copy)
+            if web:
+                self.summary.by_hand.append(prepared.key)
         for folder in folders:
             fsync_directory(folder)
 
@@ -522,6 +535,9 @@ def _links_snapshot(target: Target) -> bool:
 
 
 def _release_file(settings: Settings, key: str) -> Path:
+    """The release's file; a web page's is its body as the last scan fetched it."""
+    if is_web_key(key):
+        return body_file(settings.state.dir, key)
     path = path_of(key)
     return path if path.is_absolute() else settings.base_dir / path
 

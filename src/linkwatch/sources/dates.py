@@ -145,3 +145,38 @@ def mtime_date(mtime: float | None) -> dt.date:
         return dt.date.fromtimestamp(mtime)
     except (OverflowError, OSError, ValueError):
         return _EPOCH
+
+
+# htmldate bounds its answers by today unless told otherwise; a scan must not read the
+# wall clock, and a release dated in the future is still its author's word.
+_HTMLDATE_MIN = dt.datetime(1990, 1, 1)
+_HTMLDATE_MAX = dt.datetime(2100, 1, 1)
+
+
+def markup_date(html: str, url: str | None) -> dt.date | None:
+    """The date htmldate finds in a page's markup: JSON-LD `datePublished`, OpenGraph and
+    other meta, `<time>`, `<abbr>`, dates in the URL (the page's or its canonical link).
+
+    Fast mode (no free-text search), original date rather than last update: the scan's
+    own chain has read the meta and the dateline already; this catches what it cannot
+    (JSON-LD, microdata, URL paths, CMS idiosyncrasies) before the file's time is guessed.
+    """
+    from htmldate import find_date  # imported here: lxml and its trees cost ~50 ms to load
+
+    try:
+        found = find_date(
+            html,
+            extensive_search=False,
+            original_date=True,
+            url=url,
+            min_date=_HTMLDATE_MIN,
+            max_date=_HTMLDATE_MAX,
+        )
+    except (ValueError, TypeError):  # lxml refuses some documents; the guess remains
+        return None
+    if not found:
+        return None
+    try:
+        return dt.date.fromisoformat(found)
+    except ValueError:
+        return None

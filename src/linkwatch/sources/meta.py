@@ -15,7 +15,14 @@ from html.parser import HTMLParser
 
 from linkwatch.markup import attribute_values
 from linkwatch.model import DateSource, Format, ReleaseMeta
-from linkwatch.sources.dates import date_value, dates_in, find_dateline, mtime_date, parse_date_text
+from linkwatch.sources.dates import (
+    date_value,
+    dates_in,
+    find_dateline,
+    markup_date,
+    mtime_date,
+    parse_date_text,
+)
 from linkwatch.sources.decoding import ReleaseFile
 from linkwatch.sources.frontmatter import split_front_matter
 from linkwatch.sources.lines import (
@@ -121,7 +128,16 @@ def _opens_document(heading: _Heading) -> bool:
 
 
 # Meta keys (property, name or itemprop, lower-cased) giving a publication date, best first.
-_DATE_META_KEYS = ("article:published_time", "date", "dcterms.date", "datepublished")
+_DATE_META_KEYS = (
+    "article:published_time",
+    "date",
+    "dcterms.date",
+    "datepublished",
+    "dc:date",
+    "dc:created",
+    "dcterms.issued",
+    "dcterms.created",
+)
 
 _INVISIBLE_TAGS = frozenset({"script", "style", "title", "template", "noscript", "textarea"})
 
@@ -141,7 +157,13 @@ _HTML_CHUNK = 1024
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 
 # Attributes are read up to the first ">", which a quoted value could hold: not in date tags.
-_DATE_TAG = re.compile(r"<(meta|time)\b([^<>]*)>", re.IGNORECASE)
+# Besides <meta> and <time>: any element naming its date in RDFa or microdata (Drupal 7's
+# <span property="dc:date dc:created" content="...">, <span itemprop="datePublished">).
+_DATE_TAG = re.compile(
+    r"<(meta|time|[a-z][a-z0-9]*(?=[^<>]*\b(?:itemprop|property)\s*=\s*[\"']?[^\"'<>]*"
+    r"(?:datepublished|dc:date|dc:created)))\b([^<>]*)>",
+    re.IGNORECASE,
+)
 
 
 @dataclass(slots=True)
@@ -262,8 +284,9 @@ def _html_meta_date(text: str) -> dt.date | None:
             time_values.append(attributes["datetime"])
         key = attributes.get("property") or attributes.get("name") or attributes.get("itemprop")
         value = attributes.get("content") or attributes.get("datetime")
-        if key and value and key.lower() in _DATE_META_KEYS:
-            meta_dates.setdefault(key.lower(), value)
+        for token in (key or "").lower().split():
+            if value and token in _DATE_META_KEYS:
+                meta_dates.setdefault(token, value)
     candidates = [meta_dates[key] for key in _DATE_META_KEYS if key in meta_dates]
     for value in candidates + time_values:
         found = parse_date_text(value)
@@ -296,13 +319,35 @@ class _Evidence:
 
 
 def release_meta(
-    release: ReleaseFile, *, override: dt.date | None = None, mtime: float | None = None
+    release: ReleaseFile,
+    *,
+    override: dt.date | None = None,
+    mtime: float | None = None,
+    url: str | None = None,
+    title: str | None = None,
+    declared: dt.date | None = None,
 ) -> ReleaseMeta:
-    """Title and publication date (model.ReleaseMeta with model.DateSource)."""
+    """Title and publication date (model.ReleaseMeta with model.DateSource).
+
+    `url`, `title` and `declared` are what a web source says of a page: its address
+    (whose path may carry the date) and the title and date its feed or API gives.
+    """
     evidence = _gather_evidence(release)
     dateline = find_dateline(evidence.top_lines)
-    published, source = _publication_date(evidence, dateline, override, mtime)
-    return ReleaseMeta(title=_title(evidence, dateline), published=published, date_source=source)
+    if declared is not None and override is None:
+        published, source = _publication_date(evidence, dateline, None, mtime)
+        if source in (DateSource.MTIME, DateSource.DATELINE):
+            published, source = declared, DateSource.HTML_META
+    else:
+        published, source = _publication_date(evidence, dateline, override, mtime)
+    if source is DateSource.MTIME and release.format is Format.HTML:
+        found = markup_date(release.text, url)
+        if found is not None:
+            published, source = found, DateSource.HTML_META
+    chosen_title = _title(evidence, dateline)
+    if title and collapse(title) and not evidence.front_matter.get("title"):
+        chosen_title = collapse(title)
+    return ReleaseMeta(title=chosen_title, published=published, date_source=source)
 
 
 def _gather_evidence(release: ReleaseFile) -> _Evidence:

@@ -45,6 +45,7 @@ from linkwatch.store.releases import (
 )
 from linkwatch.store.reports import ReportsMixin
 from linkwatch.store.rewrites import RewritesMixin, m0005_rewrites
+from linkwatch.store.web import WebPagesMixin, WebPageState, m0009_web_pages
 
 __all__ = [
     "DB_NAME",
@@ -59,6 +60,7 @@ __all__ = [
     "Totals",
     "UrlStatus",
     "UrlToCheck",
+    "WebPageState",
     "migrate",
 ]
 
@@ -71,6 +73,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("0006_digests", m0006_digests),
     ("0007_state_since", m0007_state_since),
     ("0008_probes", m0008_probes),
+    ("0009_web_pages", m0009_web_pages),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 BUSY_WAIT_MS = 5000  # how long a write waits for another connection's transaction
@@ -109,6 +112,7 @@ class Store(
     RewritesMixin,
     DigestsMixin,
     ReportsMixin,
+    WebPagesMixin,
     StoreBase,
 ):
     """One open database. Create with `Store.open`; close when done.
