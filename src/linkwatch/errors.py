@@ -12,6 +12,7 @@
     ├── NetError               one request got no usable answer (`kind` says why)
     ├── ArchiveError           an archive request got no usable answer
     │   ├── ArchiveUnreachable the archive cannot be reached at all
+    │   ├── ArchiveDown        it answers 5xx, or not in time: rest it, ask the others
     │   └── ArchiveRateLimited the archive asked us to slow down
     ├── RewriteError           a release cannot be rewritten or restored
     │   └── WordingError       a rewrite template cannot be used
@@ -111,6 +112,10 @@ class ArchiveError(LinkwatchError):
 
 class ArchiveUnreachable(ArchiveError):
     """The archive cannot be reached at all (no network, DNS fails, nothing listens)."""
+
+
+class ArchiveDown(ArchiveError):
+    """The archive is failing as a whole (a 5xx answer, no answer in time), not for one URL."""
 
 
 class ArchiveRateLimited(ArchiveError):

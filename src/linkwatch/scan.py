@@ -32,6 +32,7 @@ from linkwatch.sources.files import find_releases, read_bytes
 from linkwatch.sources.meta import release_meta
 from linkwatch.store import ParsedRelease, Store
 from linkwatch.urls import InvalidURL, normalise_url
+from linkwatch.wrappers import unwrap
 
 # A press release cites tens of pages; a file citing thousands is a link dump, and
 # parsing it costs superlinear time (a 10 MB one-line release of 80,000 links took
@@ -116,7 +117,7 @@ def parse_release(job: ParseJob) -> ParseOutcome:
     invalid: list[str | None] = []
     for citation in citations:
         try:
-            keys.append(normalise_url(citation.url))
+            keys.append(normalise_url(unwrap(citation.url)))  # a wrapper is judged as its target
             invalid.append(None)
         except InvalidURL as err:
             keys.append(citation.url)  # kept as written, so the report can show it

@@ -478,10 +478,12 @@ def write_project(
     extra: str = "",
     saves_per_minute: float = 600,
     name: str = "r.md",
+    lookup: str = "[]",
 ) -> Path:
     """A release (dated 7 April 2016) citing `urls` as footnotes, and a config for `base`.
 
-    `extra` is more of the config's [archive] table.
+    `extra` is more of the config's [archive] table; `lookup` its `archive.lookup`
+    (by default none besides `base`: tests never ask the archives of the real web).
     """
     releases = directory / "releases"
     releases.mkdir(exist_ok=True)
@@ -491,7 +493,8 @@ def write_project(
     config = directory / "config.toml"
     config.write_text(
         '[sources]\npaths = ["releases/*.md"]\n\n'
-        f'[archive]\nwayback_url = "{base}"\nsaves_per_minute = {saves_per_minute}\n{extra}',
+        f'[archive]\nwayback_url = "{base}"\nsaves_per_minute = {saves_per_minute}\n'
+        f"lookup = {lookup}\n{extra}",
         encoding="utf-8",
     )
     return config

@@ -134,7 +134,10 @@ async def _store_choices(
         if current is not None and current.archive_url == choice.snapshot.archive_url:
             continue
         snapshot = ChosenSnapshot(
-            choice.snapshot.archive_url, choice.snapshot.timestamp, choice.snapshot.status
+            choice.snapshot.archive_url,
+            choice.snapshot.timestamp,
+            choice.snapshot.status,
+            choice.snapshot.source,
         )
         await run.db.write(Store.set_chosen_snapshot, *key, snapshot, moment)
         run.summary.chosen += 1

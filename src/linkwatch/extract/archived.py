@@ -16,6 +16,7 @@ from urllib.parse import unquote
 
 from linkwatch.extract.common import Found
 from linkwatch.urls import InvalidURL, normalise_url
+from linkwatch.wrappers import unwrap
 
 # scheme://host/[collection/...]timestamp[modifier]/embedded-url
 _MEMENTO = re.compile(
@@ -52,10 +53,14 @@ def _archives(original: Found, candidate: Found, text: str) -> bool:
 
 
 def _same_page(embedded: str, url: str) -> bool:
-    """Archives embed the URL as given to them, often percent-encoded differently."""
+    """Archives embed the URL as given to them, often percent-encoded differently; a
+    wrapped citation's copy is of its target (`wrappers`)."""
     if unquote(embedded) == unquote(url):
         return True
     try:
-        return normalise_url(unquote(embedded)) == normalise_url(unquote(url))
+        return normalise_url(unquote(embedded)) in (
+            normalise_url(unquote(url)),
+            normalise_url(unwrap(url)),
+        )
     except InvalidURL:
         return False

@@ -86,6 +86,8 @@ class CitationLine(NamedTuple):
     points_at_archive: bool  # the release already links an archived copy next to it
     previous_state: str | None = None  # with Filters.since: the state before the change
     changed_at: str | None = None
+    archive: str | None = None  # the archive holding the chosen snapshot
+    unwrapped_url: str | None = None  # the target, when `url` is a redirect wrapper
 
     @property
     def url_id(self) -> int:

@@ -26,7 +26,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from linkwatch.clock import system_clock
-from linkwatch.errors import ArchiveError, ArchiveUnreachable, NetError
+from linkwatch.errors import ArchiveDown, ArchiveError, ArchiveUnreachable, NetError
 from linkwatch.model import ErrorKind
 from linkwatch.net.response import HttpResponse
 from linkwatch.net.retry import parse_retry_after
@@ -129,7 +129,7 @@ class ArchiveClient(HttpSession):
                     timeout=deadline,
                 )
         except TimeoutError:
-            raise ArchiveError(f"{_where(url)}: no answer in time ({deadline:g} s)") from None
+            raise ArchiveDown(f"{_where(url)}: no answer in time ({deadline:g} s)") from None
         except NetError as error:
             raise _archive_error(error, url) from None
         if answer.truncated:
