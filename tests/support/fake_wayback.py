@@ -149,7 +149,9 @@ class FakeWayback:
         spn2_pending_polls: int = 1,
         cached_within: float = 0.0,
         clock: Callable[[], float] = time.time,
+        down: bool = False,
     ) -> None:
+        self.down = down  # every request answers 503, as in the Internet Archive's outages
         self.latency = latency
         self.save_delay = save_delay
         self.rate_limit = rate_limit
@@ -240,6 +242,11 @@ class FakeWayback:
         request[ARRIVED] = self.clock()  # before the latency: what a rate limit counts
         if self.latency:
             await asyncio.sleep(self.latency)
+        if self.down:
+            self.requests["down"] += 1
+            return web.Response(
+                status=503, text="<html><body><h1>Service Unavailable</h1></body></html>"
+            )
         response: web.StreamResponse = await handler(request)
         return response
 

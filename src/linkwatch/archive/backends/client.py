@@ -145,6 +145,8 @@ def _archive_error(error: NetError, url: str) -> ArchiveError:
     """One line naming the request, never its headers; `from None` drops the chain too."""
     if error.kind in _UNREACHABLE:
         return ArchiveUnreachable(f"{error.detail} ({_where(url)})")
+    if error.kind is ErrorKind.TIMEOUT:
+        return ArchiveDown(f"{_where(url)}: {error.detail}")
     return ArchiveError(f"{_where(url)}: {error.detail}")
 
 
