@@ -328,3 +328,25 @@ def test_a_bad_lookup_key_names_the_config_line(tmp_path: Path) -> None:
     config.write_text('[archive]\nlookup = [{ id = "x", name = "X", timemap = "https://a/" }]\n')
     with pytest.raises(ConfigError, match=r"config\.toml:2: archive\.lookup: .*'timegate'"):
         load_settings(config)
+
+
+def test_a_rewritten_html_link_lists_the_verified_copy_of_every_archive(tmp_path: Path) -> None:
+    """The chosen copy first in data-versionurl, the other archives' after it."""
+    fake = FakeWayback()
+    fake.add_capture(PAGE, "20160405000000")
+    other = FakeMemento()
+    other.add_capture(PAGE, "20160301000000")
+    with wayback_in_thread(fake) as wayback, serve_in_thread(other) as [base]:
+        config = write_project(tmp_path, wayback, [PAGE], lookup=lookup_toml({"pt": base}))
+        release = tmp_path / "releases" / "r.md"
+        release.write_text(f'Warsaw, 7 April 2016\n\nSee <a href="{PAGE}">the story</a>.\n')
+        args, obj = ["--config", str(config)], {"clock": fixed_clock(NOW)}
+        for command in (["scan"], ["archive"], ["rewrite", "--mode", "all"]):
+            result = CliRunner().invoke(main, [*args, *command], obj=obj)
+            assert result.exit_code == 0, result.output
+    text = release.read_text(encoding="utf-8")
+    assert (
+        f'data-versionurl="{wayback}/web/20160405000000/{PAGE} 2016-04-05T00:00:00Z '
+        f'{base}/20160301000000/{PAGE} 2016-03-01T00:00:00Z"'
+    ) in text
+    assert f'data-originalurl="{PAGE}"' in text

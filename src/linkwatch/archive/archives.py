@@ -31,6 +31,7 @@ __all__ = [
     "DEFAULT_CONCURRENCY",
     "DEFAULT_TIMEOUT",
     "ArchiveSpec",
+    "archive_names",
     "archives_to_ask",
     "as_archive_list",
     "default_archives",
@@ -160,6 +161,19 @@ def archives_to_ask(
         for spec in specs
         if not spec.ignore and all(_origin(url) != backend for url in spec.endpoints)
     ]
+
+
+def archive_names(lookup: Sequence[ArchiveSpec], lookup_file: Path | None) -> dict[str, str]:
+    """Archive id -> name for the archives of the look-up list (the rewrite's wording).
+
+    An unreadable list file gives no names rather than stopping a rewrite: the
+    archive run says what is wrong with it.
+    """
+    try:
+        specs = read_archive_file(lookup_file) if lookup_file is not None else lookup
+    except ConfigError:
+        specs = lookup
+    return {spec.id: spec.name for spec in specs}
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
