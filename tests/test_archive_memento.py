@@ -350,3 +350,14 @@ def test_a_rewritten_html_link_lists_the_verified_copy_of_every_archive(tmp_path
         f'{base}/20160301000000/{PAGE} 2016-03-01T00:00:00Z"'
     ) in text
     assert f'data-originalurl="{PAGE}"' in text
+
+
+def test_archive_status_shows_the_archives_at_rest(tmp_path: Path) -> None:
+    with wayback_in_thread(FakeWayback()) as wayback:
+        archives = {"gone": f"http://127.0.0.1:{refused_port()}"}
+        settings = project(tmp_path, wayback, archives, [PAGE])
+        args, obj = ["--config", str(settings.config_path)], {"clock": fixed_clock(NOW)}
+        first = CliRunner().invoke(main, [*args, "archive"], obj=obj)
+    assert first.exit_code == 0, first.output
+    status = CliRunner().invoke(main, [*args, "archive", "--status"], obj=obj)
+    assert "resting: gone until 2026-11-25 13:00:00 UTC" in status.output

@@ -164,6 +164,8 @@ def _print_status(settings: Settings, store: Store, now: dt.datetime) -> None:
     counts = state.counts
     click.echo(f"archive: {backend} at {archive_base_url(settings)}")
     click.echo(f"look-ups: {state.looked_up} URLs looked up, {state.not_looked_up} not yet")
+    for source, (until, reason) in sorted(store.archive_rests(now).items()):
+        click.echo(printable(f"resting: {source} until {_when(until)}: {reason or ''}"))
     click.echo(
         f"queue: {counts.get(QueueStatus.QUEUED, 0)} saves queued ({state.due_now} due now), "
         f"next attempt {_when(state.next_attempt_at)}, "
