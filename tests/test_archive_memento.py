@@ -202,6 +202,12 @@ async def test_the_internet_archive_down_for_a_whole_run_another_archive_holds_t
     row = report(settings)[PAGE]
     assert row["archive_url"] == f"{base}/20160406090000/{PAGE}"
     assert row["archive"] == "arquivo"
+    for fmt, shown in (("markdown", "(arquivo)"), ("html", "in arquivo</a>")):
+        result = CliRunner().invoke(
+            main, ["--config", str(settings.config_path), "report", "--format", fmt],
+            obj={"clock": fixed_clock(NOW)},
+        )  # fmt: skip
+        assert shown in result.output, fmt
 
 
 def test_archive_exits_0_not_2_when_the_internet_archive_answers_503(tmp_path: Path) -> None:
@@ -361,3 +367,19 @@ def test_archive_status_shows_the_archives_at_rest(tmp_path: Path) -> None:
     assert first.exit_code == 0, first.output
     status = CliRunner().invoke(main, [*args, "archive", "--status"], obj=obj)
     assert "resting: gone until 2026-11-25 13:00:00 UTC" in status.output
+
+
+async def test_an_archive_is_trusted_for_its_own_endpoints_only(
+    tmp_path: Path, serve: Serve, serve_memento: ServeMemento
+) -> None:
+    """A TimeMap listing mementos on another (private) endpoint: those are never fetched."""
+    wayback = await serve(FakeWayback())
+    elsewhere = FakeMemento()
+    elsewhere.add_capture(PAGE, "20160406000000")
+    listing = FakeMemento()
+    listing.add_capture(PAGE, "20160406000000")
+    listing.memento_base = await serve_memento(elsewhere)  # 127.0.0.1, another port
+    settings = project(tmp_path, wayback, {"a": await serve_memento(listing)}, [PAGE])
+    summary = await run(settings)
+    assert summary.looked_up_in == {"wayback": 1, "a": 1}
+    assert summary.chosen == 0 and elsewhere.requests["all"] == 0

@@ -94,6 +94,7 @@ class FakeMemento:
         self.synthetic = synthetic  # make captures up for a third of all URLs (benchmark)
         self.captures: dict[str, list[MementoCapture]] = {}
         self.requests: Counter[str] = Counter()
+        self.memento_base: str | None = None  # TimeMaps list mementos elsewhere (guard tests)
         self._never = asyncio.Event()
 
     def add_capture(
@@ -181,7 +182,7 @@ class FakeMemento:
             elif start + index == len(captures) - 1:
                 rel = "last memento"
             lines.append(
-                f'<{base}/{capture.timestamp}/{capture.url}>; rel="{rel}"; '
+                f'<{self.memento_base or base}/{capture.timestamp}/{capture.url}>; rel="{rel}"; '
                 f'datetime="{http_date(capture.timestamp)}"'
             )
         if start + self.page_size < len(captures):

@@ -69,6 +69,9 @@ class Filters:
 NO_FILTERS = Filters()  # every citation
 
 
+BACKEND_NAMES = ("wayback", "pywb")  # the backends' ids; other archives are named in reports
+
+
 class CitationLine(NamedTuple):
     """A citation as every view shows it.
 
@@ -92,6 +95,11 @@ class CitationLine(NamedTuple):
     @property
     def url_id(self) -> int:
         return self.target.id
+
+    @property
+    def other_archive(self) -> str | None:
+        """The archive holding the chosen copy when it is not a backend's (`arquivo.pt`)."""
+        return None if self.archive in (None, *BACKEND_NAMES) else self.archive
 
     @property
     def state(self) -> str:
