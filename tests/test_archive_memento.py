@@ -141,6 +141,23 @@ def test_a_page_links_the_next_one_and_relative_links_are_resolved() -> None:
     assert page.next_pages == ["http://arch.example/tm/2/http://a/"]
 
 
+def test_a_later_timemap_page_given_as_rel_timemap_with_from_is_followed() -> None:
+    """The Internet Archive's form: the next page is a `timemap` link starting later."""
+    text = (
+        '<http://a/>; rel="original",\n'
+        '<https://ia.example/web/timemap/link/http://a/>; rel="self"; '
+        'type="application/link-format"; from="Sun, 20 Jan 2002 14:25:10 GMT",\n'
+        '<https://ia.example/web/20020120142510/http://a/>; rel="first memento"; '
+        'datetime="Sun, 20 Jan 2002 14:25:10 GMT",\n'
+        '<https://ia.example/web/timemap/json/http://a/>; rel="timemap"; type="application/json",\n'
+        '<https://ia.example/web/timemap/link/http://a/?page=2>; rel="timemap"; '
+        'type="application/link-format"; from="Thu, 28 Mar 2002 01:28:21 GMT"'
+    )
+    page = read_timemap(text, "https://ia.example/web/timemap/link/http://a/")
+    assert len(page.mementos) == 1
+    assert page.next_pages == ["https://ia.example/web/timemap/link/http://a/?page=2"]
+
+
 # one archive, over HTTP ----------------------------------------------------------------
 
 
