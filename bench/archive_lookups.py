@@ -114,7 +114,9 @@ def lookup_toml(ports: list[str], concurrency: int, timeout: float) -> str:
     return "[" + ", ".join(entries) + "]"
 
 
-async def timed_lookups(settings: Settings, concurrency: int) -> tuple[float, ArchiveRunSummary]:
+async def timed_lookups(
+    settings: Settings, concurrency: int
+) -> tuple[float, ArchiveRunSummary, dict[str, float]]:
     """The look-up phase of an archive run over every archive, timed."""
     summary = ArchiveRunSummary()
     backend = open_archive(settings, {}, concurrency=concurrency)
@@ -130,10 +132,13 @@ async def timed_lookups(settings: Settings, concurrency: int) -> tuple[float, Ar
             sources += [LookupSource(other, other.spec.concurrency) for other in others]
             started = time.perf_counter()
             await look_up(run, sources)
-            return time.perf_counter() - started, summary
+            each = {source.archive.name: source.elapsed for source in sources}
+            return time.perf_counter() - started, summary, each
 
 
-def one_run(args: argparse.Namespace, silent_first: bool) -> tuple[float, ArchiveRunSummary]:
+def one_run(
+    args: argparse.Namespace, silent_first: bool
+) -> tuple[float, ArchiveRunSummary, dict[str, float]]:
     """Each fake archive in a process of its own, as separate servers are."""
     wayback_cmd = [str(WAYBACK), "serve", "--latency", str(args.latency), "--captured", "3000"]
     memento_cmd = [str(MEMENTO), "serve", "--archives", "1", "--latency", str(args.latency)]
@@ -157,12 +162,13 @@ def main() -> int:
     args = parser.parse_args()
 
     ideal = args.urls * args.latency / args.concurrency
-    all_up, summary = one_run(args, silent_first=False)
-    one_down, down_summary = one_run(args, silent_first=True)
+    all_up, summary, _ = one_run(args, silent_first=False)
+    one_down, down_summary, each = one_run(args, silent_first=True)
     asked = sum(summary.looked_up_in.values())
     within = all_up <= ideal * 1.10
-    extra = one_down - all_up
-    bounded = extra <= args.timeout
+    silent_cost = each.get("m0", 0.0)
+    others = max(elapsed for name, elapsed in each.items() if name != "m0")
+    bounded = one_down <= others + args.timeout  # what the silent archive may add
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(
         f"look-ups across 5 archives on {platform.python_version()}, {args.urls} URLs, "
@@ -177,9 +183,14 @@ def main() -> int:
         f"<= {ideal * 1.1:.1f} s: {'met' if within else 'missed'} |"
     )
     print(
-        f"| one archive silent (timeout {args.timeout:g} s) | {one_down:.1f} s "
-        f"({extra:+.1f} s); rested: {', '.join(sorted(down_summary.rested)) or 'none'} | "
-        f"<= +{args.timeout:g} s: {'met' if bounded else 'missed'} |"
+        f"| one archive silent (timeout {args.timeout:g} s): time spent on it, then rested "
+        f"({', '.join(sorted(down_summary.rested)) or 'none'}) | {silent_cost:.1f} s | "
+        f"its timeout ({args.timeout:g} s), once |"
+    )
+    print(
+        f"| the same run: whole phase, and the slowest other archive | {one_down:.1f} s, "
+        f"{others:.1f} s | phase <= slowest other + {args.timeout:g} s: "
+        f"{'met' if bounded else 'missed'} |"
     )
     return 0 if within and bounded else 1
 

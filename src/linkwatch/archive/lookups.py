@@ -59,6 +59,7 @@ class LookupSource:
     backend: bool = False  # the archive saves go to: not rested, its failure stops saves
     todo: deque[UrlRef] = field(default_factory=deque)
     down: str | None = None  # why it stopped being asked in this run
+    elapsed: float = 0.0  # seconds this archive's look-ups took in the run
 
 
 class _Pause:
@@ -152,9 +153,11 @@ async def _look_up_in(run: Run, source: LookupSource) -> None:
             if len(pending) >= FLUSH_EVERY:
                 await flush()
 
+    started = asyncio.get_running_loop().time()
     try:
         await run_together(worker() for _ in range(min(len(source.todo), source.concurrency)))
     finally:
+        source.elapsed = asyncio.get_running_loop().time() - started
         await flush()
         if source.backend:
             run.summary.lookups_deferred = len(source.todo)
