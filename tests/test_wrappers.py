@@ -105,3 +105,14 @@ def test_a_wrapped_citation_is_looked_up_and_reported_as_its_target(tmp_path: Pa
     assert citation["archive"] == "m"
     release = (tmp_path / "releases" / "r.md").read_text(encoding="utf-8")
     assert google in release  # the release text keeps the link as written
+
+    rewrite = CliRunner().invoke(main, [*args, "rewrite", "--mode", "all"], obj=obj)
+    assert rewrite.exit_code == 0, rewrite.output
+    rewritten = (tmp_path / "releases" / "r.md").read_text(encoding="utf-8")
+    assert f"<{google}> (archived [6 Apr 2016]({base}/20160406000000/{TARGET}) by Archive m)" in (
+        rewritten
+    )
+    assert CliRunner().invoke(main, [*args, "scan"], obj=obj).exit_code == 0
+    result = CliRunner().invoke(main, [*args, "report", "--format", "json"], obj=obj)
+    [again] = json.loads(result.output)["releases"][0]["citations"]  # the copy is no citation
+    assert again["url"] == google and again["points_at_archive"] is True

@@ -23,6 +23,13 @@ _MEMENTO = re.compile(
     r"https?://[^/?#\s]+/(?:[^?#\s]*?/)?\d{4,14}(?:[a-z]{2}_|\*)?/(?P<original>\S+)",
     re.IGNORECASE,
 )
+# The same, the embedded URL with its scheme: tried first, so that an archive without a
+# collection path (`arquivo.pt/wayback/2016.../http://a/2016/x`) is not read as one whose
+# timestamp is a digit segment of the embedded URL.
+_MEMENTO_OF_URL = re.compile(
+    r"https?://[^/?#\s]+/(?:[^?#\s]*?/)?\d{4,14}(?:[a-z]{2}_|\*)?/(?P<original>https?:/?/?\S+)",
+    re.IGNORECASE,
+)
 _NEAR = 1000  # characters between a citation and its archive link, at most (the link text)
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r]*\n|\r[ \t]*\r")
 
@@ -45,7 +52,7 @@ def archived_copies(found: Sequence[Found], text: str) -> list[tuple[Found, str 
 
 
 def _archives(original: Found, candidate: Found, text: str) -> bool:
-    match = _MEMENTO.fullmatch(candidate.url)
+    match = _MEMENTO_OF_URL.fullmatch(candidate.url) or _MEMENTO.fullmatch(candidate.url)
     if match is None or not _same_page(match.group("original"), original.url):
         return False
     gap = candidate.start - original.end
