@@ -64,7 +64,7 @@ def write_releases(root: Path, site: LoopbackWeb, archive: str) -> Path:
     text = text.replace('timeout = "60s"', 'timeout = "5s"\nevery = "1s"')
     # A pace that keeps the saves going for a dozen seconds: the kills must land among them.
     text = text.replace(
-        "enabled = false", f'wayback_url = "{archive}"\nsaves_per_minute = 400\nlookup = []'
+        "enabled = false", f'wayback_url = "{archive}"\nsaves_per_minute = 150\nlookup = []'
     )
     config.write_text(text, encoding="utf-8")
     for number in range(RELEASES):
