@@ -52,11 +52,16 @@ def test_captures_of_errors_are_never_candidates() -> None:
     snapshots = [
         capture("20160406000000", 404),
         capture("20160405000000", 500),
-        capture("20160404000000", None),
         capture("20160403000000", 302),
         capture("20150101000000", 200),
     ]
     assert stamps(candidate_order(snapshots, PUBLISHED)) == ["20160403000000", "20150101000000"]
+
+
+def test_a_capture_without_a_status_stays_a_candidate_for_its_replay_to_judge() -> None:
+    """A Memento TimeMap records no status: the replay tells a page from an error."""
+    snapshots = [capture("20160404000000", None), capture("20160405000000", 404)]
+    assert stamps(candidate_order(snapshots, PUBLISHED)) == ["20160404000000"]
 
 
 def test_closest_is_the_first_candidate_or_none() -> None:

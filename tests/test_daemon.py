@@ -271,7 +271,7 @@ def test_archive_saves_show_in_the_log_and_the_metrics(
     with serve_in_thread(fake) as archive:
         config = write_project(tmp_path, [f"{loopback_web.base}/page/1"])
         text = config.read_text(encoding="utf-8").replace(
-            "enabled = false", f'wayback_url = "{archive}"\nsaves_per_minute = 600'
+            "enabled = false", f'wayback_url = "{archive}"\nsaves_per_minute = 600\nlookup = []'
         )
         config.write_text(text, encoding="utf-8")
         daemon = start_daemon(config)

@@ -62,7 +62,9 @@ def write_releases(root: Path, site: LoopbackWeb, archive: str) -> Path:
     text = config.read_text(encoding="utf-8")
     text = text.replace('mode = "off"', 'mode = "all"')
     text = text.replace('timeout = "60s"', 'timeout = "5s"\nevery = "1s"')
-    text = text.replace("enabled = false", f'wayback_url = "{archive}"\nsaves_per_minute = 300')
+    text = text.replace(
+        "enabled = false", f'wayback_url = "{archive}"\nsaves_per_minute = 300\nlookup = []'
+    )
     config.write_text(text, encoding="utf-8")
     for number in range(RELEASES):
         urls = release_urls(site, number)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import datetime as dt
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from markdown_it import MarkdownIt
@@ -164,11 +166,64 @@ def test_html_anchor_keeps_its_href_and_gains_robust_links_attributes() -> None:
     assert original == {
         "href": "http://a.example/x",
         "class": "c",
+        "data-originalurl": "http://a.example/x",  # REQUIRED by the 2025 Robust Links draft
         "data-versionurl": archive_of("http://a.example/x"),
         "data-versiondate": "2016-04-06",
     }
     assert visible == {"href": archive_of("http://a.example/x")}
     assert "</a> (<a href=" in result.data.decode()
+
+
+def _one_target(doc: ReleaseFile, **changes: Any) -> list[Target]:
+    return [dataclasses.replace(target, **changes) for target in targets_for(doc)]
+
+
+def test_robust_links_list_every_verified_copy_each_with_its_datetime() -> None:
+    """The 2025 draft: the chosen copy first, then the others, URI and datetime pairs."""
+    doc = release(b'<p><a href="http://a.example/x">Report</a></p>\n', "page.html")
+    perma = ("https://perma.cc/44TF-9JXB", dt.datetime(2016, 4, 8, 16, 43, 33, tzinfo=dt.UTC))
+    arquivo = (
+        "https://arquivo.pt/wayback/20160301000000/http://a.example/x",
+        dt.datetime(2016, 3, 1, tzinfo=dt.UTC),
+    )
+    targets = _one_target(doc, others=(perma, arquivo))
+    result = rewrite_release(doc, targets, Wording())
+    [original, _visible] = anchors(result.data.decode())
+    assert original["data-versionurl"].split(" ") == [
+        archive_of("http://a.example/x"), "2016-04-06T12:00:00Z",
+        "https://perma.cc/44TF-9JXB", "2016-04-08T16:43:33Z",
+        "https://arquivo.pt/wayback/20160301000000/http://a.example/x", "2016-03-01T00:00:00Z",
+    ]  # fmt: skip
+    again = rewrite_release(release(result.data, "page.html"), targets, Wording())
+    assert again.data == result.data  # twice is once
+
+
+def test_a_copy_held_by_another_archive_is_named_in_the_wording() -> None:
+    for name, source in [
+        ("r.md", b"See <http://a.example/x>.\n"),
+        ("r.txt", b"See http://a.example/x here.\n"),
+        ("page.html", b'<p><a href="http://a.example/x">R</a></p>\n'),
+    ]:
+        doc = release(source, name)
+        targets = _one_target(doc, archive_name="Arquivo.pt")
+        result = rewrite_release(doc, targets, Wording())
+        assert "by Arquivo.pt" in result.data.decode(), name
+        again = rewrite_release(release(result.data, name), targets, Wording())
+        assert again.data == result.data, name  # the named wording is recognised
+        back = rewrite_release(
+            release(result.data, name), targets_for(release(result.data, name)), Wording()
+        )
+        assert "by Arquivo.pt" not in back.data.decode(), name  # replaced, never doubled
+
+
+def test_a_wrapped_link_keeps_its_href_and_names_its_target_as_the_original() -> None:
+    wrapped = "https://www.google.com/url?q=http://a.example/x&amp;sa=D"
+    doc = release(f'<p><a href="{wrapped}">R</a></p>\n'.encode(), "page.html")
+    targets = _one_target(doc, original="http://a.example/x")
+    result = rewrite_release(doc, targets, Wording())
+    [original, _visible] = anchors(result.data.decode())
+    assert original["href"] == "https://www.google.com/url?q=http://a.example/x&sa=D"
+    assert original["data-originalurl"] == "http://a.example/x"
 
 
 def test_html_version_attributes_already_there_are_updated_in_place() -> None:

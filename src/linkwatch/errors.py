@@ -13,6 +13,7 @@
     ├── WebSourceError         a web page or listing could not be had (the scan goes on)
     ├── ArchiveError           an archive request got no usable answer
     │   ├── ArchiveUnreachable the archive cannot be reached at all
+    │   ├── ArchiveDown        it answers 5xx, or not in time: rest it, ask the others
     │   └── ArchiveRateLimited the archive asked us to slow down
     ├── RewriteError           a release cannot be rewritten or restored
     │   └── WordingError       a rewrite template cannot be used
@@ -112,6 +113,10 @@ class ArchiveError(LinkwatchError):
 
 class ArchiveUnreachable(ArchiveError):
     """The archive cannot be reached at all (no network, DNS fails, nothing listens)."""
+
+
+class ArchiveDown(ArchiveError):
+    """The archive is failing as a whole (a 5xx answer, no answer in time), not for one URL."""
 
 
 class ArchiveRateLimited(ArchiveError):

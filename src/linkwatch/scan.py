@@ -36,6 +36,7 @@ from linkwatch.sources.meta import release_meta
 from linkwatch.sources.web import is_web_key
 from linkwatch.store import ParsedRelease, Store, WebPageState
 from linkwatch.urls import InvalidURL, normalise_url
+from linkwatch.wrappers import unwrap
 
 if TYPE_CHECKING:
     from linkwatch.sources.web.collect import WebPage
@@ -141,7 +142,7 @@ def parse_release(job: ParseJob) -> ParseOutcome:
     invalid: list[str | None] = []
     for citation in citations:
         try:
-            keys.append(normalise_url(citation.url))
+            keys.append(normalise_url(unwrap(citation.url)))  # a wrapper is judged as its target
             invalid.append(None)
         except InvalidURL as err:
             keys.append(citation.url)  # kept as written, so the report can show it

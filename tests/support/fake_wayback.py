@@ -149,7 +149,9 @@ class FakeWayback:
         spn2_pending_polls: int = 1,
         cached_within: float = 0.0,
         clock: Callable[[], float] = time.time,
+        down: bool = False,
     ) -> None:
+        self.down = down  # every request answers 503, as in the Internet Archive's outages
         self.latency = latency
         self.save_delay = save_delay
         self.rate_limit = rate_limit
@@ -240,6 +242,11 @@ class FakeWayback:
         request[ARRIVED] = self.clock()  # before the latency: what a rate limit counts
         if self.latency:
             await asyncio.sleep(self.latency)
+        if self.down:
+            self.requests["down"] += 1
+            return web.Response(
+                status=503, text="<html><body><h1>Service Unavailable</h1></body></html>"
+            )
         response: web.StreamResponse = await handler(request)
         return response
 
@@ -478,10 +485,12 @@ def write_project(
     extra: str = "",
     saves_per_minute: float = 600,
     name: str = "r.md",
+    lookup: str = "[]",
 ) -> Path:
     """A release (dated 7 April 2016) citing `urls` as footnotes, and a config for `base`.
 
-    `extra` is more of the config's [archive] table.
+    `extra` is more of the config's [archive] table; `lookup` its `archive.lookup`
+    (by default none besides `base`: tests never ask the archives of the real web).
     """
     releases = directory / "releases"
     releases.mkdir(exist_ok=True)
@@ -491,7 +500,8 @@ def write_project(
     config = directory / "config.toml"
     config.write_text(
         '[sources]\npaths = ["releases/*.md"]\n\n'
-        f'[archive]\nwayback_url = "{base}"\nsaves_per_minute = {saves_per_minute}\n{extra}',
+        f'[archive]\nwayback_url = "{base}"\nsaves_per_minute = {saves_per_minute}\n'
+        f"lookup = {lookup}\n{extra}",
         encoding="utf-8",
     )
     return config

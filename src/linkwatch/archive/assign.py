@@ -58,6 +58,7 @@ async def choose(run: Run, replays: ReplayChecker) -> None:
             choices = [
                 await _choose_one(c, snapshots, chosen, verified, judged, replays) for c in group
             ]
+            await _verify_other_archives(group[0], choices, snapshots, verified, judged, replays)
             verdicts = [(s, judged[s.archive_url]) for s in snapshots if s.archive_url in judged]
             return _UrlChoices(url_id, choices, verdicts)
 
@@ -122,6 +123,36 @@ async def _choose_one(
     return _Choice(citation, None, keep=False)
 
 
+async def _verify_other_archives(
+    citation: CitationToChoose,
+    choices: Sequence[_Choice],
+    snapshots: Sequence[Snapshot],
+    verified: set[str],
+    judged: dict[str, str | None],
+    replays: ReplayChecker,
+) -> None:
+    """Replay the best capture of each other archive too, once: Robust Links list every
+    verified copy, so that a reader has a way back when one archive loses its copy."""
+    held = {c.snapshot.source for c in choices if c.snapshot is not None}
+    if not held:
+        return
+    best: dict[str, Snapshot] = {}
+    for candidate in candidate_order(snapshots, publication_moment(citation.published)):
+        best.setdefault(candidate.source, candidate)
+    for source, candidate in best.items():
+        url = candidate.archive_url
+        if source in held or url in verified or url in judged:
+            continue
+        if any(s.archive_url in verified for s in snapshots if s.source == source):
+            continue  # that archive has a verified copy already
+        try:
+            judged[url] = await replays.rejection(candidate, citation.url_key)
+        except ReplayInconclusive:
+            continue
+        if judged[url] is None:
+            verified.add(url)
+
+
 async def _store_choices(
     run: Run, choices: Iterable[_Choice], chosen: Mapping[tuple[str, str], ChosenSnapshot]
 ) -> None:
@@ -134,7 +165,10 @@ async def _store_choices(
         if current is not None and current.archive_url == choice.snapshot.archive_url:
             continue
         snapshot = ChosenSnapshot(
-            choice.snapshot.archive_url, choice.snapshot.timestamp, choice.snapshot.status
+            choice.snapshot.archive_url,
+            choice.snapshot.timestamp,
+            choice.snapshot.status,
+            choice.snapshot.source,
         )
         await run.db.write(Store.set_chosen_snapshot, *key, snapshot, moment)
         run.summary.chosen += 1

@@ -40,12 +40,15 @@ def publication_moment(published: dt.date) -> dt.datetime:
 
 
 def candidate_order(snapshots: Iterable[Snapshot], around: dt.datetime) -> list[Snapshot]:
-    """Good captures in the order to try them: before `around` closest first, then after.
+    """Captures in the order to try them, from every archive: before `around` closest
+    first, then after.
 
-    Error captures (4xx/5xx, or no recorded status) are left out. Among
-    captures made at the same second, the one listed first wins.
+    Captures recorded as errors (4xx/5xx) are left out. A capture with no
+    recorded status (a Memento TimeMap gives none) stays: its replay says
+    whether it is a page. Among captures made at the same second, the one
+    listed first wins.
     """
-    good = [s for s in snapshots if is_good_capture_status(s.status)]
+    good = [s for s in snapshots if s.status is None or is_good_capture_status(s.status)]
     before = sorted((s for s in good if s.timestamp <= around), key=lambda s: around - s.timestamp)
     after = sorted((s for s in good if s.timestamp > around), key=lambda s: s.timestamp - around)
     return before + after

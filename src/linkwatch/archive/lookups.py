@@ -1,8 +1,19 @@
-"""Phase 1 of an archive run: look every cited URL up, concurrently, storing what is found.
+"""Phase 1 of an archive run: look every cited URL up in every archive, storing what is found.
 
-Every cited URL never looked up in this archive (or due for another look) is
-asked for its captures; they are stored in small batches. After a rate limit
-every worker waits, or, when the wait is long, the rest is left to a later run.
+Each archive is asked on its own: the backend (its CDX API, the archive saves
+go to) and each archive of the look-up list (`archive.lookup`, Memento
+TimeMaps). Every archive has its own queue of URLs, its own workers (as many
+as its `concurrency`) and its own deadline, and all archives are asked at the
+same time, so a slow one delays none of the others. A cited URL is asked again
+`archive.fresh_within` later (a day at least), so that captures made by
+others show up.
+
+An archive that fails as a whole (refuses connections, answers 5xx, does not
+answer in time) stops being asked at its first such failure, so it costs at
+most one deadline per run; an archive of the list is then rested, in the
+store, for `archive.lookup_rest` (one hour by default), so that the next runs
+do not pay that deadline again. After a rate limit the archive's workers wait,
+or, when the wait is long, its rest is left to a later run.
 """
 
 from __future__ import annotations
@@ -10,15 +21,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
 
-from linkwatch.archive.backends.factory import LOOKUP_CONCURRENCY
 from linkwatch.archive.run_state import ArchiveRunSummary, ArchiveStep, Run
-from linkwatch.archive.save_policy import (
-    backoff,
-)
-from linkwatch.errors import ArchiveError, ArchiveRateLimited, ArchiveUnreachable
+from linkwatch.archive.save_policy import backoff
+from linkwatch.errors import ArchiveDown, ArchiveError, ArchiveRateLimited, ArchiveUnreachable
+from linkwatch.model import Snapshot
 from linkwatch.store import Store
-from linkwatch.store.archive import LookupRecord
+from linkwatch.store.archive import LookupRecord, UrlRef
 from linkwatch.tasks import run_together
 
 FLUSH_EVERY = 50  # look-ups per write batch
@@ -30,8 +42,28 @@ MIN_RELOOKUP = dt.timedelta(days=1)  # captures made by others show up at the ne
 MAX_PAUSE_WAIT = 60.0  # seconds a run waits out a rate limit; longer ones go to a later run
 
 
+class LooksUp(Protocol):
+    """What the look-up phase needs of an archive."""
+
+    name: str
+
+    async def snapshots(self, url: str) -> list[Snapshot]: ...
+
+
+@dataclass(slots=True)
+class LookupSource:
+    """One archive as the phase asks it."""
+
+    archive: LooksUp
+    concurrency: int
+    backend: bool = False  # the archive saves go to: not rested, its failure stops saves
+    todo: deque[UrlRef] = field(default_factory=deque)
+    down: str | None = None  # why it stopped being asked in this run
+    elapsed: float = 0.0  # seconds this archive's look-ups took in the run
+
+
 class _Pause:
-    """Shared by the look-up workers: after a 429 they all wait, or all stop."""
+    """Shared by one archive's workers: after a 429 they all wait, or all stop."""
 
     def __init__(self) -> None:
         self.until = 0.0  # loop time
@@ -50,10 +82,25 @@ class _Pause:
             await asyncio.sleep(delay)
 
 
-async def look_up(run: Run) -> None:
-    targets = run.db.read.urls_to_look_up(run.source, run.now())
-    run.progress.phase("looking up", len(targets))
-    todo = deque(targets)
+async def look_up(run: Run, sources: Sequence[LookupSource]) -> None:
+    """Ask every archive in `sources` about the cited URLs due for a look there."""
+    moment = run.now()
+    resting = run.db.read.archive_rests(moment)
+    active: list[LookupSource] = []
+    for source in sources:
+        rest = resting.get(source.archive.name)
+        if rest is not None and not source.backend:
+            until, reason = rest
+            run.summary.rested[source.archive.name] = f"resting until {until:%H:%M} UTC: {reason}"
+            continue
+        source.todo = deque(run.db.read.urls_to_look_up(source.archive.name, moment))
+        active.append(source)
+    run.progress.phase("looking up", sum(len(source.todo) for source in active))
+    await run_together(_look_up_in(run, source) for source in active if source.todo)
+
+
+async def _look_up_in(run: Run, source: LookupSource) -> None:
+    name = source.archive.name
     pending: list[LookupRecord] = []
     pause = _Pause()
     relookup = max(run.settings.archive.fresh_within, MIN_RELOOKUP)
@@ -62,45 +109,71 @@ async def look_up(run: Run) -> None:
         batch = pending[:]
         pending.clear()
         if batch:
-            await run.db.write(Store.record_lookups, run.source, batch)
+            await run.db.write(Store.record_lookups, name, batch)
 
     async def worker() -> None:
-        while todo and not pause.stopped:
-            target = todo.popleft()
+        while source.todo and not pause.stopped and source.down is None:
+            target = source.todo.popleft()
             await pause.wait()
+            if source.down is not None:
+                source.todo.appendleft(target)
+                return
             started = run.now()
             try:
-                snapshots = await run.archive.snapshots(target.url)
+                snapshots = await source.archive.snapshots(target.url)
             except ArchiveRateLimited as err:
-                todo.append(target)
+                source.todo.append(target)
                 pause.hold(err.retry_after)
                 continue
-            except ArchiveUnreachable:
-                raise
+            except (ArchiveUnreachable, ArchiveDown) as err:
+                source.todo.appendleft(target)  # not the URL's fault: asked again later
+                if source.down is None:
+                    source.down = str(err)
+                    await _stopped(run, source, err)
+                return
             except ArchiveError as err:
-                run.looked_up_now.add(target.id)  # a second look in this run would fail alike
+                if source.backend:
+                    run.looked_up_now.add(target.id)  # a second look would fail alike
                 _note_error(run.summary, f"{target.url}: {err}")
                 pending.append(
                     LookupRecord(target.id, [], started, started + LOOKUP_RETRY, str(err))
                 )
                 run.progress.step(target.url, ArchiveStep.LOOKUP_FAILED)
             else:
-                run.summary.looked_up += 1
-                run.looked_up_now.add(target.id)
+                run.summary.looked_up += source.backend
+                run.summary.looked_up_in[name] = run.summary.looked_up_in.get(name, 0) + 1
+                if source.backend:
+                    run.looked_up_now.add(target.id)
                 pending.append(LookupRecord(target.id, snapshots, started, started + relookup))
                 if snapshots:
-                    detail = f"{len(snapshots)} captures"
+                    detail = f"{len(snapshots)} captures in {name}"
                     run.progress.step(target.url, ArchiveStep.CAPTURES, detail)
                 else:
-                    run.progress.step(target.url, ArchiveStep.NO_CAPTURE)
+                    run.progress.step(target.url, ArchiveStep.NO_CAPTURE, f"none in {name}")
             if len(pending) >= FLUSH_EVERY:
                 await flush()
 
+    started = asyncio.get_running_loop().time()
     try:
-        await run_together(worker() for _ in range(min(len(targets), LOOKUP_CONCURRENCY)))
+        await run_together(worker() for _ in range(min(len(source.todo), source.concurrency)))
     finally:
+        source.elapsed = asyncio.get_running_loop().time() - started
         await flush()
-        run.summary.lookups_deferred = len(todo)
+        if source.backend:
+            run.summary.lookups_deferred = len(source.todo)
+
+
+async def _stopped(run: Run, source: LookupSource, err: ArchiveError) -> None:
+    """An archive failed as a whole: ask it no more in this run; rest one of the list."""
+    if source.backend:
+        if isinstance(err, ArchiveUnreachable):
+            run.summary.unreachable = str(err)  # no saves this run; the others go on
+        else:
+            run.summary.rested[source.archive.name] = f"look-ups stopped for this run: {err}"
+        return
+    until = run.now() + run.settings.archive.lookup_rest
+    await run.db.write(Store.rest_archive, source.archive.name, until, str(err))
+    run.summary.rested[source.archive.name] = f"rested until {until:%H:%M} UTC: {err}"
 
 
 def _note_error(summary: ArchiveRunSummary, line: str) -> None:

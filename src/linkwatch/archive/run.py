@@ -11,11 +11,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from contextlib import AsyncExitStack
 
+from linkwatch.archive.archives import ArchiveSpec, archives_to_ask
 from linkwatch.archive.assign import choose
+from linkwatch.archive.backends.client import archive_options
 from linkwatch.archive.backends.factory import LOOKUP_CONCURRENCY, archive_base_url, open_archive
-from linkwatch.archive.lookups import look_up
+from linkwatch.archive.backends.memento import MementoArchive
+from linkwatch.archive.lookups import LookupSource, look_up
 from linkwatch.archive.protocol import Archive
 from linkwatch.archive.replay import ReplayChecker
 from linkwatch.archive.run_state import ArchiveRunSummary, Run, RunProgress, Silent
@@ -31,8 +35,11 @@ from linkwatch.store.writer import AsyncStore
 REPLAY_TIMEOUT = 30.0
 
 
-def replay_options(settings: Settings) -> NetOptions:
-    """The checker's network settings for replays: the archive's host is trusted, no delay."""
+def replay_options(settings: Settings, specs: Sequence[ArchiveSpec] = ()) -> NetOptions:
+    """The checker's network settings for replays: each archive trusted for its own
+    endpoints only, no delay."""
+    trusted = {endpoint_of(archive_base_url(settings))}
+    trusted |= {endpoint_of(url) for spec in specs for url in spec.endpoints}
     return NetOptions(
         user_agent=settings.check.user_agent,
         timeout=REPLAY_TIMEOUT,
@@ -42,7 +49,7 @@ def replay_options(settings: Settings) -> NetOptions:
         host_delay=0.0,
         allow_private=settings.check.allow_private,
         max_body=settings.check.max_body,
-        trusted=frozenset({endpoint_of(archive_base_url(settings))}),
+        trusted=frozenset(trusted),
     )
 
 
@@ -61,9 +68,12 @@ async def archive_run(
     `until` bounds the save phase (the daemon passes its next tick): saves
     that cannot start before it stay queued. Raises ArchiveError only for a
     misconfiguration (an archive that answers, but not like one; one Save
-    Page Now key without the other). Cancellation (Ctrl-C, SIGTERM) stops
-    the run; everything finished so far is stored, and a save in flight is
-    settled by the next run.
+    Page Now key without the other), ConfigError for an unreadable
+    `archive.lookup_file`. The backend being down (refused, 5xx, silent)
+    skips its look-ups and the saves; the other archives are still asked and
+    snapshots still chosen. Cancellation (Ctrl-C, SIGTERM) stops the run;
+    everything finished so far is stored, and a save in flight is settled
+    by the next run.
     """
     summary = ArchiveRunSummary()
     if not settings.archive.enabled:
@@ -71,23 +81,41 @@ async def archive_run(
         return summary
     backend = archive if archive is not None else open_archive(settings, environ)
     summary.source = backend.name
+    specs = archives_to_ask(
+        settings.archive.lookup, settings.archive.lookup_file, archive_base_url(settings)
+    )
+    options = archive_options(settings.check.user_agent, allow_private=settings.check.allow_private)
+    others = [MementoArchive(spec, options) for spec in specs]
     run = Run(settings, db, backend, progress or Silent(), now, until, summary)
     try:
-        async with backend, Net(replay_options(settings)) as net:
+        async with AsyncExitStack() as stack:
+            await stack.enter_async_context(backend)
+            for other in others:
+                await stack.enter_async_context(other)
+            net = await stack.enter_async_context(Net(replay_options(settings, specs)))
             run.net = net
-            await backend.check_reachable()
-            await look_up(run)
-            await decide(run)
-            await save_queue(run)
+            sources = [LookupSource(other, other.spec.concurrency) for other in others]
+            try:
+                await backend.check_reachable()
+            except ArchiveUnreachable as err:
+                summary.unreachable = str(err)
+            else:
+                sources.insert(0, LookupSource(backend, LOOKUP_CONCURRENCY, backend=True))
+            await look_up(run, sources)
+            if summary.unreachable is None:
+                try:
+                    await decide(run)
+                    await save_queue(run)
+                except ArchiveUnreachable as err:
+                    summary.unreachable = str(err)
             replays = ReplayChecker(net)
             try:
                 await choose(run, replays)
             finally:
                 await replays.close()  # before the session closes under it
-    except ArchiveUnreachable as err:
-        summary.unreachable = str(err)
     except asyncio.CancelledError:
         summary.interrupted = True
+    summary.asked_others = len(others)
     state = db.read.queue_state(backend.name, now())
     summary.queue_left = state.counts.get(QueueStatus.QUEUED, 0)
     return summary

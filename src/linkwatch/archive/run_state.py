@@ -76,6 +76,9 @@ class ArchiveRunSummary:
     queue_left: int = 0
     paused_until: dt.datetime | None = None
     errors: list[str] = field(default_factory=list)  # a few look-up errors, for the log
+    looked_up_in: dict[str, int] = field(default_factory=dict)  # URLs looked up, per archive
+    rested: dict[str, str] = field(default_factory=dict)  # archive -> why it was not asked
+    asked_others: int = 0  # archives of the look-up list asked besides the backend
 
 
 @dataclass(slots=True)

@@ -123,8 +123,11 @@ def _print_summary(summary: ArchiveRunSummary) -> None:
         return
     if summary.unreachable is not None:
         click.echo(f"archive unreachable: {summary.unreachable}: skipped")
-        return
+        if not summary.asked_others:
+            return
     err = stderr_console()
+    for name, why in summary.rested.items():
+        err.print(printable(f"warning: {name} not asked: {why}"), highlight=False, markup=False)
     for line in summary.errors:
         err.print(f"[yellow]warning:[/] look-up failed: {line}", highlight=False)
     if summary.paused_until is not None:
@@ -140,6 +143,10 @@ def _print_summary(summary: ArchiveRunSummary) -> None:
         f"no snapshot {summary.no_snapshot}; {summary.chosen} citations given a snapshot, "
         f"{summary.queue_left} saves still queued"
     )
+    others = {k: v for k, v in summary.looked_up_in.items() if k != summary.source}
+    if others:
+        counts = ", ".join(f"{name} {count}" for name, count in sorted(others.items()))
+        click.echo(f"looked up in other archives: {counts}")
     if summary.interrupted:
         click.echo("interrupted: the queue is kept; a save in flight is settled by the next run")
         sys.exit(130)
@@ -157,6 +164,8 @@ def _print_status(settings: Settings, store: Store, now: dt.datetime) -> None:
     counts = state.counts
     click.echo(f"archive: {backend} at {archive_base_url(settings)}")
     click.echo(f"look-ups: {state.looked_up} URLs looked up, {state.not_looked_up} not yet")
+    for source, (until, reason) in sorted(store.archive_rests(now).items()):
+        click.echo(printable(f"resting: {source} until {_when(until)}: {reason or ''}"))
     click.echo(
         f"queue: {counts.get(QueueStatus.QUEUED, 0)} saves queued ({state.due_now} due now), "
         f"next attempt {_when(state.next_attempt_at)}, "

@@ -16,6 +16,7 @@ from linkwatch.config.loading import load_settings
 from linkwatch.config.settings import Settings
 from linkwatch.store import Store
 from linkwatch.urls import InvalidURL, normalise_url
+from linkwatch.wrappers import unwrap
 
 T = TypeVar("T")
 
@@ -73,7 +74,7 @@ def run_until_signal(coro: Coroutine[Any, Any, T]) -> T:
 def url_key(store: Store, url: str) -> str:
     """The store's key for a URL given on the command line, or a usage error."""
     try:
-        key = normalise_url(url)
+        key = normalise_url(unwrap(url))
     except InvalidURL as err:
         raise click.BadParameter(f"{url}: {err}", param_hint="URL") from err
     if store.url_status(key) is None:

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 
 from linkwatch import __version__
+from linkwatch.archive.archives import as_archive_list
 from linkwatch.config.settings import (
     SMTP_PASSWORD_ENV,
     ArchiveBackend,
@@ -295,6 +296,29 @@ KEYS: tuple[KeySpec, ...] = (
         '"linkwatch"',
         "pywb collection that holds the captures.",
         as_one_line(allow_empty=False),
+    ),
+    KeySpec(
+        "archive.lookup",
+        'array of archives or "default"',
+        '"default"',
+        "Web archives asked for captures besides the backend, in the shape of MemGator's "
+        "archives.json (id, name, timemap, timegate; optional cdx, concurrency, timeout, "
+        'ignore); "default" is the built-in list, [] none.',
+        as_archive_list,
+    ),
+    KeySpec(
+        "archive.lookup_file",
+        'path or ""',
+        '""',
+        "A JSON file in the shape of archive.lookup that replaces it (read at each run).",
+        as_optional_path,
+    ),
+    KeySpec(
+        "archive.lookup_rest",
+        "duration",
+        '"1h"',
+        "How long an archive that refused, failed (5xx) or did not answer is left alone.",
+        as_duration(allow_zero=True),
     ),
     KeySpec(
         "rewrite.mode",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from linkwatch.archive.archives import ArchiveSpec
 from linkwatch.config.values import split_listen
 
 SMTP_PASSWORD_ENV = "LINKWATCH_SMTP_PASSWORD"
@@ -120,6 +121,9 @@ class ArchiveSettings:
     backend: ArchiveBackend
     pywb_url: str  # no trailing slash
     pywb_collection: str
+    lookup: tuple[ArchiveSpec, ...]  # the archives looked up (besides the backend)
+    lookup_file: Path | None  # a JSON list replacing `lookup`, read at each run
+    lookup_rest: dt.timedelta  # how long an archive that failed is left alone
 
 
 @dataclass(frozen=True, slots=True)

@@ -243,7 +243,10 @@ async def archive_job(host: JobHost) -> JobReport:
             job=ARCHIVE,
             source=summary.source,
         )
-        return JobReport("skipped (archive unreachable)", fields)
+        if not summary.chosen:
+            return JobReport("skipped (archive unreachable)", fields)
+    for name, why in summary.rested.items():
+        event(log, logging.WARNING, f"archive: {name} not asked: {why}", job=ARCHIVE)
     _count_saves(host.metrics, summary)
     for line in summary.errors:
         event(log, logging.WARNING, f"archive: {line}", job=ARCHIVE)

@@ -16,10 +16,18 @@ from urllib.parse import unquote
 
 from linkwatch.extract.common import Found
 from linkwatch.urls import InvalidURL, normalise_url
+from linkwatch.wrappers import unwrap
 
 # scheme://host/[collection/...]timestamp[modifier]/embedded-url
 _MEMENTO = re.compile(
     r"https?://[^/?#\s]+/(?:[^?#\s]*?/)?\d{4,14}(?:[a-z]{2}_|\*)?/(?P<original>\S+)",
+    re.IGNORECASE,
+)
+# The same, the embedded URL with its scheme: tried first, so that an archive without a
+# collection path (`arquivo.pt/wayback/2016.../http://a/2016/x`) is not read as one whose
+# timestamp is a digit segment of the embedded URL.
+_MEMENTO_OF_URL = re.compile(
+    r"https?://[^/?#\s]+/(?:[^?#\s]*?/)?\d{4,14}(?:[a-z]{2}_|\*)?/(?P<original>https?:/?/?\S+)",
     re.IGNORECASE,
 )
 _NEAR = 1000  # characters between a citation and its archive link, at most (the link text)
@@ -44,7 +52,7 @@ def archived_copies(found: Sequence[Found], text: str) -> list[tuple[Found, str 
 
 
 def _archives(original: Found, candidate: Found, text: str) -> bool:
-    match = _MEMENTO.fullmatch(candidate.url)
+    match = _MEMENTO_OF_URL.fullmatch(candidate.url) or _MEMENTO.fullmatch(candidate.url)
     if match is None or not _same_page(match.group("original"), original.url):
         return False
     gap = candidate.start - original.end
@@ -52,10 +60,14 @@ def _archives(original: Found, candidate: Found, text: str) -> bool:
 
 
 def _same_page(embedded: str, url: str) -> bool:
-    """Archives embed the URL as given to them, often percent-encoded differently."""
+    """Archives embed the URL as given to them, often percent-encoded differently; a
+    wrapped citation's copy is of its target (`wrappers`)."""
     if unquote(embedded) == unquote(url):
         return True
     try:
-        return normalise_url(unquote(embedded)) == normalise_url(unquote(url))
+        return normalise_url(unquote(embedded)) in (
+            normalise_url(unquote(url)),
+            normalise_url(unwrap(url)),
+        )
     except InvalidURL:
         return False

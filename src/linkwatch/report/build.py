@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from linkwatch.model import State
 from linkwatch.store import Store
+from linkwatch.wrappers import is_wrapped
 
 if TYPE_CHECKING:
     pass
@@ -72,7 +73,7 @@ def _build_report(store: Store, now: dt.datetime, view: View, filters: Filters) 
     reported: dict[int, str] = {}  # host of every URL kept: the summary's counts
     state_counts: dict[str, int] = dict.fromkeys(STATE_ORDER, 0)
     archived = rotten_bare = 0
-    new_line = tuple.__new__  # CitationLine._make without its length check: 9 values, always
+    new_line = tuple.__new__  # CitationLine._make without its length check: 11 values, always
     by_release: dict[int, list[CitationLine]] = defaultdict(list)
     for release_id, label, written, url_id, footnote_archive in store.report_citations():
         path = kept.get(release_id)
@@ -93,7 +94,7 @@ def _build_report(store: Store, now: dt.datetime, view: View, filters: Filters) 
             if change is None:
                 continue
         snapshot = snapshots.get((path, url.key))
-        archive_url, archive_timestamp = snapshot or (None, None)
+        archive_url, archive_timestamp, archive = snapshot or (None, None, None)
         line: CitationLine = new_line(
             CitationLine,
             (
@@ -106,6 +107,8 @@ def _build_report(store: Store, now: dt.datetime, view: View, filters: Filters) 
                 footnote_archive is not None,
                 None if change is None else (change.before or State.UNCHECKED.value),
                 None if change is None else change.changed_at,
+                archive,
+                url.key if is_wrapped(written) else None,
             ),
         )
         by_release[release_id].append(line)

@@ -69,6 +69,9 @@ class Filters:
 NO_FILTERS = Filters()  # every citation
 
 
+BACKEND_NAMES = ("wayback", "pywb")  # the backends' ids; other archives are named in reports
+
+
 class CitationLine(NamedTuple):
     """A citation as every view shows it.
 
@@ -86,10 +89,17 @@ class CitationLine(NamedTuple):
     points_at_archive: bool  # the release already links an archived copy next to it
     previous_state: str | None = None  # with Filters.since: the state before the change
     changed_at: str | None = None
+    archive: str | None = None  # the archive holding the chosen snapshot
+    unwrapped_url: str | None = None  # the target, when `url` is a redirect wrapper
 
     @property
     def url_id(self) -> int:
         return self.target.id
+
+    @property
+    def other_archive(self) -> str | None:
+        """The archive holding the chosen copy when it is not a backend's (`arquivo.pt`)."""
+        return None if self.archive in (None, *BACKEND_NAMES) else self.archive
 
     @property
     def state(self) -> str:

@@ -23,7 +23,19 @@ from linkwatch.text import iso_or_none
 def citation_dict(line: CitationLine) -> dict[str, Any]:
     """The contract's citation object; unpacked, not read through properties: it runs
     once per citation, 150,000 times in a large report."""
-    label, url, target, host, archive_url, archive_timestamp, points, previous, changed = line
+    (
+        label,
+        url,
+        target,
+        host,
+        archive_url,
+        archive_timestamp,
+        points,
+        previous,
+        changed,
+        archive,
+        unwrapped,
+    ) = line
     return {
         "label": label,
         "url": url,
@@ -33,6 +45,8 @@ def citation_dict(line: CitationLine) -> dict[str, Any]:
         "last_checked": target.last_checked,
         "archive_url": archive_url,
         "archive_timestamp": archive_timestamp,
+        "archive": archive,
+        "unwrapped_url": unwrapped,
         "pinned": target.pinned,
         "invalid": target.invalid,
         "host": host,

@@ -63,6 +63,8 @@ def _md_archive(line: CitationLine) -> str:
     if line.archive_url is None:
         return "—"
     text = _md_link(day(line.archive_timestamp) or "archived copy", line.archive_url)
+    if line.other_archive is not None:
+        text += f" ({_md_text(line.other_archive)})"
     if line.points_at_archive:
         text += " (in the footnote)"
     return text

@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import Path, PurePosixPath
 
+from linkwatch.archive.archives import archive_names
 from linkwatch.config.settings import RewriteMode, Settings
 from linkwatch.errors import ReleaseReadError
-from linkwatch.model import State
+from linkwatch.model import Snapshot, State
 from linkwatch.paths import path_of
 from linkwatch.pool import default_workers, map_in_pool, mtime_of
 from linkwatch.rewrite.dates import release_language
@@ -48,6 +49,7 @@ from linkwatch.sources.web import is_web_key
 from linkwatch.sources.web.pages import body_file, output_name
 from linkwatch.store import ParsedRelease, Store
 from linkwatch.store.rewrites import NewRewrite, RewriteCandidate
+from linkwatch.wrappers import unwrap
 
 BATCH = 256  # releases written per batch: one fsync per folder, one transaction
 
@@ -134,13 +136,18 @@ def rewrite_releases(
         return summary
     wording = Wording(settings.rewrite.template_dir)  # a broken template fails here, once
     states = [state.value for state in State if wants_archive(state.value, chosen)]
-    by_path = _by_release(store.rewrite_candidates(states))
+    candidates = store.rewrite_candidates(states)
+    by_path = _by_release(candidates)
+    copies = _Copies(
+        archive_names(settings.archive.lookup, settings.archive.lookup_file),
+        store.verified_captures({c.url_id for c in candidates}),
+    )
     writer = _Writer(settings, store, summary, output, now)
     written = store.written_hashes()
     jobs: list[_Job] = []
     for key in _selected(settings, store, by_path, paths, summary):
         summary.releases += 1
-        targets = tuple(_target(c) for c in by_path[key])
+        targets = tuple(copies.target(c) for c in by_path[key])
         if not refresh and all(_links_snapshot(t) for t in targets):
             summary.unchanged += len(targets)
             continue
@@ -517,16 +524,37 @@ def _selected(
     return sorted(chosen)
 
 
-def _target(candidate: RewriteCandidate) -> Target:
-    return Target(
-        label=candidate.label,
-        url=candidate.url,
-        start=candidate.start,
-        end=candidate.end,
-        archive_url=candidate.archive_url,
-        captured=dt.datetime.fromisoformat(candidate.archive_timestamp),
-        archived=candidate.archived,
-    )
+MAX_OTHER_COPIES = 4  # Robust Links beside the chosen copy: enough ways back, a short tag
+
+
+@dataclass(frozen=True, slots=True)
+class _Copies:
+    """What a rewrite adds besides the chosen copy: its archive's name, the other copies."""
+
+    names: dict[str, str]  # archive id -> name, for archives of archive.lookup
+    verified: dict[int, list[Snapshot]]  # per URL: captures whose replay was a real page
+
+    def target(self, candidate: RewriteCandidate) -> Target:
+        captured = dt.datetime.fromisoformat(candidate.archive_timestamp)
+        others = [
+            s
+            for s in self.verified.get(candidate.url_id, [])
+            if s.archive_url != candidate.archive_url
+        ]
+        others.sort(key=lambda s: abs((s.timestamp - captured).total_seconds()))
+        original = unwrap(candidate.url)
+        return Target(
+            label=candidate.label,
+            url=candidate.url,
+            start=candidate.start,
+            end=candidate.end,
+            archive_url=candidate.archive_url,
+            captured=captured,
+            archived=candidate.archived,
+            archive_name=self.names.get(candidate.archive_source or "", ""),
+            others=tuple((s.archive_url, s.timestamp) for s in others[:MAX_OTHER_COPIES]),
+            original=None if original == candidate.url else original,
+        )
 
 
 def _links_snapshot(target: Target) -> bool:

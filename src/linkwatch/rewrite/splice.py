@@ -201,16 +201,27 @@ def _anchor_edits(text: str, tag: _StartTag, add: _Adder) -> list[_Edit]:
     reopened = _ANCHOR_OPEN.search(text, tag.end, close.start() if close else len(text))
     if close is None or reopened is not None:
         raise _Skip("the link has no closing </a>")
-    return [*_version_attribute_edits(text, tag, add.values), *add(Format.HTML, close.end())]
+    attributes = _version_attribute_edits(text, tag, add.values, add.target)
+    return [*attributes, *add(Format.HTML, close.end())]
 
 
-def _version_attribute_edits(text: str, tag: _StartTag, values: Values) -> list[_Edit]:
-    """Robust Links: the href stays the original; the archived copy and its date ride along."""
+def _version_attribute_edits(
+    text: str, tag: _StartTag, values: Values, target: Target
+) -> list[_Edit]:
+    """Robust Links (the 2025 draft): the href stays as written; `data-originalurl` names
+    the cited page, `data-versiondate` the chosen copy's day, and `data-versionurl` the
+    chosen copy first, then every other verified copy, each followed by its datetime
+    when there are several (space-separated, as the draft's ABNF has it)."""
     existing = {attribute.name: attribute for attribute in tag.attributes}
     edits: list[_Edit] = []
     missing: list[str] = []
+    versions = values.archive_url
+    if target.others:
+        copies = [(values.archive_url, target.captured), *target.others]
+        versions = " ".join(f"{safe_url(url)} {_robust_datetime(at)}" for url, at in copies)
     for name, value in (
-        ("data-versionurl", values.archive_url),
+        ("data-originalurl", target.original or target.url),
+        ("data-versionurl", versions),
         ("data-versiondate", values.iso_date),
     ):
         written = html.escape(value, quote=True)
@@ -236,6 +247,7 @@ class _Adder:
         self._doc = doc
         self._wording = wording
         self._target = target
+        self.target = target
         self._encoding = encoding
         self.values = _values(target, language)
         self._fallback = _values(target, None)
@@ -275,7 +287,13 @@ def _values(target: Target, language: str | None) -> Values:
         iso_date=day.date().isoformat(),
         timestamp=day.strftime("%Y%m%d%H%M%S"),
         language=language or "en",
+        archive_name=target.archive_name,
     )
+
+
+def _robust_datetime(moment: dt.datetime) -> str:
+    """A snapshot's datetime as Robust Links write it: ISO 8601 in UTC, `Z` notation."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _same_url(written: str, wanted: str) -> bool:

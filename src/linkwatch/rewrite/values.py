@@ -34,6 +34,10 @@ class Target:
     archive_url: str
     captured: dt.datetime
     archived: str | None = None
+    archive_name: str = ""  # the archive holding the copy, when it is not the backend's
+    # Robust Links: the other verified copies of the cited page (archive URL, capture time)
+    others: tuple[tuple[str, dt.datetime], ...] = ()
+    original: str | None = None  # data-originalurl, when not `url` (a wrapper's target)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ rewritten under another template (or the built-in one) is still understood.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,7 @@ class Values:
     iso_date: str
     timestamp: str
     language: str
+    archive_name: str = ""  # the archive holding the copy, when it is not the backend's
 
 
 _PLACEHOLDERS = Values(
@@ -53,7 +55,11 @@ _PLACEHOLDERS = Values(
     iso_date="\x004\x00",
     timestamp="\x005\x00",
     language="\x006\x00",
+    archive_name="\x007\x00",
 )
+# Templates may leave the archive's name out when it is empty: text added for a copy in
+# the backend is recognised with this set, text naming another archive with the one above.
+_PLACEHOLDERS_NO_ARCHIVE = dataclasses.replace(_PLACEHOLDERS, archive_name="")
 
 # What each value can look like once rendered; a date always ends with its year.
 _SHAPES = {
@@ -63,6 +69,7 @@ _SHAPES = {
     "iso_date": r"\d{4}-\d{2}-\d{2}",
     "timestamp": r"\d{14}",
     "language": r"[A-Za-z-]{0,12}",
+    "archive_name": r"[^\r\n<>\[\]():]{1,80}?",
 }
 
 _PLACEHOLDER_NAMES = {getattr(_PLACEHOLDERS, name): name for name in _SHAPES}
@@ -88,11 +95,15 @@ class Wording:
         }
         self._recognisers: dict[Format, tuple[re.Pattern[str], ...]] = {}
         for syntax, name in TEMPLATE_NAMES.items():
-            patterns = [_recogniser(self._render(self._templates[syntax], _PLACEHOLDERS))]
+            templates = [self._templates[syntax]]
             if builtin is not self._environment:
-                default = _recogniser(self._render(self._load(builtin, name), _PLACEHOLDERS))
-                if default.pattern != patterns[0].pattern:
-                    patterns.append(default)
+                templates.append(self._load(builtin, name))
+            patterns: list[re.Pattern[str]] = []
+            for template in templates:
+                for placeholders in (_PLACEHOLDERS, _PLACEHOLDERS_NO_ARCHIVE):
+                    pattern = _recogniser(self._render(template, placeholders))
+                    if all(p.pattern != pattern.pattern for p in patterns):
+                        patterns.append(pattern)
             self._recognisers[syntax] = tuple(patterns)
 
     @staticmethod
@@ -112,6 +123,7 @@ class Wording:
                 iso_date=values.iso_date,
                 timestamp=values.timestamp,
                 language=values.language,
+                archive_name=values.archive_name,
             )
         except jinja2.TemplateError as err:
             raise WordingError(f"rewrite template {template.name}: {_one_line(err)}") from err

@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from linkwatch.errors import SchemaTooNew
-from linkwatch.store.archive import ArchiveMixin, m0004_archive
+from linkwatch.store.archive import ArchiveMixin, m0004_archive, m0010_archive_lookups
 from linkwatch.store.base import DB_NAME, StoreBase, store_error
 from linkwatch.store.checks import (
     CheckRecord,
@@ -74,6 +74,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("0007_state_since", m0007_state_since),
     ("0008_probes", m0008_probes),
     ("0009_web_pages", m0009_web_pages),
+    ("0010_archive_lookups", m0010_archive_lookups),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 BUSY_WAIT_MS = 5000  # how long a write waits for another connection's transaction

@@ -108,6 +108,15 @@ def m0004_archive(db: Database) -> None:
     )
 
 
+def m0010_archive_lookups(db: Database) -> None:
+    """Look-ups in several archives: which one holds each chosen copy, and archives at rest."""
+    db.table("citation_snapshots").add_column("source", str)
+    db.table("archive_rests").create(
+        {"source": str, "rested_until": str, "reason": str},
+        pk="source",
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ChosenSnapshot:
     """The capture a citation's rewrite and report point readers to."""
@@ -115,6 +124,7 @@ class ChosenSnapshot:
     archive_url: str
     timestamp: dt.datetime
     status: int | None = None
+    source: str | None = None  # the archive holding it (`snapshots.source`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,10 +240,11 @@ class ArchiveMixin(StoreBase):
                 return
             self.db.execute(
                 "INSERT INTO citation_snapshots (release_path, url_key, archive_url, timestamp, "
-                "status, chosen_at) VALUES (?, ?, ?, ?, ?, ?) "
+                "status, chosen_at, source) VALUES (?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(release_path, url_key) DO UPDATE SET "
                 "archive_url = excluded.archive_url, timestamp = excluded.timestamp, "
-                "status = excluded.status, chosen_at = excluded.chosen_at",
+                "status = excluded.status, chosen_at = excluded.chosen_at, "
+                "source = excluded.source",
                 [
                     release_path,
                     url_key,
@@ -241,18 +252,60 @@ class ArchiveMixin(StoreBase):
                     iso_utc(snapshot.timestamp),
                     snapshot.status,
                     iso_utc(now),
+                    snapshot.source,
                 ],
             )
 
     def chosen_snapshots(self) -> dict[tuple[str, str], ChosenSnapshot]:
         """Every chosen snapshot, keyed by (release path, URL key)."""
         result: dict[tuple[str, str], ChosenSnapshot] = {}
-        for path, key, url, stamp, status in self.db.execute(
-            "SELECT release_path, url_key, archive_url, timestamp, status FROM citation_snapshots"
+        for path, key, url, stamp, status, source in self.db.execute(
+            "SELECT release_path, url_key, archive_url, timestamp, status, source "
+            "FROM citation_snapshots"
         ):
             moment = from_iso(stamp)
             if moment is not None:
-                result[(path, key)] = ChosenSnapshot(url, moment, status)
+                result[(path, key)] = ChosenSnapshot(url, moment, status, source)
+        return result
+
+    # archives at rest -------------------------------------------------------
+
+    def archive_rests(self, now: dt.datetime) -> dict[str, tuple[dt.datetime, str | None]]:
+        """Archives left alone until a moment after `now`: source -> (until, why)."""
+        rests: dict[str, tuple[dt.datetime, str | None]] = {}
+        for source, until, reason in self.db.execute(
+            "SELECT source, rested_until, reason FROM archive_rests WHERE rested_until > ?",
+            [iso_utc(now)],
+        ):
+            moment = from_iso(until)
+            if moment is not None:
+                rests[str(source)] = (moment, reason)
+        return rests
+
+    def rest_archive(self, source: str, until: dt.datetime, reason: str) -> None:
+        """Leave `source` alone until `until` (it refused, failed or did not answer)."""
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT INTO archive_rests (source, rested_until, reason) VALUES (?, ?, ?) "
+                "ON CONFLICT(source) DO UPDATE SET rested_until = excluded.rested_until, "
+                "reason = excluded.reason",
+                [source, _iso_up(until), redact(reason)],
+            )
+
+    def verified_captures(self, url_ids: Iterable[int]) -> dict[int, list[Snapshot]]:
+        """Captures whose replay was found to be a real page, per URL, oldest first."""
+        result: dict[int, list[Snapshot]] = {}
+        ids = list(url_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(
+                "SELECT url_id, archive_url, timestamp, status, source FROM snapshots "
+                f"WHERE url_id IN ({marks}) AND verified_at IS NOT NULL AND rejected IS NULL "
+                "ORDER BY url_id, timestamp",
+                chunk,
+            ):
+                result.setdefault(int(row[0]), []).append(_snapshot(row[1:]))
         return result
 
     def archive_events(self, since: dt.datetime) -> list[ArchiveEvent]:
@@ -577,7 +630,11 @@ class ArchiveMixin(StoreBase):
         ]
 
     def candidate_snapshots(self, url_ids: Iterable[int]) -> dict[int, list[Snapshot]]:
-        """Good, not rejected captures of the URLs, from any archive, oldest first."""
+        """Captures of the URLs not known to be errors, from any archive, oldest first.
+
+        A TimeMap records no status (NULL): such captures are candidates too, and
+        their replay tells a page from a captured error.
+        """
         result: dict[int, list[Snapshot]] = {}
         ids = list(url_ids)
         for start in range(0, len(ids), 500):
@@ -586,7 +643,7 @@ class ArchiveMixin(StoreBase):
             for row in self.db.execute(
                 "SELECT url_id, archive_url, timestamp, status, source FROM snapshots "
                 f"WHERE url_id IN ({marks}) AND rejected IS NULL "
-                "AND status BETWEEN 200 AND 399 ORDER BY url_id, timestamp",
+                "AND (status IS NULL OR status BETWEEN 200 AND 399) ORDER BY url_id, timestamp",
                 chunk,
             ):
                 result.setdefault(int(row[0]), []).append(_snapshot(row[1:]))

@@ -168,12 +168,13 @@ class ReportsMixin(StoreBase):
         rows: list[ReportCitation] = self.db.execute(_CITATIONS).fetchall()
         return rows
 
-    def report_snapshots(self) -> dict[tuple[str, str], tuple[str, str]]:
-        """(release path, URL key) -> (archive URL, capture time) of each chosen snapshot."""
+    def report_snapshots(self) -> dict[tuple[str, str], tuple[str, str, str | None]]:
+        """(release path, URL key) -> (archive URL, capture time, archive) of each choice."""
         return {
-            (path, key): (url, stamp)
-            for path, key, url, stamp in self.db.execute(
-                "SELECT release_path, url_key, archive_url, timestamp FROM citation_snapshots"
+            (path, key): (url, stamp, source)
+            for path, key, url, stamp, source in self.db.execute(
+                "SELECT release_path, url_key, archive_url, timestamp, source "
+                "FROM citation_snapshots"
             )
         }
 

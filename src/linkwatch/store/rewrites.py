@@ -53,6 +53,8 @@ class RewriteCandidate:
     archived: str | None  # the archive link the scan found next to it
     archive_url: str
     archive_timestamp: str
+    url_id: int = 0
+    archive_source: str | None = None  # the archive holding the chosen snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +97,7 @@ class RewritesMixin(StoreBase):
             params = list(states)
         rows = self.db.execute(
             'SELECT r.path, r.sha256, c.label, c.url, c.start, c."end", '
-            "COALESCE(u.pinned, u.state), c.archived, s.archive_url, s.timestamp "
+            "COALESCE(u.pinned, u.state), c.archived, s.archive_url, s.timestamp, u.id, s.source "
             "FROM citation_snapshots s "
             "JOIN releases r ON r.path = s.release_path "
             "JOIN citations c ON c.release_id = r.id "

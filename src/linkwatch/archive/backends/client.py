@@ -26,7 +26,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from linkwatch.clock import system_clock
-from linkwatch.errors import ArchiveError, ArchiveUnreachable, NetError
+from linkwatch.errors import ArchiveDown, ArchiveError, ArchiveUnreachable, NetError
 from linkwatch.model import ErrorKind
 from linkwatch.net.response import HttpResponse
 from linkwatch.net.retry import parse_retry_after
@@ -129,7 +129,7 @@ class ArchiveClient(HttpSession):
                     timeout=deadline,
                 )
         except TimeoutError:
-            raise ArchiveError(f"{_where(url)}: no answer in time ({deadline:g} s)") from None
+            raise ArchiveDown(f"{_where(url)}: no answer in time ({deadline:g} s)") from None
         except NetError as error:
             raise _archive_error(error, url) from None
         if answer.truncated:
@@ -145,6 +145,8 @@ def _archive_error(error: NetError, url: str) -> ArchiveError:
     """One line naming the request, never its headers; `from None` drops the chain too."""
     if error.kind in _UNREACHABLE:
         return ArchiveUnreachable(f"{error.detail} ({_where(url)})")
+    if error.kind is ErrorKind.TIMEOUT:
+        return ArchiveDown(f"{_where(url)}: {error.detail}")
     return ArchiveError(f"{_where(url)}: {error.detail}")
 
 

@@ -49,7 +49,7 @@ from linkwatch.archive.captures import (
     wayback_timestamp,
 )
 from linkwatch.archive.protocol import SaveOutcome
-from linkwatch.errors import ArchiveError, ArchiveRateLimited, ArchiveUnreachable
+from linkwatch.errors import ArchiveDown, ArchiveError, ArchiveRateLimited, ArchiveUnreachable
 from linkwatch.model import Snapshot
 from linkwatch.net.response import HttpResponse
 from linkwatch.net.session import NetOptions
@@ -171,6 +171,8 @@ class WaybackMachine(ClientBacked):
             raise ArchiveUnreachable(str(err)) from None
         if answer.status == 429:
             return  # busy, but there
+        if answer.status >= 500:  # down for now (the Internet Archive's 503s): not misconfigured
+            raise ArchiveUnreachable(f"{self.base}: {answer_reason(answer)}")
         try:
             data = json_body(answer) if answer.status == 200 else None
         except ArchiveError:
@@ -200,6 +202,8 @@ class WaybackMachine(ClientBacked):
         )
         if answer.status == 429:
             raise ArchiveRateLimited("CDX API: HTTP 429", retry_after(answer))
+        if answer.status >= 500:
+            raise ArchiveDown(f"CDX API: {answer_reason(answer)}")
         if answer.status != 200:
             raise ArchiveError(f"CDX API: {answer_reason(answer, _REFUSAL)}")
         snapshots = [self._snapshot(row) for row in _cdx_rows(json_body(answer))]
