@@ -31,6 +31,7 @@ from linkwatch.store.checks import (
     m0003_history,
     m0007_state_since,
     m0008_probes,
+    m0009_probes_by_shape,
 )
 from linkwatch.store.digests import DigestsMixin, m0006_digests
 from linkwatch.store.releases import (
@@ -71,6 +72,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("0006_digests", m0006_digests),
     ("0007_state_since", m0007_state_since),
     ("0008_probes", m0008_probes),
+    ("0009_probes_by_shape", m0009_probes_by_shape),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 BUSY_WAIT_MS = 5000  # how long a write waits for another connection's transaction
