@@ -139,6 +139,7 @@ class ProbeAnswer:
     title: str | None
     fingerprint: str | None  # of the answer page's gist
     shape: str = ""
+    words: int | None = None  # stable words of the answer page's main text
 
 
 @dataclass(frozen=True, slots=True)

@@ -101,7 +101,7 @@ def page_gist(page: Page, requested: str) -> Gist:
     if not words:  # no text at all (a script-only page, a shell): compare the markup
         words = _stable_words(_OPAQUE_TAGS.sub(" ", page.markup), echoed)
     digest = _simhash(" ".join(words)) if words else None
-    title = " ".join(_stable_words(page.title or "", echoed)) or None
+    title = gist_title(page.title, requested)
     fingerprint = None if digest is None else f"{digest:016x}"
     return Gist(title=title, fingerprint=fingerprint, words=count)
 
@@ -115,6 +115,11 @@ def visible_words(page: Page) -> int:
     with contextlib.suppress(AssertionError):
         reader.feed(page.markup)
     return len(re.findall(r"\w+", " ".join(reader.text)))
+
+
+def gist_title(title: str | None, requested: str) -> str | None:
+    """The title's part of the gist: cheap (no parsing), so compared first."""
+    return " ".join(_stable_words(title or "", url_words(requested))) or None
 
 
 def same_gist(a: Gist, b: Gist) -> bool:

@@ -23,7 +23,15 @@ from urllib.parse import urljoin, urlsplit
 
 from yarl import URL
 
-from linkwatch.check.page import Gist, Page, page_gist, read_page, same_gist, visible_words
+from linkwatch.check.page import (
+    Gist,
+    Page,
+    gist_title,
+    page_gist,
+    read_page,
+    same_gist,
+    visible_words,
+)
 from linkwatch.check.parked import is_marketplace, parking_signs
 from linkwatch.check.redirects import Chain, ChainEnd, follow
 from linkwatch.check.shapes import Shape, probe_url, url_shape
@@ -85,8 +93,8 @@ def script_redirect(page: Page, base: str) -> str | None:
 _PROBE_ALPHABET = string.ascii_lowercase + string.digits
 
 # A page whose main text has more words than this reads as an article, not as a
-# "not found": a shaped probe answered by the same page means the site ignored what
-# the probe varied, so it is never taken for a soft 404 (nor asked for one).
+# "not found": a shaped probe answered by such a page means the site ignored what the
+# probe varied (or numbers every page), so it is evidence of nothing.
 _NOT_FOUND_WORDS = 150
 
 
@@ -108,6 +116,7 @@ async def _probe(net: Net, origin: str, asked_at: dt.datetime, shape: Shape | No
         title=None if gist is None else gist.title,
         fingerprint=None if gist is None else gist.fingerprint,
         shape="" if shape is None else shape.key,
+        words=None if gist is None else gist.words,
     )
 
 
@@ -166,14 +175,36 @@ def _lasting(status: int | None) -> bool:
     return status is not None and (200 <= status < 300 or status in (404, 410))
 
 
-def _probe_match(probe: ProbeAnswer, response: HttpResponse, hops: int, gist: Gist) -> str | None:
+class _Cited:
+    """The cited page as the probes' answers are compared with it; its gist is computed
+    only when a probe answered a page with the same title (parsing is the costly part)."""
+
+    def __init__(self, url: str, response: HttpResponse, hops: int, page: Page) -> None:
+        self.url, self.response, self.hops, self.page = url, response, hops, page
+        self.title = gist_title(page.title, url)
+        self._gist: Gist | None = None
+
+    @property
+    def gist(self) -> Gist:
+        if self._gist is None:
+            self._gist = page_gist(self.page, self.url)
+        return self._gist
+
+
+def _probe_match(probe: ProbeAnswer, cited: _Cited) -> str | None:
     if probe.status is None or not 200 <= probe.status < 300:
         return None  # 404/410 for nonsense: an honest site; errors: nothing to compare
     what = "a non-existent path" if not probe.shape else f"a non-existent {probe.shape}"
-    if hops and probe.redirected and probe.final_url == response.url:
-        return f"redirects where {what} does too ({response.url})"
-    if same_gist(gist, Gist(probe.title, probe.fingerprint)):
-        return f"same page as for {what} (title {gist.title!r})"
+    if cited.hops and probe.redirected and probe.final_url == cited.response.url:
+        return f"redirects where {what} does too ({cited.response.url})"
+    if probe.shape and (probe.words or 0) > _NOT_FOUND_WORDS:
+        return None  # the site answered an article: it ignores what the probe varied
+    if cited.title != probe.title:
+        return None
+    if probe.shape and cited.gist.words > _NOT_FOUND_WORDS:
+        return None
+    if same_gist(cited.gist, Gist(probe.title, probe.fingerprint)):
+        return f"same page as for {what} (title {cited.title!r})"
     return None
 
 
@@ -223,11 +254,11 @@ async def judge_page(
     scripted = script_redirect(page, final)
     if scripted is not None and is_home_page(scripted):
         return PageJudgement(soft404=f"nothing but a script sending readers to {scripted}")
-    gist = page_gist(page, url)
-    match = _probe_match(await probes.answer(net, url), response, hops, gist)
+    cited = _Cited(url, response, hops, page)
+    match = _probe_match(await probes.answer(net, url), cited)
     shape = url_shape(url) if probes.shaped and match is None else None
-    if shape is not None and gist.words <= _NOT_FOUND_WORDS:
-        match = _probe_match(await probes.answer(net, url, shape), response, hops, gist)
+    if shape is not None:
+        match = _probe_match(await probes.answer(net, url, shape), cited)
     if match is not None:
         return _matched(match, page)
     onwards = page.refresh_to or scripted
@@ -243,5 +274,5 @@ async def _judge_home(
     `/` as for a random path, bearing a parking service's marks."""
     if page is None or parking_signs(page) is None:
         return _PAGE
-    match = _probe_match(await probes.answer(net, url), response, 0, page_gist(page, url))
+    match = _probe_match(await probes.answer(net, url), _Cited(url, response, 0, page))
     return _PAGE if match is None else _matched(match, page)

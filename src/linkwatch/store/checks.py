@@ -92,6 +92,7 @@ def m0009_probes_by_shape(db: Database) -> None:
             "redirected": int,
             "title": str,
             "fingerprint": str,
+            "words": int,
         },
         pk=("origin", "shape"),
     )
@@ -242,33 +243,26 @@ class ChecksMixin(StoreBase):
 
     def probe_answers(self, since: dt.datetime) -> list[ProbeAnswer]:
         """The sites' answers to a nonsense path (per URL shape) asked at or after `since`."""
+        rows = self.db.execute(
+            "SELECT origin, asked_at, status, final_url, redirected, title, fingerprint, "
+            "shape, words FROM probes WHERE asked_at >= ?",
+            [iso_utc(since)],
+        )
         return [
-            ProbeAnswer(
-                origin,
-                dt.datetime.fromisoformat(at),
-                status,
-                final,
-                bool(redirected),
-                title,
-                print_,
-                shape,
-            )
-            for origin, shape, at, status, final, redirected, title, print_ in self.db.execute(
-                "SELECT origin, shape, asked_at, status, final_url, redirected, title, "
-                "fingerprint FROM probes WHERE asked_at >= ?",
-                [iso_utc(since)],
-            )
-        ]
+            ProbeAnswer(origin, dt.datetime.fromisoformat(at), status, final, bool(redirected),
+                        title, print_, shape, words)
+            for origin, at, status, final, redirected, title, print_, shape, words in rows
+        ]  # fmt: skip
 
     def save_probe_answers(self, answers: Sequence[ProbeAnswer]) -> None:
         """Keep answers, replacing a site's older one for the same shape."""
         with self.db.atomic():
             self.db.conn.executemany(
                 "INSERT OR REPLACE INTO probes (origin, shape, asked_at, status, final_url, "
-                "redirected, title, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "redirected, title, fingerprint, words) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (a.origin, a.shape, iso_utc(a.asked_at), a.status, a.final_url,
-                     int(a.redirected), a.title, a.fingerprint)
+                     int(a.redirected), a.title, a.fingerprint, a.words)
                     for a in answers
                 ],
             )  # fmt: skip
