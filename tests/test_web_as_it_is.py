@@ -26,6 +26,8 @@ after one check and after the policy had time are both asserted.
 | only a script sending readers to `/` | wrong.test /js-home | transient, soft404 |
 | meta refresh to another article | wrong.test /old-article | moved, moved |
 | 301 to another article | wrong.test /renamed | moved, moved |
+| a meta refresh after 10 minutes (a live page) | wrong.test /live-blog | alive, alive |
+| 301 to `/news/404`, an article numbered 404 | wrong.test /news/view | moved, moved |
 | a 14-hop tracking chain | hops.test /click?hop=1&to=15 | alive, alive |
 | 21 redirects, more than browsers follow | hops.test /click?hop=1&to=22 | transient, dead |
 | a redirect loop, caught at once | hops.test /loop/a | transient, dead |
@@ -62,7 +64,7 @@ from linkwatch.check.checker import check_url
 from linkwatch.check.page import Gist, page_gist, read_page, same_gist
 from linkwatch.check.redirects import DOCUMENT_PROBE_BYTES
 from linkwatch.check.shapes import probe_url, url_shape
-from linkwatch.check.soft404 import SoftNotFoundProbe
+from linkwatch.check.soft404 import SoftNotFoundProbe, is_error_page
 from linkwatch.model import CheckResult, ProbeAnswer, State
 from linkwatch.net.response import HttpResponse
 from support.hostile_web import (
@@ -246,6 +248,14 @@ async def wrong(request: web.Request) -> web.StreamResponse:
     if path == "/old-article":
         head = '<meta http-equiv="refresh" content="0; url=/new-article">'
         return respond(f"<html><head><title>Moved</title>{head}</head><body></body></html>")
+    if path == "/live-blog":  # reloads its section every ten minutes: not a move
+        head = '<meta http-equiv="refresh" content="600; url=/new-article">'
+        body = "<p>Updates as they come in.</p>"
+        return respond(f"<html><head><title>Live</title>{head}</head><body>{body}</body></html>")
+    if path == "/news/view":  # the article numbered 404, not an error page
+        return web.Response(status=301, headers={"Location": "/news/404"})
+    if path == "/news/404":
+        return respond(article("Wrong Place", "Article number 404", BUDGET))
     if path == "/renamed":
         return web.Response(status=301, headers={"Location": "/new-article"})
     if path in ("/new-article", "/"):
@@ -411,6 +421,8 @@ ROWS: list[tuple[str, str, str, State, State]] = [
     ("script-only redirect to /", "wrong.test", "/js-home", T, S),
     ("meta refresh to an article", "wrong.test", "/old-article", M, M),
     ("301 to an article", "wrong.test", "/renamed", M, M),
+    ("refresh every 10 minutes", "wrong.test", "/live-blog", A, A),
+    ("301 to article 404", "wrong.test", "/news/view", M, M),
     ("14-hop tracking chain", "hops.test", "/click?hop=1&to=15", A, A),
     ("21 redirects", "hops.test", "/click?hop=1&to=22", T, D),
     ("redirect loop", "hops.test", "/loop/a", T, D),
@@ -521,6 +533,25 @@ def test_a_url_shape_keeps_the_words_and_varies_the_identifiers(
     if found is not None:
         probe = probe_url(found)
         assert probe != url and url_shape(probe) == type(found)(found.key, probe)
+
+
+@pytest.mark.parametrize(
+    ("url", "error_page"),
+    [
+        ("https://x.test/error/404.html?from=/reports/2019", True),
+        ("https://x.test/404.aspx?aspxerrorpath=/reports/2019", True),  # ASP.NET customErrors
+        ("https://x.test/error.htm?404;https://x.test/reports", True),  # IIS
+        ("https://x.test/errors/not-found", True),
+        ("https://x.test/pagenotfound", True),
+        ("https://x.test/404", True),
+        ("https://x.test/errors/404", True),
+        ("https://x.test/news/404", False),  # article 404
+        ("https://x.test/reports/error-correction-codes", False),
+        ("https://x.test/", False),
+    ],
+)
+def test_error_pages_are_known_by_their_url(url: str, error_page: bool) -> None:
+    assert is_error_page(url) is error_page
 
 
 # ---------------------------------------------------------------------------

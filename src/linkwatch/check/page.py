@@ -46,6 +46,7 @@ class Page:
     title: str | None
     refresh_to: str | None  # absolute target of a meta refresh
     markup: str  # the decoded document, for the fingerprint
+    refresh_delay: float | None = None  # seconds before the meta refresh, when it says
 
     @cached_property
     def fingerprint(self) -> str | None:
@@ -233,7 +234,7 @@ def _title_and_refresh(markup: str) -> tuple[str | None, str | None]:
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)""", re.I)
 
 _REFRESH_URL = re.compile(
-    r"""^\s*[\d.]*\s*[;,]?\s*(?:url\s*=\s*)?(['"]?)(.*?)\1\s*$""", re.I | re.S
+    r"""^\s*([\d.]*)\s*[;,]?\s*(?:url\s*=\s*)?(['"]?)(.*?)\2\s*$""", re.I | re.S
 )
 
 
@@ -255,8 +256,16 @@ def _decode(body: bytes, declared: str | None) -> str:
 
 def _refresh_target(content: str | None, base: str) -> str | None:
     match = _REFRESH_URL.match(content or "")
-    target = match.group(2).strip() if match else ""
+    target = match.group(3).strip() if match else ""
     return urljoin(base, target) if target else None
+
+
+def _refresh_delay(content: str | None) -> float | None:
+    match = _REFRESH_URL.match(content or "")
+    try:
+        return float(match.group(1)) if match and match.group(1) else None
+    except ValueError:  # '1.2.3'
+        return None
 
 
 # _BIT_SET[b] maps a byte to 1 when its bit b is set, else 0 (a bytes.translate table).
@@ -287,7 +296,12 @@ def read_page(response: HttpResponse) -> Page | None:
         return None
     markup = _decode(response.body, response.charset)
     title, refresh = _title_and_refresh(markup)
-    return Page(title=title, refresh_to=_refresh_target(refresh, response.url), markup=markup)
+    return Page(
+        title=title,
+        refresh_to=_refresh_target(refresh, response.url),
+        markup=markup,
+        refresh_delay=_refresh_delay(refresh),
+    )
 
 
 class PageLike(Protocol):

@@ -54,20 +54,31 @@ def is_home_page(url: str) -> bool:
 
 
 # Where sites send a missing page: '/error/404.html?from=...', '/404.aspx?aspxerrorpath=',
-# '/errors/not-found', '/pagenotfound', '/error.htm?404;...'.
-_ERROR_PAGE = re.compile(
-    r"(?:^|/)(?:errors?|404|not[-_]?found|page[-_]?not[-_]?found|file[-_]?not[-_]?found)"
-    r"(?:[-_.]\w+)*/?$",
+# '/errors/not-found', '/pagenotfound', '/error.htm?404;...', '/404'. A bare '404' deeper
+# down counts only under an error folder: '/news/404' may well be article 404.
+_ERROR_NAME = re.compile(
+    r"(?:errors?|not[-_]?found|page[-_]?not[-_]?found|file[-_]?not[-_]?found|error[-_]?404"
+    r"|404[-_]?(?:error|page|not[-_]?found))(?:\.\w+)?|404\.\w+",
     re.I,
 )
-_ERROR_QUERY = re.compile(r"(?:^|&)(?:aspxerrorpath|404;|error=404)", re.I)
+_ERROR_FOLDER = re.compile(r"errors?|error[-_]?pages?", re.I)
+_ERROR_QUERY = re.compile(r"(?:^|&)(?:aspxerrorpath=|404;|error=404)", re.I)
 
 
 def is_error_page(url: str) -> bool:
     """A URL naming a site's error page rather than content."""
     parts = urlsplit(url)
-    path = parts.path.rstrip("/")
-    return bool(_ERROR_PAGE.search(path) or _ERROR_QUERY.search(parts.query))
+    segments = [s for s in parts.path.split("/") if s]
+    if _ERROR_QUERY.search(parts.query):
+        return True
+    if not segments:
+        return False
+    last = segments[-1]
+    if _ERROR_NAME.fullmatch(last):
+        return True
+    if last != "404":
+        return False
+    return len(segments) == 1 or bool(_ERROR_FOLDER.fullmatch(segments[-2]))
 
 
 # A script that sends the reader elsewhere: location = '/', location.replace("/")...
@@ -75,12 +86,17 @@ _SCRIPT_REDIRECT = re.compile(
     r"""(?:window\.|document\.|top\.|self\.)?location(?:\.href)?\s*=\s*(['"])([^'"]*)\1"""
     r"""|location\.(?:replace|assign)\(\s*(['"])([^'"]*)\3\s*\)""",
 )
-# A page with this few visible words besides a redirecting script is nothing but the script.
+# A page with this few visible words besides a redirecting script is nothing but the script;
+# such pages are small, so larger ones are not even searched (a search and a parse of
+# every page would cost more than the rest of a check).
 _SCRIPT_ONLY_WORDS = 30
+_SCRIPT_ONLY_SIZE = 8192
 
 
 def script_redirect(page: Page, base: str) -> str | None:
     """Where a page whose only content is a redirecting script sends the reader, or None."""
+    if len(page.markup) > _SCRIPT_ONLY_SIZE or "location" not in page.markup:
+        return None
     found = _SCRIPT_REDIRECT.search(page.markup)
     if found is None:
         return None
@@ -208,6 +224,11 @@ def _probe_match(probe: ProbeAnswer, cited: _Cited) -> str | None:
     return None
 
 
+# A meta refresh sends the reader on at once (a move) within this many seconds; a page
+# reloading itself or a section every few minutes has not moved.
+_MOVE_REFRESH_DELAY = 10.0
+
+
 @dataclass(frozen=True, slots=True)
 class PageJudgement:
     """What a 2xx answer really is: a soft 404, a usurped domain, a move, or the page."""
@@ -261,7 +282,8 @@ async def judge_page(
         match = _probe_match(await probes.answer(net, url, shape), cited)
     if match is not None:
         return _matched(match, page)
-    onwards = page.refresh_to or scripted
+    refresh = page.refresh_to if (page.refresh_delay or 0) <= _MOVE_REFRESH_DELAY else None
+    onwards = refresh or scripted
     if onwards is not None and onwards.split("#")[0] not in (url, final):
         return PageJudgement(moved_to=onwards)
     return _PAGE
