@@ -29,6 +29,7 @@ from linkwatch.check.page import (
     gist_title,
     page_gist,
     read_page,
+    rough_words,
     same_gist,
     visible_words,
 )
@@ -122,7 +123,12 @@ async def _probe(net: Net, origin: str, asked_at: dt.datetime, shape: Shape | No
     answer = await follow(net, url, "GET", Chain())
     response = answer.response
     page = None if response is None else read_page(response)
-    gist = None if page is None else page_gist(page, url)
+    gist = None
+    if page is not None and shape is None:
+        gist = page_gist(page, url)
+    elif page is not None:
+        rough = rough_words(page)  # an article answered: no gist needed, as none compares
+        gist = Gist(None, None, rough) if rough > 3 * _NOT_FOUND_WORDS else page_gist(page, url)
     return ProbeAnswer(
         origin=origin,
         asked_at=asked_at,
@@ -241,6 +247,12 @@ class PageJudgement:
 _PAGE = PageJudgement()
 
 
+def _site(url: str) -> str:
+    """The host without a leading 'www.': http://x.org -> https://www.x.org/ is one site."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.")
+
+
 def _matched(why: str, page: Page | None) -> PageJudgement:
     """A page that matches the site's answer to nonsense: parked, when it says so."""
     signs = None if page is None else parking_signs(page)
@@ -263,7 +275,7 @@ async def judge_page(
     if is_home_page(url):
         return await _judge_home(net, url, response, page, probes)
     if hops and is_home_page(final):
-        if urlsplit(final).hostname != urlsplit(url).hostname:
+        if _site(final) != _site(url):
             return _matched(f"redirected to another site's home page {final}", page)
         return _matched(f"redirected to the home page {final}", page)
     if hops and is_error_page(final) and not is_error_page(url):
