@@ -13,7 +13,7 @@ answers is written in its path, so the server keeps no per-URL state:
     /news/N/slug    200 text/html, a 2-10 KB page with a <title>
     /old/N          301 -> /news/N/moved (which answers 200 as above)
     /gone/N/slug    404 text/html
-    /files/N.pdf    200 application/pdf, 20 KB
+    /files/N.pdf    200 application/pdf, 20 KB (206 and its first 1 KiB for a Range)
     /slow/N/slug    200 text/html after 1-2 s more
     anything else   404 (so a soft-404 probe of a random path is answered honestly)
 
@@ -54,6 +54,8 @@ import aiohttp
 from aiohttp import web
 from yarl import URL
 
+from linkwatch.check.shapes import probe_url, url_shape
+
 # --- the plan: which URL answers what -------------------------------------------
 
 HTML, MOVED, GONE, PDF, SLOW = "html", "moved", "gone", "pdf", "slow"
@@ -63,8 +65,12 @@ SLOW_MIN, SLOW_SPREAD = 1.0, 1.0  # a slow page answers after 1-2 s (plus the la
 PDF_BYTES = 20_000
 
 # Requests linkwatch sends per URL of each kind (one GET per hop for a page; a
-# PDF needs HEAD only).
-REQUESTS: dict[str, int] = {HTML: 1, MOVED: 2, GONE: 1, PDF: 1, SLOW: 1}
+# PDF gets HEAD, then a GET of its first kilobyte to confirm it).
+REQUESTS: dict[str, int] = {HTML: 1, MOVED: 2, GONE: 1, PDF: 2, SLOW: 1}
+# The URL shape each kind that answers a page gets a shaped soft-404 probe for, per host
+# (see linkwatch.check.shapes): /news/N/slug, /old/N (301 to a page), /slow/N/slug.
+SHAPES: dict[str, str] = {HTML: "/news/#/~", MOVED: "/old/#", SLOW: "/slow/#/~"}
+RANGE_BYTES = 1024  # what linkwatch asks of a document: Range: bytes=0-1023
 
 WORDS = (
     "court", "report", "statement", "resolution", "detention", "appeal", "hearing",
@@ -186,10 +192,13 @@ class Counters:
     hosts: dict[str, _HostCounters] = field(default_factory=dict)
     methods: Counter[str] = field(default_factory=Counter)
     statuses: Counter[int] = field(default_factory=Counter)
+    page_requests: int = 0  # for pages and probes: not /old/, /gone/, /files/, nor /moved hops
     in_flight: int = 0
     max_in_flight: int = 0
 
-    def start(self, host: str, method: str) -> None:
+    def start(self, host: str, method: str, path: str = "") -> None:
+        if not path.startswith(("/old/", "/gone/", "/files/")) and not path.endswith("/moved"):
+            self.page_requests += 1
         counters = self.hosts.get(host)
         if counters is None:
             counters = self.hosts[host] = _HostCounters()
@@ -216,6 +225,7 @@ class Counters:
         per_host = [c.requests for c in self.hosts.values()]
         return {
             "requests": sum(self.methods.values()),
+            "page_requests": self.page_requests,
             "methods": dict(self.methods),
             "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
             "hosts": len(self.hosts),
@@ -239,16 +249,16 @@ class Server:
         sockname = request.transport.get_extra_info("sockname") if request.transport else None
         host = sockname[0] if sockname else "?"
         counters = self.counters  # a reset while this request runs must not break its count
-        counters.start(host, request.method)
+        counters.start(host, request.method, request.path)
         status = 500
         try:
-            response = await self._answer(request.path)
+            response = await self._answer(request.path, request.headers.get("Range", ""))
             status = response.status
             return response
         finally:
             counters.end(host, status)
 
-    async def _answer(self, path: str) -> web.Response:
+    async def _answer(self, path: str, wanted: str = "") -> web.Response:
         parts = path.split("/")
         section = parts[1] if len(parts) > 2 else ""
         number = parts[2].removesuffix(".pdf") if len(parts) > 2 else ""
@@ -265,6 +275,11 @@ class Server:
             return web.Response(body=page(n, title), content_type="text/html", charset="utf-8")
         if section == "old":
             return web.Response(status=301, headers={"Location": f"/news/{n}/moved"})
+        if section == "files" and wanted == f"bytes=0-{RANGE_BYTES - 1}":
+            headers = {"Content-Range": f"bytes 0-{RANGE_BYTES - 1}/{len(_PDF)}"}
+            return web.Response(
+                status=206, body=_PDF[:RANGE_BYTES], content_type="application/pdf", headers=headers
+            )
         if section == "files":
             return web.Response(body=_PDF, content_type="application/pdf")
         return web.Response(status=404, body=_NOT_FOUND, content_type="text/html")
@@ -367,21 +382,29 @@ class BareClient:
     requests: int = 0
     errors: int = 0
 
-    async def one(self, method: str, url: str) -> tuple[int, str, str]:
+    async def one(
+        self, method: str, url: str, headers: dict[str, str] | None = None
+    ) -> tuple[int, str, str]:
         """Send one request; (status, Location or '', media type)."""
         target = URL(url)
         async with self.gate.turn(f"{target.host}:{target.port}"):
             self.requests += 1
-            async with self.session.request(method, target, allow_redirects=False) as answer:
+            async with self.session.request(
+                method, target, allow_redirects=False, headers=headers
+            ) as answer:
                 media = answer.headers.get("Content-Type", "").split(";")[0].strip().lower()
                 if method == "GET" and 200 <= answer.status < 300 and media == "text/html":
                     await answer.content.read(self.max_body)
+                elif headers and 200 <= answer.status < 300:
+                    await answer.content.read(RANGE_BYTES)
                 return answer.status, answer.headers.get("Location", ""), media
 
-    async def follow(self, method: str, url: str) -> tuple[int, str, str] | None:
-        for _ in range(11):
+    async def follow(
+        self, method: str, url: str, headers: dict[str, str] | None = None
+    ) -> tuple[int, str, str] | None:
+        for _ in range(21):
             try:
-                status, location, media = await self.one(method, url)
+                status, location, media = await self.one(method, url, headers)
             except (aiohttp.ClientError, TimeoutError):
                 return None
             if status not in (301, 302, 303, 307, 308) or not location:
@@ -389,14 +412,23 @@ class BareClient:
             url = str(URL(url).join(URL(location)))
         return None
 
-    async def probe(self, origin: str) -> None:
-        path = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(20))
-        await self.follow("GET", f"{origin}/{path}")
+    async def probe(self, origin: str, url: str | None = None) -> None:
+        if url is None:
+            alphabet = string.ascii_lowercase + string.digits
+            url = f"{origin}/{''.join(secrets.choice(alphabet) for _ in range(20))}"
+        await self.follow("GET", url)
+
+    async def probe_once(self, key: str, origin: str, url: str | None = None) -> None:
+        task = self.probes.get(key)
+        if task is None:
+            task = self.probes[key] = asyncio.create_task(self.probe(origin, url))
+        await asyncio.shield(task)
 
     async def check(self, url: str) -> None:
         if url.endswith(".pdf"):
             head = await self.follow("HEAD", url)
             if head is not None and (200 <= head[0] < 300 and head[2] != "text/html"):
+                await self.follow("GET", head[1], {"Range": f"bytes=0-{RANGE_BYTES - 1}"})
                 return
             if head is not None and 300 <= head[0] < 400:
                 return
@@ -409,10 +441,10 @@ class BareClient:
             self.errors += 1
         elif 200 <= answer[0] < 300 and answer[2] == "text/html":
             origin = str(URL(url).origin())
-            task = self.probes.get(origin)
-            if task is None:
-                task = self.probes[origin] = asyncio.create_task(self.probe(origin))
-            await asyncio.shield(task)
+            await self.probe_once(origin, origin)
+            shape = url_shape(url)  # the shaped probe, one per host and shape, as linkwatch
+            if shape is not None:
+                await self.probe_once(f"{origin} {shape.key}", origin, probe_url(shape))
 
 
 async def bare(

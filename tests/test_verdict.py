@@ -185,6 +185,34 @@ BEHAVIOURS = [
         State.SOFT404,
     ),
     Behaviour(
+        "parked-domain",
+        result(status=200, final_url=URL, usurped_reason="same page as for a random path; Sedo"),
+        CheckOutcome.USURPED,
+        State.TRANSIENT,
+        State.USURPED,
+    ),
+    Behaviour(
+        "parked-wins-over-soft-404",
+        redirected(301, final=HOME, soft404_reason="home", usurped_reason="parking markup"),
+        CheckOutcome.USURPED,
+        State.TRANSIENT,
+        State.USURPED,
+    ),
+    Behaviour(
+        "meta-refresh-to-another-page",
+        result(status=200, final_url=URL, refresh_to=NEW),
+        CheckOutcome.MOVED,
+        State.MOVED,
+        State.MOVED,
+    ),
+    Behaviour(
+        "unavailable-for-legal-reasons-451",
+        result(status=451, final_url=URL),
+        CheckOutcome.BLOCKED,
+        State.BLOCKED,
+        State.BLOCKED,
+    ),
+    Behaviour(
         "bot-wall-403",
         result(status=403, bot_wall=True, title="Just a moment..."),
         CheckOutcome.BLOCKED,
@@ -822,9 +850,8 @@ def test_invalid_urls_are_not_hosts() -> None:
 # --- properties ------------------------------------------------------------------------
 
 ANY_CHECK = st.sampled_from([b.result for b in BEHAVIOURS])
-NEVER_DEAD_CHECK = st.sampled_from(
-    [b.result for b in BEHAVIOURS if b.outcome not in (CheckOutcome.FAILURE, CheckOutcome.SOFT404)]
-)
+COUNTED = (CheckOutcome.FAILURE, CheckOutcome.SOFT404, CheckOutcome.USURPED)
+NEVER_DEAD_CHECK = st.sampled_from([b.result for b in BEHAVIOURS if b.outcome not in COUNTED])
 
 
 @settings(max_examples=200, deadline=None)

@@ -28,6 +28,7 @@ class State(StrEnum):
     TRANSIENT = "transient"
     BLOCKED = "blocked"
     SOFT404 = "soft404"
+    USURPED = "usurped"  # the domain lapsed: parked, for sale (Wikipedia's url-status=usurped)
     DEAD = "dead"
 
     @property
@@ -36,7 +37,7 @@ class State(StrEnum):
         return self in ROTTEN_STATES
 
 
-ROTTEN_STATES: frozenset[State] = frozenset({State.DEAD, State.SOFT404})
+ROTTEN_STATES: frozenset[State] = frozenset({State.DEAD, State.SOFT404, State.USURPED})
 
 
 class DateSource(StrEnum):
@@ -122,8 +123,12 @@ class Hop:
 class ProbeAnswer:
     """How a site answered a path that cannot exist: what its soft 404s look like.
 
-    Kept in the store for `check.probe_every`, so that a daemon checking a few
-    of a site's URLs every ten minutes does not ask the site each time.
+    Kept in the store for `check.probe_every`, per site and URL `shape`, so that a
+    daemon checking a few of a site's URLs every ten minutes does not ask the site
+    each time. `shape` is '' for a random path, else the template of the URLs the
+    probe imitated ('/news/view/#', '/a/#,~'): many CMSs answer a real 404 for a
+    random path and a 200 "article not found" for a URL shaped like their own.
+    `title` and `fingerprint` are the page's gist (variable parts discounted).
     """
 
     origin: str  # scheme://host[:port]
@@ -132,7 +137,9 @@ class ProbeAnswer:
     final_url: str | None
     redirected: bool
     title: str | None
-    fingerprint: str | None  # of the answer page's text
+    fingerprint: str | None  # of the answer page's gist
+    shape: str = ""
+    words: int | None = None  # stable words of the answer page's main text
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +158,8 @@ class CheckResult:
     title: str | None = None
     fingerprint: str | None = None  # of the page text, when asked for (check_url)
     soft404_reason: str | None = None  # set when the page is a soft 404, says why
+    usurped_reason: str | None = None  # set when the domain is parked or for sale, says why
+    refresh_to: str | None = None  # another page a meta refresh (or script) sends readers to
     bot_wall: bool = False  # a challenge page (Cloudflare, captcha) rather than the content
     retry_after: float | None = None  # seconds the server asked us to wait, if it did
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import datetime as dt
 import itertools
 import socket
 import ssl
@@ -37,6 +38,8 @@ from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.test_utils import TestServer
 
+from linkwatch.check.verdict import CheckPolicy, Streak, decide
+from linkwatch.model import CheckResult, State
 from linkwatch.net.polite import Net, NetOptions
 
 USER_AGENT = "linkwatch-test/1.0 (+https://example.org/linkwatch)"
@@ -514,6 +517,22 @@ async def traced_peak(work: Coroutine[Any, Any, T]) -> tuple[T, int]:
     finally:
         tracemalloc.stop()
     return result, peak
+
+
+JUDGED_FROM = dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.UTC)
+
+
+def judged_over_four_days(result: CheckResult) -> tuple[State, State]:
+    """The state after one check, and after the same answer came once a day for four
+    days (3 failures over 3 days: what the default policy needs to call a URL dead)."""
+    state, streak = State.UNCHECKED, Streak()
+    states = []
+    for day in range(4):
+        moment = JUDGED_FROM + dt.timedelta(days=day)
+        verdict = decide(state, streak, result, CheckPolicy(), moment)
+        state, streak = verdict.state, verdict.streak
+        states.append(state)
+    return states[0], states[-1]
 
 
 async def bounded(work: Awaitable[T], seconds: float = 15.0) -> T:

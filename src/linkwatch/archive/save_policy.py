@@ -2,8 +2,8 @@
 
 Saving captures whatever the URL answers at that moment, so only URLs that
 serve people a page are saved: `alive`, `moved` and `blocked` (a bot wall
-stops robots, not readers, and Save Page Now may well get through). `dead`
-and `soft404` URLs are never saved: that would archive the error page, and a
+stops robots, not readers, and Save Page Now may well get through). `dead`,
+`soft404` and `usurped` URLs are never saved: that would archive the error page, and a
 capture of it could later be offered to readers. `unchecked` and
 `transient` URLs are looked up but not saved yet, for the same reason: until
 a check has seen the page answer, a save may capture an error. The next

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from linkwatch.check.page import read_page
 from linkwatch.check.redirects import fetch, invalid_url_reason, retry_after
-from linkwatch.check.soft404 import SoftNotFoundProbe, soft404_reason
+from linkwatch.check.soft404 import SoftNotFoundProbe, judge_page
 from linkwatch.check.walls import is_bot_wall
 from linkwatch.model import CheckResult, ErrorKind
 from linkwatch.net.polite import Net
@@ -55,7 +55,7 @@ async def check_url(
     page = read_page(response)
     probes = probe_cache or SoftNotFoundProbe()
     try:
-        soft404 = await soft404_reason(net, url, answer, page, probes)
+        judged = await judge_page(net, url, answer, page, probes)
     finally:
         if probes is not probe_cache:
             await probes.close()
@@ -69,7 +69,9 @@ async def check_url(
         bytes_read=len(response.body),
         title=page.title if page else None,
         fingerprint=page.fingerprint if page is not None and fingerprint else None,
-        soft404_reason=soft404,
+        soft404_reason=judged.soft404,
+        usurped_reason=judged.usurped,
+        refresh_to=judged.moved_to,
         bot_wall=is_bot_wall(response),
         retry_after=retry_after(response),
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from html.parser import HTMLParser
 from typing import Protocol
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import charset_normalizer
 from multidict import CIMultiDictProxy
@@ -31,6 +31,11 @@ _TITLE_MAX = 300
 # Simhash bits that may differ for two pages to count as the same page (>= 0.9 alike).
 _SAME_PAGE_BITS = 6
 
+# Words of a not-found page that change from one request to the next: anything with a
+# digit (ids, dates, request ids, times), long hex runs, and the words of the requested
+# URL itself (a page that echoes "/news/view/99999,any-slug" back).
+_VARIABLE_WORD = re.compile(r"\w*\d\w*|[a-f]{8,}")
+
 
 def is_html(headers: CIMultiDictProxy[str]) -> bool:
     return media_type(headers) in _HTML_TYPES
@@ -41,6 +46,7 @@ class Page:
     title: str | None
     refresh_to: str | None  # absolute target of a meta refresh
     markup: str  # the decoded document, for the fingerprint
+    refresh_delay: float | None = None  # seconds before the meta refresh, when it says
 
     @cached_property
     def fingerprint(self) -> str | None:
@@ -53,6 +59,131 @@ class Page:
             reader.feed(self.markup)
         digest = _simhash(" ".join(reader.text))
         return None if digest is None else f"{digest:016x}"
+
+
+def url_words(url: str) -> frozenset[str]:
+    """The words of a URL's path and query, lower case: what an echoing page repeats."""
+    parts = urlsplit(url)
+    return frozenset(re.findall(r"[^\W_]+", f"{parts.path} {parts.query}".lower()))
+
+
+def _stable_words(text: str, echoed: frozenset[str]) -> list[str]:
+    words = re.findall(r"[^\W_]+", text.lower())
+    return [w for w in words if w not in echoed and not _VARIABLE_WORD.fullmatch(w)]
+
+
+@dataclass(frozen=True, slots=True)
+class Gist:
+    """What stays the same when a site answers two different missing URLs: the title and
+    the main text with their variable parts discounted (see `page_gist`)."""
+
+    title: str | None
+    fingerprint: str | None
+    words: int = 0  # stable words of the main text
+
+
+def page_gist(page: Page, requested: str) -> Gist:
+    """The main text of `page` with what changes per request discounted.
+
+    Not-found pages differ on every request: they echo the path, show a request id
+    or the time, rotate a "you may also like" list. So the comparison keeps only the
+    main region (`<main>`, `<article>` or `role=main` when there is one, else the body
+    without `<nav>`, `<header>`, `<footer>`, `<aside>`), leaves out link text (menus,
+    related lists, tag clouds) and drops words with a digit, long hex runs and the
+    words of the requested URL. Two real articles of one site still differ: their own
+    text is what is left (measured over real article pairs: see the README).
+    """
+    echoed = url_words(requested)
+    reader = _MainTextReader()
+    with contextlib.suppress(AssertionError):
+        reader.feed(page.markup)
+    words = _stable_words(" ".join(reader.main_text()), echoed)
+    count = len(words)
+    if not words:  # no text at all (a script-only page, a shell): compare the markup
+        words = _stable_words(_OPAQUE_TAGS.sub(" ", page.markup), echoed)
+    digest = _simhash(" ".join(words)) if words else None
+    title = gist_title(page.title, requested)
+    fingerprint = None if digest is None else f"{digest:016x}"
+    return Gist(title=title, fingerprint=fingerprint, words=count)
+
+
+_OPAQUE_TAGS = re.compile(r"<!--|-->|[<>]")
+
+
+_LINK = re.compile(r"<a(?=[\s>]).*?(?:</a\s*>|\Z)", re.I | re.S)
+_TAG = re.compile(r"<[^>]*+>?")
+
+
+def rough_words(page: Page) -> int:
+    """About how many words of text outside links the page has, at C speed (no parsing):
+    an upper bound of its gist's words, bar chrome, to tell an article from a short page."""
+    text = _TAG.sub(" ", _LINK.sub(" ", _OPAQUE.sub(" ", page.markup)))
+    return len(text.split())
+
+
+def visible_words(page: Page) -> int:
+    """How many words a reader sees on the page."""
+    reader = _TextReader()
+    with contextlib.suppress(AssertionError):
+        reader.feed(page.markup)
+    return len(re.findall(r"\w+", " ".join(reader.text)))
+
+
+def gist_title(title: str | None, requested: str) -> str | None:
+    """The title's part of the gist: cheap (no parsing), so compared first."""
+    return " ".join(_stable_words(title or "", url_words(requested))) or None
+
+
+def same_gist(a: Gist, b: Gist) -> bool:
+    if a.title != b.title or a.fingerprint is None or b.fingerprint is None:
+        return False
+    return (int(a.fingerprint, 16) ^ int(b.fingerprint, 16)).bit_count() <= _SAME_PAGE_BITS
+
+
+class _MainTextReader(HTMLParser):
+    """Non-link text of the main region, and of the body minus its chrome as a fallback."""
+
+    _INVISIBLE = frozenset({"title", "script", "style", "noscript", "template", "svg", "a"})
+    _CHROME = frozenset({"nav", "header", "footer", "aside", "form", "select", "button"})
+    _MAIN = frozenset({"main", "article"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.main: list[str] = []
+        self.rest: list[str] = []
+        self._hidden = 0
+        self._chrome = 0
+        self._main = 0
+        self._main_depth: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._INVISIBLE:
+            self._hidden += 1
+        elif tag in self._CHROME:
+            self._chrome += 1
+        elif tag in self._MAIN or ("role", "main") in attrs:
+            self._main += 1
+            self._main_depth.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._INVISIBLE:
+            self._hidden = max(0, self._hidden - 1)
+        elif tag in self._CHROME:
+            self._chrome = max(0, self._chrome - 1)
+        elif self._main_depth and tag == self._main_depth[-1]:
+            self._main_depth.pop()
+            self._main -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self._hidden:
+            return
+        if self._main:
+            self.main.append(data)
+        elif not self._chrome:
+            self.rest.append(data)
+
+    def main_text(self) -> list[str]:
+        return self.main if any(part.strip() for part in self.main) else self.rest
 
 
 class _TextReader(HTMLParser):
@@ -114,7 +245,7 @@ def _title_and_refresh(markup: str) -> tuple[str | None, str | None]:
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)""", re.I)
 
 _REFRESH_URL = re.compile(
-    r"""^\s*[\d.]*\s*[;,]?\s*(?:url\s*=\s*)?(['"]?)(.*?)\1\s*$""", re.I | re.S
+    r"""^\s*([\d.]*)\s*[;,]?\s*(?:url\s*=\s*)?(['"]?)(.*?)\2\s*$""", re.I | re.S
 )
 
 
@@ -136,8 +267,16 @@ def _decode(body: bytes, declared: str | None) -> str:
 
 def _refresh_target(content: str | None, base: str) -> str | None:
     match = _REFRESH_URL.match(content or "")
-    target = match.group(2).strip() if match else ""
+    target = match.group(3).strip() if match else ""
     return urljoin(base, target) if target else None
+
+
+def _refresh_delay(content: str | None) -> float | None:
+    match = _REFRESH_URL.match(content or "")
+    try:
+        return float(match.group(1)) if match and match.group(1) else None
+    except ValueError:  # '1.2.3'
+        return None
 
 
 # _BIT_SET[b] maps a byte to 1 when its bit b is set, else 0 (a bytes.translate table).
@@ -168,7 +307,12 @@ def read_page(response: HttpResponse) -> Page | None:
         return None
     markup = _decode(response.body, response.charset)
     title, refresh = _title_and_refresh(markup)
-    return Page(title=title, refresh_to=_refresh_target(refresh, response.url), markup=markup)
+    return Page(
+        title=title,
+        refresh_to=_refresh_target(refresh, response.url),
+        markup=markup,
+        refresh_delay=_refresh_delay(refresh),
+    )
 
 
 class PageLike(Protocol):

@@ -3,9 +3,11 @@
 A page is fetched with GET, because soft-404 detection reads its title, meta
 refresh and text anyway (a HEAD first would only add a request, spaced by
 `host_delay`, to every check); only HTML bodies are read, up to the cap. A
-URL whose path names a document (.pdf, .docx, .zip...) gets HEAD first, cheap
-and enough for a file, then GET when HEAD was refused or inconclusive, or when
-it turned out to be an HTML page after all. Redirects are followed by hand so
+URL whose path names a document (.pdf, .docx, .zip...) gets HEAD first, then a
+GET of its first kilobyte (`Range: bytes=0-1023`, and no more is read) to
+confirm what HEAD said, since some servers answer HEAD 200 for a file GET does
+not find; a full GET when HEAD was refused or inconclusive, or when it turned
+out to be an HTML page after all. Redirects are followed by hand so
 that every hop passes the politeness limits and the private-address guard of
 the network layer, and so that every hop is recorded.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import urlsplit
@@ -28,7 +31,7 @@ from linkwatch.clock import system_clock
 from linkwatch.errors import NetError
 from linkwatch.model import ErrorKind, Hop
 from linkwatch.net.polite import Net
-from linkwatch.net.response import HttpResponse
+from linkwatch.net.response import BodyLimit, HttpResponse
 from linkwatch.net.retry import parse_retry_after
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -118,15 +121,24 @@ def _redirect_target(response: HttpResponse) -> str | None:
 
 
 async def _request_patiently(
-    net: Net, method: str, url: str, cookies: str, *, second_asking: bool
+    net: Net,
+    method: str,
+    url: str,
+    cookies: str,
+    *,
+    second_asking: bool,
+    extra: Mapping[str, str] | None = None,
+    read_limit: BodyLimit = _body_budget,
 ) -> HttpResponse:
     """One request, retried once after a connection reset, a server error (flaky servers
     are common; unless this is already the second asking) or a Retry-After we can wait for.
     """
-    headers = {"Cookie": cookies} if cookies else None
+    headers = dict(extra or {})
+    if cookies:
+        headers["Cookie"] = cookies
 
     async def send() -> HttpResponse:
-        return await net.request(method, url, read_limit=_body_budget, headers=headers)
+        return await net.request(method, url, read_limit=read_limit, headers=headers or None)
 
     try:
         response = await send()
@@ -146,18 +158,35 @@ async def _request_patiently(
 def retry_after(response: HttpResponse) -> float | None:
     if response.status not in _RATE_LIMIT_STATUSES:
         return None
-    return parse_retry_after(response.headers.get("Retry-After"), system_clock())
+    headers = response.headers
+    return parse_retry_after(
+        headers.get("Retry-After"), system_clock(), sent_at=headers.get("Date")
+    )
 
 
 async def follow(
-    net: Net, url: str, method: str, chain: Chain, *, second_asking: bool = False
+    net: Net,
+    url: str,
+    method: str,
+    chain: Chain,
+    *,
+    second_asking: bool = False,
+    extra: Mapping[str, str] | None = None,
+    read_limit: BodyLimit = _body_budget,
 ) -> ChainEnd:
-    """Follow redirects from `url`, recording each hop in `chain`."""
+    """Follow redirects from `url`, recording each hop in `chain`; `extra` headers go
+    with every hop (a Range), `read_limit` decides how much of the last body is read."""
     while True:
         cookies = chain.cookie_header(url)
         try:
             response = await _request_patiently(
-                net, method, url, cookies, second_asking=second_asking
+                net,
+                method,
+                url,
+                cookies,
+                second_asking=second_asking,
+                extra=extra,
+                read_limit=read_limit,
             )
             target = _redirect_target(response)
         except NetError as error:
@@ -219,13 +248,47 @@ def _is_document_path(url: str) -> bool:
     return name.rpartition(".")[2].lower() in _DOCUMENT_SUFFIXES if "." in name else False
 
 
+# A document HEAD found is confirmed by GET for its first bytes only: a server may
+# answer HEAD 200 application/pdf and GET 404 (HEAD handled by a cache or a default
+# route). 1 KiB is enough to tell, and is all that is read of a document.
+DOCUMENT_PROBE_BYTES = 1024
+_FIRST_BYTES = {"Range": f"bytes=0-{DOCUMENT_PROBE_BYTES - 1}"}
+
+
+def _first_bytes(status: int, headers: CIMultiDictProxy[str]) -> int:
+    """An HTML page (the document was a page after all) in full, else its first bytes."""
+    page = _body_budget(status, headers)
+    return page if page else DOCUMENT_PROBE_BYTES
+
+
+async def _confirmed(net: Net, head: ChainEnd) -> ChainEnd:
+    """HEAD said 2xx for a document: GET its first bytes where the chain ended.
+
+    206 or 200 confirms it (the GET's answer is kept: its type and first bytes are
+    the truth); 404 or 410 is a failure HEAD hid. Anything else (416 for an empty
+    file, 5xx, a reset) does not contradict HEAD, whose answer stands.
+    """
+    assert head.response is not None
+    chain = Chain(list(head.chain.hops), set(head.chain.redirected_from), head.chain.cookies)
+    got = await follow(
+        net, head.response.url, "GET", chain, extra=_FIRST_BYTES, read_limit=_first_bytes
+    )
+    if got.response is None:
+        return head
+    status = got.response.status
+    return got if 200 <= status < 300 or status in (404, 410) else head
+
+
 async def fetch(net: Net, url: str) -> ChainEnd:
     """GET a page (soft-404 detection reads its text: a HEAD first would only add a
-    request and a host_delay); HEAD a document first, and GET it only if HEAD fails."""
+    request and a host_delay); HEAD a document first, then confirm it with a GET of
+    its first bytes, or GET it in full when HEAD fails (HEAD is never trusted alone)."""
     if not _is_document_path(url):
         return await follow(net, url, "GET", Chain())
     head = await follow(net, url, "HEAD", Chain(), second_asking=True)  # GET asks again
     if not _needs_get(head):
+        if head.response is not None and 200 <= head.response.status < 300:
+            return await _confirmed(net, head)
         return head
     if head.response is not None and 200 <= head.response.status < 300:
         # A page HEAD found: GET it where the chain ended, keeping its hops.

@@ -141,7 +141,7 @@ async def check_urls(
     summary = CheckRunSummary()
     judge = _Judge(db, policy(settings), summary)
     probe = SoftNotFoundProbe(
-        db.read.probe_answers(since=now() - settings.check.probe_every), now=now
+        db.read.probe_answers(since=now() - settings.check.probe_every), now=now, shaped=True
     )
     queue: asyncio.Queue[UrlToCheck] = asyncio.Queue()
     groups = by_host(targets)

@@ -4,20 +4,23 @@ Calling a live page dead is worse than saying nothing: a later step replaces a d
 citation with an archive link. So every rule below leans towards "not dead yet":
 
 - One check gives an `CheckOutcome` (`classify`). Only FAILURE (404, 410, DNS, refused,
-  TLS, redirect loop, too many redirects) and SOFT404 advance the failure streak.
+  TLS, redirect loop, too many redirects), SOFT404 and USURPED advance the failure
+  streak.
 - Dead needs `dead_after_failures` failures in a row *and* at least `dead_after_days`
   from the streak's first failure to now. Three failures within an hour are one bad
   hour, not a dead site. Until both hold, a failing URL is `transient`.
 - A soft 404 needs the same confirmation before the state says `soft404`: one
   observation may be a maintenance redirect to the home page, and rewriting a
-  footnote on that would be wrong. Once confirmed, the state names the latest
-  evidence (`soft404` or `dead`); both are rotten.
+  footnote on that would be wrong. So does a parked or for-sale domain (`usurped`,
+  as Wikipedia's url-status calls it). Once confirmed, the state names the latest
+  evidence (`soft404`, `usurped` or `dead`); all are rotten.
 - INCONCLUSIVE (timeouts, resets, broken HTTP, 5xx, other 4xx) and BLOCKED (401, 403,
-  429, 999, bot walls) neither count nor reset the streak: they say nothing about
-  whether the page exists (S3 answers 403 for missing keys; a bot wall hides every
-  path alike). Inconclusive means `transient`; blocked means `blocked`, never dead.
-  429 is blocked rather than inconclusive: the server is up and refusing robots.
-- Only a success (SUCCESS or MOVED) leaves a rotten state (dead, soft404): anything
+  429, 451, 999, bot walls and challenge pages) neither count nor reset the streak:
+  they say nothing about whether the page exists (S3 answers 403 for missing keys; a
+  bot wall hides every path alike). Inconclusive means `transient`; blocked means
+  `blocked`, never dead. 429 is blocked rather than inconclusive: the server is up
+  and refusing robots.
+- Only a success (SUCCESS or MOVED) leaves a rotten state (dead, soft404, usurped): anything
   else is no evidence of resurrection. A success always resets the streak.
 - INVALID (invalid URL, private address refused by the SSRF guard) is about the URL
   or our resolver, not the site: the state and streak stay as they were (`unchecked`
@@ -64,10 +67,12 @@ class CheckOutcome(StrEnum):
     INCONCLUSIVE = "inconclusive"  # no usable evidence either way
     BLOCKED = "blocked"  # alive for people, refused to robots
     SOFT404 = "soft404"  # a 2xx that is really a "not found"; counts toward dead
+    USURPED = "usurped"  # the domain is parked or for sale; counts toward dead
     INVALID = "invalid"  # the URL itself (or its address) is unusable: not the site's fault
 
 
-_BLOCKING_STATUSES = frozenset({401, 403, 429, 999})
+# 451: unavailable for legal reasons, in this country, to this client: not gone.
+_BLOCKING_STATUSES = frozenset({401, 403, 429, 451, 999})
 _GONE_STATUSES = frozenset({404, 410})
 _NOT_ABOUT_THE_SITE = frozenset({ErrorKind.INVALID_URL, ErrorKind.PRIVATE_ADDRESS})
 
@@ -143,10 +148,15 @@ def _classify_error(error: ErrorKind) -> CheckOutcome:
 
 
 def _classify_success(result: CheckResult) -> CheckOutcome:
-    """A soft 404 wins over a permanent redirect: a 301 to the home page is the page gone."""
+    """A soft 404 wins over a permanent redirect: a 301 to the home page is the page gone.
+    A meta refresh to another page is a move, as a permanent redirect is."""
+    if result.usurped_reason is not None:
+        return CheckOutcome.USURPED
     if result.soft404_reason is not None:
         return CheckOutcome.SOFT404
-    return CheckOutcome.MOVED if result.permanently_moved else CheckOutcome.SUCCESS
+    if result.permanently_moved or result.refresh_to is not None:
+        return CheckOutcome.MOVED
+    return CheckOutcome.SUCCESS
 
 
 def decide(
@@ -181,7 +191,7 @@ def _judge(
         return _succeeded(previous, streak, outcome, said)
     if outcome is CheckOutcome.INVALID:
         return Verdict(previous, streak, f"{said} (not evidence about the site; state kept)")
-    if outcome in (CheckOutcome.FAILURE, CheckOutcome.SOFT404):
+    if outcome in (CheckOutcome.FAILURE, CheckOutcome.SOFT404, CheckOutcome.USURPED):
         if outage:
             return _not_counted(previous, streak, said)
         return _failed(previous, streak, outcome, policy, now, said)
@@ -217,9 +227,12 @@ def _failed(
         progress = f"failure {advanced.failures} of {policy.dead_after_failures}"
         reason = f"{said} ({progress}, dead after {_when(dead_no_sooner_than)})"
         return Verdict(State.TRANSIENT, advanced, reason)
-    state = State.SOFT404 if outcome is CheckOutcome.SOFT404 else State.DEAD
+    state = _ROTTEN_STATE_OF.get(outcome, State.DEAD)
     reason = f"{said} (failure {advanced.failures} since {_when(first)}: {state})"
     return Verdict(state, advanced, reason)
+
+
+_ROTTEN_STATE_OF = {CheckOutcome.SOFT404: State.SOFT404, CheckOutcome.USURPED: State.USURPED}
 
 
 def _not_counted(previous: State, streak: Streak, said: str) -> Verdict:
@@ -247,10 +260,14 @@ def describe(result: CheckResult) -> str:
         return f"bot wall ({result.status})"
     if result.status is None:
         return "no answer"
+    if result.usurped_reason is not None:
+        return f"usurped ({_one_line(result.usurped_reason)})"
     if result.soft404_reason is not None:
         return f"soft 404 ({_one_line(result.soft404_reason)})"
     if result.permanently_moved and 200 <= result.status < 300:
         return f"{result.status} at {result.final_url} after a permanent redirect"
+    if result.refresh_to is not None and 200 <= result.status < 300:
+        return f"{result.status}, sends readers on to {result.refresh_to}"
     if result.retry_after is not None and not 200 <= result.status < 300:
         return f"{result.status} (retry after {result.retry_after:g} s)"
     return str(result.status)

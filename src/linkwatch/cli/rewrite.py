@@ -55,7 +55,7 @@ def rewrite_command(
     """Point rotted citations at their archived copies; the original URL stays.
 
     Only citations with a chosen snapshot are rewritten: with rewrite.mode
-    "dead", those that are dead or soft404 (pins count); with "all", every one.
+    "dead", those that are dead, soft404 or usurped (pins count); with "all", every one.
     A release edited since the last scan is skipped. Each replaced file is
     backed up under <state.dir>/backups/ first; --undo restores the last
     backup. Exits 1 if a release was skipped.

@@ -230,8 +230,8 @@ KEYS: tuple[KeySpec, ...] = (
         "check.probe_every",
         "duration > 0",
         '"7d"',
-        "How long a site's answer to a path that cannot exist (the soft-404 probe) is kept "
-        "before the site is asked again.",
+        "How long a site's answers to paths that cannot exist (the soft-404 probes: a random "
+        "path, and one shaped like each kind of URL cited) are kept before it is asked again.",
         as_duration(allow_zero=False),
     ),
     KeySpec(

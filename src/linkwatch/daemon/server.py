@@ -56,6 +56,8 @@ def check_outcome(result: CheckResult) -> str:
         return "bot_wall"
     if result.status is None:
         return "no_answer"
+    if result.usurped_reason is not None:
+        return "usurped"
     if result.soft404_reason is not None:
         return "soft404"
     return f"{result.status // 100}xx"

@@ -156,7 +156,9 @@ def build_digest(
         period_end=now,
         timezone=settings.digest.timezone,
         newly_dead=changed(c for c in changes if _entered(c, State.DEAD)),
-        newly_soft404=changed(c for c in changes if _entered(c, State.SOFT404)),
+        newly_soft404=changed(
+            c for c in changes if _entered(c, State.SOFT404) or _entered(c, State.USURPED)
+        ),
         moved=changed(c for c in changes if _entered(c, State.MOVED) and c.before not in ROTTEN),
         recovered=changed(
             c for c in changes if c.before in ROTTEN and c.after in (State.ALIVE, State.MOVED)

@@ -17,6 +17,7 @@ STATE_STYLES: dict[str, str] = {
     State.TRANSIENT: "yellow",
     State.BLOCKED: "magenta",
     State.SOFT404: "red",
+    State.USURPED: "red",
     State.DEAD: "bold red",
 }
 
@@ -29,6 +30,7 @@ STATE_COLOURS: dict[str, str] = {
     State.TRANSIENT: "#d4a017",
     State.BLOCKED: "#8a5cb8",
     State.SOFT404: "#e8743b",
+    State.USURPED: "#c2185b",
     State.DEAD: "#b3261e",
 }
 
@@ -38,6 +40,7 @@ STATE_ORDER: tuple[str, ...] = tuple(
     state.value
     for state in (
         State.DEAD,
+        State.USURPED,
         State.SOFT404,
         State.TRANSIENT,
         State.BLOCKED,

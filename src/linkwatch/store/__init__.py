@@ -31,6 +31,7 @@ from linkwatch.store.checks import (
     m0003_history,
     m0007_state_since,
     m0008_probes,
+    m0011_probes_by_shape,
 )
 from linkwatch.store.digests import DigestsMixin, m0006_digests
 from linkwatch.store.releases import (
@@ -75,6 +76,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("0008_probes", m0008_probes),
     ("0009_web_pages", m0009_web_pages),
     ("0010_archive_lookups", m0010_archive_lookups),
+    ("0011_probes_by_shape", m0011_probes_by_shape),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 BUSY_WAIT_MS = 5000  # how long a write waits for another connection's transaction

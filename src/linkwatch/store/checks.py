@@ -76,6 +76,28 @@ def m0008_probes(db: Database) -> None:
     )
 
 
+def m0011_probes_by_shape(db: Database) -> None:
+    """Probe answers kept per site AND URL shape ('/news/view/#'; '' for a random path),
+    and compared by their gist (main text, variable parts discounted). Answers kept
+    before were fingerprinted otherwise, so they are dropped: each site is asked again
+    once."""
+    db.table("probes").drop()
+    db.table("probes").create(
+        {
+            "origin": str,
+            "shape": str,
+            "asked_at": str,
+            "status": int,
+            "final_url": str,
+            "redirected": int,
+            "title": str,
+            "fingerprint": str,
+            "words": int,
+        },
+        pk=("origin", "shape"),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class UrlToCheck:
     """A URL due for a check, with what the verdict needs from its past."""
@@ -220,33 +242,27 @@ class ChecksMixin(StoreBase):
             )
 
     def probe_answers(self, since: dt.datetime) -> list[ProbeAnswer]:
-        """The sites' answers to a nonsense path asked at or after `since`."""
+        """The sites' answers to a nonsense path (per URL shape) asked at or after `since`."""
+        rows = self.db.execute(
+            "SELECT origin, asked_at, status, final_url, redirected, title, fingerprint, "
+            "shape, words FROM probes WHERE asked_at >= ?",
+            [iso_utc(since)],
+        )
         return [
-            ProbeAnswer(
-                origin,
-                dt.datetime.fromisoformat(at),
-                status,
-                final,
-                bool(redirected),
-                title,
-                print_,
-            )
-            for origin, at, status, final, redirected, title, print_ in self.db.execute(
-                "SELECT origin, asked_at, status, final_url, redirected, title, fingerprint "
-                "FROM probes WHERE asked_at >= ?",
-                [iso_utc(since)],
-            )
-        ]
+            ProbeAnswer(origin, dt.datetime.fromisoformat(at), status, final, bool(redirected),
+                        title, print_, shape, words)
+            for origin, at, status, final, redirected, title, print_, shape, words in rows
+        ]  # fmt: skip
 
     def save_probe_answers(self, answers: Sequence[ProbeAnswer]) -> None:
-        """Keep answers, replacing a site's older one."""
+        """Keep answers, replacing a site's older one for the same shape."""
         with self.db.atomic():
             self.db.conn.executemany(
-                "INSERT OR REPLACE INTO probes (origin, asked_at, status, final_url, redirected, "
-                "title, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO probes (origin, shape, asked_at, status, final_url, "
+                "redirected, title, fingerprint, words) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (a.origin, iso_utc(a.asked_at), a.status, a.final_url, int(a.redirected),
-                     a.title, a.fingerprint)
+                    (a.origin, a.shape, iso_utc(a.asked_at), a.status, a.final_url,
+                     int(a.redirected), a.title, a.fingerprint, a.words)
                     for a in answers
                 ],
             )  # fmt: skip
