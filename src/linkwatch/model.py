@@ -63,6 +63,10 @@ class Citation:
     at the offsets gives the raw text it was written as. `archived` is the link
     to an archived copy of this URL written right after it (by `rewrite`), so
     that the archive link is not taken for a citation of its own.
+
+    `scheme_assumed` says the release wrote the URL protocol-relative (`//host/path`,
+    as Wikipedia does): `url` carries the `https:` linkwatch assumed, while the file's
+    bytes at the offsets hold the `//...` as written.
     """
 
     label: str | None
@@ -71,6 +75,7 @@ class Citation:
     end: int
     context: str
     archived: str | None = None
+    scheme_assumed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from linkwatch.extract.archived import archived_copies
+from linkwatch.extract.chrome import is_share_link
 from linkwatch.extract.common import Found, byte_offsets
 from linkwatch.extract.html import find_html
 from linkwatch.extract.markdown import find_markdown
@@ -38,9 +39,12 @@ def extract_citations(
     not, and then UnicodeEncodeError is raised rather than an offset that splices wrongly.
 
     A link to an archived copy written right after a citation (as `rewrite` adds it)
-    is not a citation: it comes back as that citation's `archived`.
+    is not a citation: it comes back as that citation's `archived`. Nor is a share
+    button's link (`chrome.is_share_link`), in any format.
     """
-    found = archived_copies(_FINDERS[Format(fmt)](text), text)
+    found = archived_copies(
+        [f for f in _FINDERS[Format(fmt)](text) if not is_share_link(f.url)], text
+    )
     at_byte = byte_offsets(
         text, (offset for f, _ in found for offset in (f.start, f.end)), encoding, len(bom)
     )
@@ -52,6 +56,7 @@ def extract_citations(
             end=at_byte[f.end],
             context=f.context,
             archived=archived,
+            scheme_assumed=f.scheme_assumed,
         )
         for f, archived in found
     ]
