@@ -86,6 +86,7 @@ class CitationLine(NamedTuple):
     points_at_archive: bool  # the release already links an archived copy next to it
     previous_state: str | None = None  # with Filters.since: the state before the change
     changed_at: str | None = None
+    scheme_assumed: bool = False  # written `//host/path`: checked with `https:` assumed
 
     @property
     def url_id(self) -> int:

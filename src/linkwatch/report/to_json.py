@@ -23,7 +23,9 @@ from linkwatch.text import iso_or_none
 def citation_dict(line: CitationLine) -> dict[str, Any]:
     """The contract's citation object; unpacked, not read through properties: it runs
     once per citation, 150,000 times in a large report."""
-    label, url, target, host, archive_url, archive_timestamp, points, previous, changed = line
+    label, url, target, host, archive_url, archive_timestamp, points, previous, changed, assumed = (
+        line
+    )
     return {
         "label": label,
         "url": url,
@@ -42,6 +44,7 @@ def citation_dict(line: CitationLine) -> dict[str, Any]:
         "points_at_archive": points,
         "previous_state": previous,
         "changed_at": changed,
+        "scheme_assumed": assumed,
     }
 
 
@@ -50,7 +53,7 @@ def url_dict(url: UrlLine) -> dict[str, Any]:
     data = {
         key: value
         for key, value in citation_dict(line).items()
-        if key not in ("label", "points_at_archive")
+        if key not in ("label", "points_at_archive", "scheme_assumed")
     }
     data["citations"] = url.citations
     data["releases"] = list(url.releases)

@@ -42,6 +42,7 @@ from linkwatch.store.releases import (
     Totals,
     m0001_initial,
     m0002_url_state,
+    m0009_citation_scheme_assumed,
 )
 from linkwatch.store.reports import ReportsMixin
 from linkwatch.store.rewrites import RewritesMixin, m0005_rewrites
@@ -71,6 +72,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("0006_digests", m0006_digests),
     ("0007_state_since", m0007_state_since),
     ("0008_probes", m0008_probes),
+    ("0009_citation_scheme_assumed", m0009_citation_scheme_assumed),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 BUSY_WAIT_MS = 5000  # how long a write waits for another connection's transaction
