@@ -17,6 +17,13 @@ class Format(StrEnum):
     MARKDOWN = "markdown"
     HTML = "html"
     TEXT = "text"
+    DOCX = "docx"  # read, checked and reported; never rewritten
+    PDF = "pdf"  # read, checked and reported; never rewritten
+
+    @property
+    def is_document(self) -> bool:
+        """A Word or PDF release: linkwatch reads it but cannot edit it."""
+        return self in (Format.DOCX, Format.PDF)
 
 
 class State(StrEnum):
@@ -45,6 +52,7 @@ class DateSource(StrEnum):
     OVERRIDE = "override"
     FRONT_MATTER = "front_matter"
     HTML_META = "html_meta"
+    DOCUMENT = "document"  # a .docx's core properties, a PDF's /CreationDate
     DATELINE = "dateline"
     MTIME = "mtime"  # a guess: the file's modification time
 

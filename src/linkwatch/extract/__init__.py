@@ -11,12 +11,21 @@ from collections.abc import Callable
 from linkwatch.extract.archived import archived_copies
 from linkwatch.extract.chrome import is_share_link
 from linkwatch.extract.common import Found, byte_offsets
+from linkwatch.extract.document import find_document
 from linkwatch.extract.html import find_html
 from linkwatch.extract.markdown import find_markdown
 from linkwatch.extract.text import find_text
 from linkwatch.model import Citation, Format
+from linkwatch.sources.documents import DocumentText
 
-__all__ = ["Found", "extract_citations", "find_html", "find_markdown", "find_text"]
+__all__ = [
+    "Found",
+    "document_citations",
+    "extract_citations",
+    "find_html",
+    "find_markdown",
+    "find_text",
+]
 
 _FINDERS: dict[Format, Callable[[str], list[Found]]] = {
     Format.MARKDOWN: find_markdown,
@@ -42,9 +51,27 @@ def extract_citations(
     is not a citation: it comes back as that citation's `archived`. Nor is a share
     button's link (`chrome.is_share_link`), in any format.
     """
-    found = archived_copies(
-        [f for f in _FINDERS[Format(fmt)](text) if not is_share_link(f.url)], text
-    )
+    found = _kept(_FINDERS[Format(fmt)](text), text)
+    return _located(found, text, encoding, bom)
+
+
+def document_citations(document: DocumentText) -> list[Citation]:
+    """Citations of a Word or PDF release, in document order.
+
+    Offsets are byte offsets into the UTF-8 of the document's plain-text rendition
+    (`sources.documents`): a document is never spliced, so they only need to say
+    where in what linkwatch read each URL was.
+    """
+    return _located(_kept(find_document(document), document.text), document.text, "utf-8", b"")
+
+
+def _kept(found: list[Found], text: str) -> list[tuple[Found, str | None]]:
+    return archived_copies([f for f in found if not is_share_link(f.url)], text)
+
+
+def _located(
+    found: list[tuple[Found, str | None]], text: str, encoding: str, bom: bytes
+) -> list[Citation]:
     at_byte = byte_offsets(
         text, (offset for f, _ in found for offset in (f.start, f.end)), encoding, len(bom)
     )

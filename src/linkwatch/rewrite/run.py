@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 
 from linkwatch.config.settings import RewriteMode, Settings
 from linkwatch.errors import ReleaseReadError
-from linkwatch.model import State
+from linkwatch.model import Format, State
 from linkwatch.paths import path_of
 from linkwatch.pool import default_workers, map_in_pool, mtime_of
 from linkwatch.rewrite.dates import release_language
@@ -43,6 +43,7 @@ from linkwatch.rewrite.values import Action, CitationRewrite, Target, wants_arch
 from linkwatch.rewrite.wording import Wording, safe_url
 from linkwatch.scan import ParseJob, date_override, parse_release, release_key
 from linkwatch.sources.decoding import decode_release
+from linkwatch.sources.documents import document_format
 from linkwatch.sources.files import read_bytes
 from linkwatch.store import ParsedRelease, Store
 from linkwatch.store.rewrites import NewRewrite, RewriteCandidate
@@ -170,6 +171,11 @@ class Skip:
     stale: bool = False
 
 
+def cannot_edit(document: Format) -> str:
+    """The one line a Word or PDF release gets: linkwatch reads documents, never edits them."""
+    return f"a {document.value.upper()} document: rewrite cannot edit it; nothing changed"
+
+
 @dataclass(frozen=True, slots=True)
 class _Job:
     """One release to read and rewrite; small and picklable, for a worker process."""
@@ -228,6 +234,9 @@ def _prepare(job: _Job, wording: Wording | None = None) -> _Prepared:
     A worker process builds its wording once (`_wording`); in-process, the run's own
     is passed, so that a long-running daemon picks up edited templates.
     """
+    document = document_format(job.file)
+    if document is not None:
+        return _Prepared(job.key, job.file, skip=Skip(cannot_edit(document)))
     try:
         data = read_bytes(job.file, max_size=job.max_size)
         digest = sha256_of(data)
