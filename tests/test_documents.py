@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +20,13 @@ from linkwatch.config.loading import load_settings
 from linkwatch.config.settings import Settings
 from linkwatch.errors import ReleaseReadError
 from linkwatch.extract import document_citations
+from linkwatch.extract.chrome import is_chrome_block
 from linkwatch.model import DateSource
 from linkwatch.report import View, build_report
 from linkwatch.report.to_json import report_dict
 from linkwatch.rewrite.run import rewrite_releases
 from linkwatch.scan import scan
-from linkwatch.sources.documents import format_number, read_document
+from linkwatch.sources.documents import MAX_UNPACKED, format_number, read_document
 from linkwatch.sources.meta import document_meta
 from linkwatch.store import Store
 from linkwatch.store.writer import AsyncStore
@@ -257,3 +259,21 @@ async def test_word_and_pdf_releases_are_scanned_checked_archived_and_reported(
     ]
     assert rewrite.changed == [] and rewrite.written == []
     assert {path: path.read_bytes() for path in before} == before
+
+
+def test_a_docx_that_unpacks_to_too_much_is_refused_before_unpacking(tmp_path: Path) -> None:
+    path = word_release(tmp_path / "bomb.docx", "https://a.org/", "https://b.org/")
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("word/media/zeros.bin", b"\0" * (MAX_UNPACKED + 1))
+    assert path.stat().st_size < 1_000_000
+    with pytest.raises(ReleaseReadError) as caught:
+        read_document(path, path.read_bytes())
+    assert "more than a Word release" in caught.value.reason
+
+
+def test_theme_class_names_are_matched_as_whole_tokens() -> None:
+    assert is_chrome_block("div", ["sd-sharing-enabled"], None)
+    assert is_chrome_block("section", ["widget_recent_entries"], None)
+    assert is_chrome_block("div", [], "comments")
+    assert not is_chrome_block("div", ["shareholders-report"], None)
+    assert not is_chrome_block("div", ["commentary"], None)

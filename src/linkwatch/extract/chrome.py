@@ -32,40 +32,19 @@ _CONTENT_CLASSES = frozenset(
     | {"article-body", "article-content", "post-body", "story-body", "td-post-content"}
 )
 _MAIN_IDS = frozenset({"content", "main-content", "maincontent"})
-# Class or id tokens of the blocks themes and plugins add around a post.
-_CHROME_PREFIXES = (
-    "sharedaddy",
-    "sd-sharing",
-    "sd-social",
-    "sd-like",
-    "share",
-    "sharing",
-    "social",
-    "jp-relatedposts",
-    "related-post",
-    "entry-meta",
-    "entry-footer",
-    "entry-share",
-    "post-meta",
-    "post-navigation",
-    "nav-links",
-    "breadcrumb",
-    "widget",
-    "comment",
-    "respond",
-    "site-info",
-    "site-footer",
-    "site-header",
-    "site-navigation",
-    "wp-block-navigation",
-    "addtoany",
-    "a2a_kit",
-    "heateor",
-    "shariff",
-    "top-bar",
-    "footer",
-    "masthead",
+# Class or id tokens of the blocks themes and plugins add around a post. A token counts
+# when it is one of these or starts with one and a `-` or `_` (`sd-sharing-enabled`,
+# `widget_recent_entries`), so that `shareholders` or `commentary` never do.
+_CHROME_NAMES = (
+    *("sharedaddy", "sd-sharing", "sd-social", "sd-like", "share", "sharing", "social"),
+    *("jp-relatedposts", "related-posts", "relatedposts", "entry-meta", "entry-footer"),
+    *("entry-share", "post-meta", "post-navigation", "nav-links", "breadcrumb", "breadcrumbs"),
+    *("widget", "comment", "comments", "respond", "site-info", "site-footer", "site-header"),
+    *("site-navigation", "wp-block-navigation", "addtoany", "a2a", "heateor", "shariff"),
+    *("top-bar", "footer", "masthead"),
 )
+_CHROME_PREFIXES = tuple(name + end for name in _CHROME_NAMES for end in ("-", "_"))
+_CHROME_EXACT = frozenset(_CHROME_NAMES)
 _CHROME_TAGS = frozenset({"nav"})
 
 _SHARE_ENDPOINTS: tuple[tuple[str, str], ...] = (
@@ -115,7 +94,7 @@ def is_chrome_block(tag: str, classes: Iterable[str], element_id: str | None) ->
     if tag in _CHROME_TAGS:
         return True
     names = [*classes, *([element_id.lower()] if element_id else [])]
-    return any(name.startswith(_CHROME_PREFIXES) for name in names)
+    return any(name in _CHROME_EXACT or name.startswith(_CHROME_PREFIXES) for name in names)
 
 
 def is_share_link(url: str) -> bool:

@@ -13,12 +13,14 @@ into a document). A hyperlink whose text is not its target is written
   its own, labelled by its number as Word shows it (footnotes in order of
   reference, `1 2 3`; endnotes `i ii iii` unless the document sets another
   w:numFmt). Hyperlinks are the body's or the note's relationships; HYPERLINK
-  field codes count too.
-* .pdf (pypdf): each page's text in reading order; a /Link annotation's /URI is
-  written after the text it covers, unless that text is the URL itself. A note
-  at the foot of a page, or an endnote, is a line that opens with its marker glued
-  to its text (`1Mountain Communities...`, `iiThe data set...`), as PDF text
-  comes out, where the same marker also ends a word in the text (`Alliance.1`).
+  field codes count too. A package that would unpack to more than 100 MB (a zip
+  bomb) is refused before anything is unpacked.
+* .pdf (pypdf): each page's text in reading order (the first 200 pages); a /Link
+  annotation's /URI is written after the text it covers, unless that text is the
+  URL itself. A note at the foot of a page, or an endnote, is a line that opens
+  with its marker glued to its text (`1Mountain Communities...`, `iiThe data
+  set...`), as PDF text comes out, where the same marker also ends a word in the
+  text (`Alliance.1`).
 
 The date is the document's own (docx core properties `created`, PDF
 /CreationDate), before a dateline in its text.
@@ -29,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +50,10 @@ _ENDNOTES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships
 _FIELD_URL = re.compile(r'HYPERLINK\s+"([^"]+)"', re.IGNORECASE)
 _HTTP = re.compile(r"https?://", re.IGNORECASE)
 _MAX_NOTES = 5000  # a document with more is not a press release; bounds the work
+_MAX_PAGES = 200  # of a PDF: a release runs to a few; a 2,000-page report is not read whole
+# A .docx is a zip: a few MB on disk may unpack to gigabytes (a zip bomb). Its entries'
+# declared sizes are added up before anything is unpacked.
+MAX_UNPACKED = 100_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +86,7 @@ def read_document(path: Path, data: bytes) -> DocumentText:
     fmt = document_format(path)
     try:
         if fmt is Format.DOCX:
-            return _read_docx(data)
+            return _read_docx(path, data)
         if fmt is Format.PDF:
             return _read_pdf(data)
     except ReleaseReadError:
@@ -124,10 +131,16 @@ class _Rendition:
 # -- .docx
 
 
-def _read_docx(data: bytes) -> DocumentText:
+def _read_docx(path: Path, data: bytes) -> DocumentText:
     import docx  # python-docx: imported here, so that a scan of text releases never loads it
     from docx.opc.constants import RELATIONSHIP_TYPE
 
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        unpacked = sum(entry.file_size for entry in package.infolist())
+    if unpacked > MAX_UNPACKED:
+        raise ReleaseReadError(
+            path, f"unpacks to {unpacked:,} bytes, more than a Word release ({MAX_UNPACKED:,})"
+        )
     document = docx.Document(io.BytesIO(data))
     body_part = document.part
     out = _Rendition()
@@ -312,7 +325,7 @@ def _read_pdf(data: bytes) -> DocumentText:
     import pypdf
 
     reader = pypdf.PdfReader(io.BytesIO(data))
-    pages = [_page_text(page) for page in reader.pages]
+    pages = [_page_text(page) for page in reader.pages[:_MAX_PAGES]]
     text = "\f".join(pages)  # a form feed between pages: a note ends with its page
     notes = tuple(_pdf_notes(text))
     metadata = reader.metadata
