@@ -30,21 +30,28 @@ _CUT_AFTER = frozenset("/?&=-_.%#+~:")
 _TAIL = re.compile(r"[ \t]*(?P<tail>\S+)")
 _TAIL_SIGN = re.compile(r"[/?&=#%]")
 _BRACKET_LINES = 4
+_SPACE = re.compile(r"\s")
+_LINE_BREAK = re.compile(r"[\r\n]")
 
 
 def rejoin(text: str, start: int, end: int) -> tuple[int, str] | None:
-    """(new end, whole URL) when the URL at text[start:end] continues on the next lines."""
-    line_end = _line_end(text, end)
-    if any(char.isspace() for char in text[end:line_end]):
-        return None  # something else follows the URL on its line
+    """(new end, whole URL) when the URL at text[start:end] continues on the next lines.
+
+    Every search stops at the nearest space or line break, so that a huge one-line
+    release full of URLs costs no more than a short one per URL.
+    """
+    space = _SPACE.search(text, end)
+    if space is None or space.group() not in "\r\n":
+        return None  # the text ends, or something else follows the URL on its line
+    line_end = space.start()
     if start > 0 and text[start - 1] == "<":
         return _bracketed(text, start, end, line_end)
     return _bare(text, start, line_end)
 
 
 def _line_end(text: str, position: int) -> int:
-    found = [i for i in (text.find("\n", position), text.find("\r", position)) if i >= 0]
-    return min(found) if found else len(text)
+    found = _LINE_BREAK.search(text, position)
+    return found.start() if found else len(text)
 
 
 def _next_line(text: str, line_end: int) -> int | None:
@@ -81,9 +88,10 @@ def _bracketed(text: str, start: int, end: int, line_end: int) -> tuple[int, str
 
 
 def _bare(text: str, start: int, line_end: int) -> tuple[int, str] | None:
-    line_start = max(text.rfind("\n", 0, start), text.rfind("\r", 0, start)) + 1
-    if line_end - line_start < _WRAPPED_LINE or text[line_end - 1] not in _CUT_AFTER:
+    if line_end < _WRAPPED_LINE or text[line_end - 1] not in _CUT_AFTER:
         return None
+    if _LINE_BREAK.search(text, line_end - _WRAPPED_LINE, line_end):
+        return None  # a short line: ended by its author, not wrapped
     following = _next_line(text, line_end)
     if following is None:
         return None

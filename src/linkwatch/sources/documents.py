@@ -311,6 +311,9 @@ def format_number(number: int, number_format: str) -> str:
 # -- .pdf
 
 _PDF_NOTE_LINE = re.compile(r"(?P<label>[0-9]{1,3}|[ivxlc]{1,6})(?=[A-Z“\"(])")
+# A marker in the text: glued to the end of a word or its punctuation (`Alliance.1`).
+_PDF_REFERENCE = re.compile(r"[^\s\d](?P<label>[0-9]{1,3}|[ivxlc]{1,6})(?=[\s.,;:]|\Z)")
+_PDF_LINE = re.compile(r"[^\n\f]+")
 _NEAR = 2.0  # points of slack around an annotation's rectangle
 
 
@@ -392,16 +395,14 @@ def _inside(fragment: _Fragment, rect: tuple[float, float, float, float]) -> boo
 def _pdf_notes(text: str) -> Iterator[Note]:
     """Lines opening with a marker glued to their text, a marker that also ends a word
     in the text: the notes, each running to the next note line."""
-    lines = [(m.start(), m.group()) for m in re.finditer(r"[^\n\f]+", text)]
+    referenced = {m.group("label") for m in _PDF_REFERENCE.finditer(text)}
     opened: list[tuple[str, int]] = []
-    for start, line in lines:
-        found = _PDF_NOTE_LINE.match(line)
-        if found is None:
-            continue
-        label = found.group("label")
-        if re.search(rf"[^\s\d]{re.escape(label)}(?![^\s.,;:])", text[:start]) is None:
-            continue
-        opened.append((label, start))
+    for line in _PDF_LINE.finditer(text):
+        found = _PDF_NOTE_LINE.match(line.group())
+        if found is not None and found.group("label") in referenced:
+            opened.append((found.group("label"), line.start()))
+        if len(opened) >= _MAX_NOTES:
+            break
     for index, (label, start) in enumerate(opened):
         end = _page_end(text, start)
         if index + 1 < len(opened):
