@@ -51,8 +51,10 @@ def extract_citations(
     is not a citation: it comes back as that citation's `archived`. Nor is a share
     button's link (`chrome.is_share_link`), in any format.
     """
-    found = _kept(_FINDERS[Format(fmt)](text), text)
-    return _located(found, text, encoding, bom)
+    finder = _FINDERS.get(Format(fmt))
+    if finder is None:  # a programming error: documents have no text of their own
+        raise ValueError(f"{fmt} releases are read with document_citations")
+    return _located(_kept(finder(text), text), text, encoding, bom)
 
 
 def document_citations(document: DocumentText) -> list[Citation]:

@@ -37,8 +37,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lxml import etree  # type: ignore[import-untyped]
-
 from linkwatch.errors import ReleaseReadError
 from linkwatch.model import Format
 
@@ -170,11 +168,18 @@ def _core_properties(package: Any) -> tuple[str | None, dt.date | None]:
     for part in package.iter_parts():
         if part.content_type != _CORE_TYPE:
             continue
-        parser = etree.XMLParser(resolve_entities=False, no_network=True)
-        root = etree.fromstring(part.blob, parser)
+        root = _parse_xml(part.blob)
         title = (root.findtext(f"{_DC}title") or "").strip() or None
         return title, _w3c_date(root.findtext(f"{_DCTERMS}created") or "")
     return None, None
+
+
+def _parse_xml(blob: bytes) -> Any:
+    """A part's XML, with entities left unresolved and no network access. lxml (python-
+    docx's own dependency) is imported here, so that scanning text releases never loads it."""
+    from lxml import etree  # type: ignore[import-untyped]
+
+    return etree.fromstring(blob, etree.XMLParser(resolve_entities=False, no_network=True))
 
 
 def _w3c_date(text: str) -> dt.date | None:
@@ -264,9 +269,7 @@ def _note_formats(body: Any) -> dict[str, str]:
 
 
 def _write_notes(out: _Rendition, kind: str, part: Any, references: _References) -> None:
-    # The part's XML is parsed with entities left unresolved and no network access.
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
-    root = etree.fromstring(part.blob, parser)
+    root = _parse_xml(part.blob)
     notes = {
         node.get(f"{_W}id"): node
         for node in root.iter(f"{_W}{kind}")
