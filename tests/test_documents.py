@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from linkwatch.archive.run import archive_run
 from linkwatch.check.run import check_urls
+from linkwatch.cli import main
 from linkwatch.config.loading import load_settings
 from linkwatch.config.settings import Settings
 from linkwatch.errors import ReleaseReadError
@@ -30,7 +32,7 @@ from linkwatch.sources.documents import MAX_UNPACKED, format_number, read_docume
 from linkwatch.sources.meta import document_meta
 from linkwatch.store import Store
 from linkwatch.store.writer import AsyncStore
-from support.documents import Link, NoteRef, Page, Text, make_docx, make_pdf
+from support.documents import Field, Link, NoteRef, Page, Text, make_docx, make_pdf
 from support.fake_wayback import FakeWayback, Serve
 from support.hostile_web import HostileWeb, NameResolver
 
@@ -150,6 +152,18 @@ def test_a_damaged_document_is_one_line_naming_what_it_should_be(tmp_path: Path)
     assert "\n" not in caught.value.reason
 
 
+def test_word_hyperlink_fields_are_links(tmp_path: Path) -> None:
+    path = make_docx(
+        tmp_path / "f.docx",
+        title="F",
+        created=CREATED,
+        paragraphs=[["See the ", Field("annual report", "https://a.org/annual"), "."]],
+    )
+    document = read_document(path, path.read_bytes())
+    assert "See the annual report <https://a.org/annual>." in document.text
+    assert [c.url for c in document_citations(document)] == ["https://a.org/annual"]
+
+
 def test_note_numbers_follow_word_formats() -> None:
     assert [format_number(n, "lowerRoman") for n in (1, 4, 9, 14)] == ["i", "iv", "ix", "xiv"]
     assert format_number(3, "upperLetter") == "C" and format_number(12, "decimal") == "12"
@@ -253,11 +267,16 @@ async def test_word_and_pdf_releases_are_scanned_checked_archived_and_reported(
     dead = next(c for c in word["citations"] if c["state"] == "dead")
     assert dead["archive_url"] is not None and "20240301000000" in dead["archive_url"]
 
-    assert sorted(rewrite.skipped) == [
+    assert rewrite.ok and rewrite.skipped == []
+    assert sorted(rewrite.documents) == [
         "releases/print.pdf: a PDF document: rewrite cannot edit it; nothing changed",
         "releases/word.docx: a DOCX document: rewrite cannot edit it; nothing changed",
     ]
     assert rewrite.changed == [] and rewrite.written == []
+    cli = CliRunner().invoke(main, ["--config", str(tmp_path / "config.toml"), "rewrite"])
+    assert cli.exit_code == 0, cli.output
+    said = [line for line in cli.output.splitlines() if "cannot edit" in line]
+    assert said == sorted(rewrite.documents)
     assert {path: path.read_bytes() for path in before} == before
 
 

@@ -18,6 +18,7 @@ import io
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 import docx
@@ -59,7 +60,15 @@ class NoteRef:
     number: int
 
 
-Piece = str | Link | NoteRef
+@dataclass(frozen=True)
+class Field:
+    """A HYPERLINK field code, as older Word documents and mail merges write links."""
+
+    text: str
+    url: str
+
+
+Piece = str | Link | NoteRef | Field
 
 
 def make_docx(
@@ -81,6 +90,8 @@ def make_docx(
         for piece in pieces:
             if isinstance(piece, str):
                 paragraph.add_run(piece)
+            elif isinstance(piece, Field):
+                _append_field(paragraph, piece)
             elif isinstance(piece, Link):
                 rid = document.part.relate_to(piece.url, RELATIONSHIP_TYPE.HYPERLINK, True)
                 link = OxmlElement("w:hyperlink")
@@ -99,6 +110,29 @@ def make_docx(
     document.save(buffer)
     path.write_bytes(_with_notes(buffer.getvalue(), {"footnote": footnotes, "endnote": endnotes}))
     return path
+
+
+def _append_field(paragraph: Any, piece: Field) -> None:
+    """begin, ` HYPERLINK "url" `, separate, the shown text, end: each in a run of its own."""
+    for kind, text in (
+        ("begin", None),
+        (None, f' HYPERLINK "{piece.url}" '),
+        ("separate", None),
+        (None, piece.text),
+        ("end", None),
+    ):
+        run = paragraph.add_run()
+        if kind is not None:
+            mark = OxmlElement("w:fldChar")
+            mark.set(qn("w:fldCharType"), kind)
+            run._r.append(mark)
+        elif text is not None and text.startswith(" HYPERLINK"):
+            instruction = OxmlElement("w:instrText")
+            instruction.set(qn("xml:space"), "preserve")
+            instruction.text = text
+            run._r.append(instruction)
+        else:
+            run.text = text
 
 
 def _with_notes(package: bytes, notes: dict[str, list[list[Piece]]]) -> bytes:

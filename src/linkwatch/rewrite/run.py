@@ -74,6 +74,9 @@ class RewriteSummary:
     # must run before a rewrite can (the daemon asks for one).
     needs_scan: bool = False
     skipped_citations: list[str] = field(default_factory=list)  # "path [label] url: reason"
+    # Word and PDF releases, which rewrite reads but never edits: "path: reason". Not a
+    # problem to fix (the run is still `ok`): the report shows their archived copies.
+    documents: list[str] = field(default_factory=list)
     diffs: list[str] = field(default_factory=list)  # unified diffs, in a dry run
     # per release read: what was done to each citation
     outcomes: dict[str, tuple[CitationRewrite, ...]] = field(default_factory=dict)
@@ -91,6 +94,7 @@ class RewriteSummary:
         self.unchanged += other.unchanged
         self.skipped += other.skipped
         self.skipped_citations += other.skipped_citations
+        self.documents += other.documents
         self.outcomes |= other.outcomes
         self.needs_scan = self.needs_scan or other.needs_scan
 
@@ -169,6 +173,7 @@ class Skip:
 
     reason: str
     stale: bool = False
+    document: bool = False  # a Word or PDF release: never edited, and no problem
 
 
 def cannot_edit(document: Format) -> str:
@@ -236,7 +241,7 @@ def _prepare(job: _Job, wording: Wording | None = None) -> _Prepared:
     """
     document = document_format(job.file)
     if document is not None:
-        return _Prepared(job.key, job.file, skip=Skip(cannot_edit(document)))
+        return _Prepared(job.key, job.file, skip=Skip(cannot_edit(document), document=True))
     try:
         data = read_bytes(job.file, max_size=job.max_size)
         digest = sha256_of(data)
@@ -321,6 +326,9 @@ class _Writer:
         self.resynced: list[str] = []
 
     def _skip(self, key: str, skip: Skip) -> None:
+        if skip.document:
+            self.summary.documents.append(f"{key}: {skip.reason}")
+            return
         self.summary.skipped.append(f"{key}: {skip.reason}")
         self.summary.needs_scan = self.summary.needs_scan or skip.stale
 
