@@ -52,6 +52,8 @@ def test_defaults_have_documented_values(tmp_path: Path) -> None:
         "releases/**/*.html",
         "releases/**/*.htm",
         "releases/**/*.txt",
+        "releases/**/*.docx",
+        "releases/**/*.pdf",
     )
     assert settings.sources.max_size == 5_000_000
     assert settings.state.dir == tmp_path.resolve() / "state"

@@ -25,11 +25,20 @@ PROSE = st.text(
 )
 STRAY = st.sampled_from(["<", ">", "]", "[", "(", ")", "&", "&amp;", "\\", "`", "*", '"', "'"])
 NEWLINE = st.sampled_from(["\n", "\r\n", "\n\n", "\r\n\r\n"])
+# What the footnote tools, CMS themes and mail clients write around citations.
+HTML_PIECES_OF_TOOLS = [
+    *("<h2>Notes</h2>", "<p><strong>Sources</strong></p>", '<ol start="3">', "<li>"),
+    *('<span class="modern-footnotes-footnote__note" data-mfn="2">', "<span>", "</span>"),
+    *('<div class="entry-content">', '<div class="sharedaddy">', "<nav>", "</nav>", "</div>"),
+    *("<article>", "</article>", "<footer>", "Proudly powered by ", "[ii]", "<a href=#_edn1>"),
+]
 HTML_PIECES = [
+    *HTML_PIECES_OF_TOOLS,
     *("<p>", "</p>", "<li id=fn1>", "</li>", "<ol>", "</ol>", "<sup>", "</sup>"),
     *('<a href="#fn1">', "</a>", "<script>", "</script>", "<br>", "<!-- c -->"),
     *("<![CDATA[x]]>", "<![", "<!", "<?", "<div", "&nbsp;", "&raquo;", "<a name=fn1>", "<style>"),
 ]
+TAILS = ["a/b.pdf", "eng&tab=1", "x?y=2", "word", "https://b.org/", "www.b.org/x", "-c/d"]
 Forms = Callable[[str], set[str]]
 
 
@@ -45,7 +54,9 @@ def _markdown_fragments() -> st.SearchStrategy[str]:
         URL.map(lambda u: f"[{u}]({u})"),
         st.builds("\n\n[^{}]: ".format, st.sampled_from(["1", "2", "civil"])),
         st.sampled_from(["[^1]", "[^civil]", "\n\n¹ ", "\n\n¹⁰ ", "\n> ", "\n- ", "`", "\n    "]),
-        st.builds("\n\n[{}]: {}\n\n".format, st.sampled_from(["r", "s"]), URL),
+        st.builds("\n\n[{}]: {}\n\n".format, st.sampled_from(["r", "s", "1"]), URL),
+        st.builds("[{}](//{})".format, PROSE, URL.map(lambda u: u.partition("://")[2])),
+        st.sampled_from(["\n## Notes\n\n", "\n**Sources**\n\n", "\n1. ", "\n2) ", "[1]"]),
         st.sampled_from(["[r]", "[x][s]", "![i](", "&quot;", "&#41;"]),
         URL.map('<a href="{}">x</a>'.format),
     )
@@ -60,6 +71,7 @@ def _html_fragments() -> st.SearchStrategy[str]:
         URL.map(lambda u: f'<a href="{html.escape(u)}">{u}</a>'),
         URL.map(lambda u: f"<a href='  {u} '>x</a>"),
         URL.map("<a href={}>x</a>".format),
+        URL.map(lambda u: f'<a href="{u.partition(":")[2]}">x</a>'),  # protocol-relative
         st.sampled_from(HTML_PIECES),
     )
 
@@ -72,6 +84,10 @@ def _text_fragments() -> st.SearchStrategy[str]:
         URL,
         URL.map("<{}>".format),
         st.sampled_from(["\n[1] ", "\n  [2]: ", "\n¹ ", "\n¹⁰ ", "[3]", "²"]),
+        st.sampled_from(["\nSources:\n", "\nNotes to editors\n", "\n1. ", "\n2) "]),
+        # a mail client's break inside a URL, after a line long enough to be wrapped
+        st.builds("{} {}\n{}".format, st.just("x" * 60), URL, st.sampled_from(TAILS)),
+        st.builds("<{}\n   {}>".format, URL, st.sampled_from(TAILS)),
     )
 
 
@@ -88,7 +104,10 @@ def _assert_splices_back(
         assert citation.start > previous_start
         previous_start = citation.start
         raw = data[citation.start : citation.end].decode(encoding)
-        assert citation.url in decoded_forms(raw)
+        forms = decoded_forms(raw)
+        if citation.scheme_assumed:  # written `//host/path`: checked with https: assumed
+            forms = {"https:" + form for form in forms if form.startswith("//")}
+        assert citation.url in forms
 
 
 def _markdown_forms(raw: str) -> set[str]:
@@ -100,7 +119,8 @@ def _html_forms(raw: str) -> set[str]:
 
 
 def _text_forms(raw: str) -> set[str]:
-    return {raw}
+    """As written, or rejoined: a URL broken across lines is the pieces without the break."""
+    return {raw, "".join(raw.split())}
 
 
 PROPERTY_SETTINGS = settings(

@@ -13,6 +13,8 @@ import pytest
 from linkwatch.config.loading import load_settings
 from linkwatch.config.settings import Settings
 from linkwatch.paths import path_of, shown
+from linkwatch.report import View, build_report
+from linkwatch.report.to_json import report_dict
 from linkwatch.scan import POOL_THRESHOLD, scan
 from linkwatch.store import Store
 
@@ -154,3 +156,30 @@ def test_a_release_linking_thousands_of_urls_is_refused_before_parsing(tmp_path:
         "releases/dump.md: 40 links, more than sources.max_citations (10) allows: not read"
     ]
     assert summary.parsed == 1
+
+
+def test_protocol_relative_citation_is_stored_with_https_and_reported_as_assumed(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "releases").mkdir()
+    (tmp_path / "releases" / "r.html").write_text(
+        '<p>Dublin, 3 May 2023. See <a href="//doi.org/10.1038/x">the paper</a> and '
+        '<a href="https://a.org/">the site</a>.</p>',
+        encoding="utf-8",
+    )
+    (tmp_path / "config.toml").write_text('[sources]\npaths = ["releases/*.html"]\n')
+    settings = load_settings(tmp_path / "config.toml")
+    now = dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC)
+    with Store.open(settings.state.dir) as store:
+        scan(settings, store, now=now, workers=1)
+        [release] = store.releases_with_citations()
+        assert [c.url_key for c in release.citations] == [
+            "https://doi.org/10.1038/x",
+            "https://a.org/",
+        ]
+        data = report_dict(build_report(store, now=now, view=View.RELEASE))
+    citations = data["releases"][0]["citations"]
+    assert [(c["url"], c["scheme_assumed"]) for c in citations] == [
+        ("https://doi.org/10.1038/x", True),
+        ("https://a.org/", False),
+    ]

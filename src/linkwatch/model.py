@@ -17,6 +17,13 @@ class Format(StrEnum):
     MARKDOWN = "markdown"
     HTML = "html"
     TEXT = "text"
+    DOCX = "docx"  # read, checked and reported; never rewritten
+    PDF = "pdf"  # read, checked and reported; never rewritten
+
+    @property
+    def is_document(self) -> bool:
+        """A Word or PDF release: linkwatch reads it but cannot edit it."""
+        return self in (Format.DOCX, Format.PDF)
 
 
 class State(StrEnum):
@@ -46,6 +53,7 @@ class DateSource(StrEnum):
     OVERRIDE = "override"
     FRONT_MATTER = "front_matter"
     HTML_META = "html_meta"
+    DOCUMENT = "document"  # a .docx's core properties, a PDF's /CreationDate
     DATELINE = "dateline"
     MTIME = "mtime"  # a guess: the file's modification time
 
@@ -64,6 +72,10 @@ class Citation:
     at the offsets gives the raw text it was written as. `archived` is the link
     to an archived copy of this URL written right after it (by `rewrite`), so
     that the archive link is not taken for a citation of its own.
+
+    `scheme_assumed` says the release wrote the URL protocol-relative (`//host/path`,
+    as Wikipedia does): `url` carries the `https:` linkwatch assumed, while the file's
+    bytes at the offsets hold the `//...` as written.
     """
 
     label: str | None
@@ -72,6 +84,7 @@ class Citation:
     end: int
     context: str
     archived: str | None = None
+    scheme_assumed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

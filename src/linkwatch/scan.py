@@ -27,12 +27,14 @@ from typing import TYPE_CHECKING
 from linkwatch.config.settings import Settings
 from linkwatch.content import main_content_citations
 from linkwatch.errors import ReleaseReadError
-from linkwatch.extract import extract_citations
+from linkwatch.extract import document_citations, extract_citations
+from linkwatch.model import Citation, Format, ReleaseMeta
 from linkwatch.paths import key_of, shown
 from linkwatch.pool import default_workers, map_in_pool, mtime_of
 from linkwatch.sources.decoding import decode_release
+from linkwatch.sources.documents import document_format, read_document
 from linkwatch.sources.files import find_releases, read_bytes
-from linkwatch.sources.meta import release_meta
+from linkwatch.sources.meta import document_meta, release_meta
 from linkwatch.sources.web import is_web_key
 from linkwatch.store import ParsedRelease, Store, WebPageState
 from linkwatch.urls import InvalidURL, normalise_url
@@ -114,28 +116,14 @@ def parse_release(job: ParseJob) -> ParseOutcome:
     if links > 3 * job.max_citations:
         return ParseOutcome(job.key, None, None, _too_many(links, job.max_citations))
     try:
-        release = decode_release(job.path, job.data)
-        meta = release_meta(
-            release,
-            override=job.published,
-            mtime=job.mtime,
-            url=job.url,
-            title=job.title,
-            declared=job.declared,
-        )
-        citations = extract_citations(
-            release.text, release.format, encoding=release.encoding, bom=release.bom
-        )
-        if not job.fragment:
-            citations = main_content_citations(
-                release, citations, selector=job.selector, url=job.url
-            )
+        release = _read(job)
     except ReleaseReadError as err:
         return ParseOutcome(job.key, None, None, err.reason)
     except (RecursionError, MemoryError) as err:
         return ParseOutcome(job.key, None, None, f"cannot parse: {_too_deep(err)}")
     except Exception as err:  # a parser's bug must cost this release, not the scan
         return ParseOutcome(job.key, None, None, f"cannot parse: {type(err).__name__}: {err}")
+    fmt, encoding, meta, citations, notice = release
     if len(citations) > job.max_citations:
         return ParseOutcome(job.key, None, None, _too_many(len(citations), job.max_citations))
     keys: list[str] = []
@@ -151,14 +139,39 @@ def parse_release(job: ParseJob) -> ParseOutcome:
         path=job.key,
         sha256=job.sha256,
         size=len(job.data),
-        format=release.format,
-        encoding=release.encoding,
+        format=fmt,
+        encoding=encoding,
         meta=meta,
         citations=citations,
         url_keys=keys,
         invalid=invalid,
     )
-    return ParseOutcome(job.key, parsed, release.notice, None)
+    return ParseOutcome(job.key, parsed, notice, None)
+
+
+def _read(job: ParseJob) -> tuple[Format, str, ReleaseMeta, list[Citation], str | None]:
+    """(format, encoding, meta, citations, notice) of one release; a Word or PDF
+    release is read through its plain-text rendition (its encoding: that of the
+    rendition, UTF-8)."""
+    if document_format(job.path) is not None:
+        document = read_document(job.path, job.data)
+        meta = document_meta(document, override=job.published, mtime=job.mtime)
+        return document.format, "utf-8", meta, document_citations(document), None
+    release = decode_release(job.path, job.data)
+    meta = release_meta(
+        release,
+        override=job.published,
+        mtime=job.mtime,
+        url=job.url,
+        title=job.title,
+        declared=job.declared,
+    )
+    citations = extract_citations(
+        release.text, release.format, encoding=release.encoding, bom=release.bom
+    )
+    if not job.fragment:
+        citations = main_content_citations(release, citations, selector=job.selector, url=job.url)
+    return release.format, release.encoding, meta, citations, release.notice
 
 
 def _too_many(links: int, limit: int) -> str:

@@ -119,6 +119,8 @@ def _print(summary: RewriteSummary, verbose: bool) -> None:
                 click.echo(_describe(path, outcome))
     for line in summary.skipped:
         err.print(f"[yellow]skipped:[/] {line}", highlight=False)
+    for line in summary.documents:
+        err.print(line, highlight=False, markup=False)
     if not verbose:
         for line in summary.skipped_citations:
             err.print(f"[yellow]not rewritten:[/] {line}", highlight=False)

@@ -79,6 +79,8 @@ _DEFAULT_GLOBS = (
     "releases/**/*.html",
     "releases/**/*.htm",
     "releases/**/*.txt",
+    "releases/**/*.docx",
+    "releases/**/*.pdf",
 )
 
 KEYS: tuple[KeySpec, ...] = (

@@ -9,13 +9,23 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from linkwatch.extract.archived import archived_copies
+from linkwatch.extract.chrome import is_share_link
 from linkwatch.extract.common import Found, byte_offsets
+from linkwatch.extract.document import find_document
 from linkwatch.extract.html import find_html
 from linkwatch.extract.markdown import find_markdown
 from linkwatch.extract.text import find_text
 from linkwatch.model import Citation, Format
+from linkwatch.sources.documents import DocumentText
 
-__all__ = ["Found", "extract_citations", "find_html", "find_markdown", "find_text"]
+__all__ = [
+    "Found",
+    "document_citations",
+    "extract_citations",
+    "find_html",
+    "find_markdown",
+    "find_text",
+]
 
 _FINDERS: dict[Format, Callable[[str], list[Found]]] = {
     Format.MARKDOWN: find_markdown,
@@ -38,9 +48,32 @@ def extract_citations(
     not, and then UnicodeEncodeError is raised rather than an offset that splices wrongly.
 
     A link to an archived copy written right after a citation (as `rewrite` adds it)
-    is not a citation: it comes back as that citation's `archived`.
+    is not a citation: it comes back as that citation's `archived`. Nor is a share
+    button's link (`chrome.is_share_link`), in any format.
     """
-    found = archived_copies(_FINDERS[Format(fmt)](text), text)
+    finder = _FINDERS.get(Format(fmt))
+    if finder is None:  # a programming error: documents have no text of their own
+        raise ValueError(f"{fmt} releases are read with document_citations")
+    return _located(_kept(finder(text), text), text, encoding, bom)
+
+
+def document_citations(document: DocumentText) -> list[Citation]:
+    """Citations of a Word or PDF release, in document order.
+
+    Offsets are byte offsets into the UTF-8 of the document's plain-text rendition
+    (`sources.documents`): a document is never spliced, so they only need to say
+    where in what linkwatch read each URL was.
+    """
+    return _located(_kept(find_document(document), document.text), document.text, "utf-8", b"")
+
+
+def _kept(found: list[Found], text: str) -> list[tuple[Found, str | None]]:
+    return archived_copies([f for f in found if not is_share_link(f.url)], text)
+
+
+def _located(
+    found: list[tuple[Found, str | None]], text: str, encoding: str, bom: bytes
+) -> list[Citation]:
     at_byte = byte_offsets(
         text, (offset for f, _ in found for offset in (f.start, f.end)), encoding, len(bom)
     )
@@ -52,6 +85,7 @@ def extract_citations(
             end=at_byte[f.end],
             context=f.context,
             archived=archived,
+            scheme_assumed=f.scheme_assumed,
         )
         for f, archived in found
     ]

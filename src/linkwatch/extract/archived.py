@@ -4,8 +4,11 @@
 citation, and authors sometimes do the same by hand. Such a link is a memento
 URL (`https://web.archive.org/web/20160406120000/http://original`, or the same
 shape from pywb and other Wayback-style archives) whose embedded URL is the
-citation just before it. Taken as a citation of its own it would be checked and
-archived, an archive of an archive; so it is kept with its citation instead.
+citation just before it. Wikipedia's citation templates write the pair the other
+way round ("<a href=archived>Title</a>. Archived from <a href=original>the
+original</a>"): a memento followed by its own original counts as well.
+Taken as a citation of its own it would be checked and archived, an archive of
+an archive; so it is kept with its citation instead.
 """
 
 from __future__ import annotations
@@ -42,21 +45,37 @@ def archived_copies(found: Sequence[Found], text: str) -> list[tuple[Found, str 
     no other citation between them.
     """
     kept: list[tuple[Found, str | None]] = []
+    waiting: Found | None = None  # a memento that may be followed by its original
     for citation in found:
+        if waiting is not None:
+            if _archives(citation, waiting, text, before=True):
+                kept.append((citation, waiting.url))
+                waiting = None
+                continue
+            kept.append((waiting, None))
+            waiting = None
         if kept and _archives(kept[-1][0], citation, text):
             original, archived = kept[-1]
             kept[-1] = (original, archived or citation.url)
             continue
+        if _MEMENTO.fullmatch(citation.url):
+            waiting = citation
+            continue
         kept.append((citation, None))
+    if waiting is not None:
+        kept.append((waiting, None))
     return kept
 
 
-def _archives(original: Found, candidate: Found, text: str) -> bool:
+def _archives(original: Found, candidate: Found, text: str, *, before: bool = False) -> bool:
+    """Whether `candidate` is the archived copy of `original`, written right after it
+    (or right before it, with `before`)."""
     match = _MEMENTO_OF_URL.fullmatch(candidate.url) or _MEMENTO.fullmatch(candidate.url)
     if match is None or not _same_page(match.group("original"), original.url):
         return False
-    gap = candidate.start - original.end
-    return 0 <= gap <= _NEAR and not _PARAGRAPH_BREAK.search(text, original.end, candidate.start)
+    first, second = (candidate, original) if before else (original, candidate)
+    gap = second.start - first.end
+    return 0 <= gap <= _NEAR and not _PARAGRAPH_BREAK.search(text, first.end, second.start)
 
 
 def _same_page(embedded: str, url: str) -> bool:

@@ -12,7 +12,7 @@ import html
 import re
 from bisect import bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import accumulate
 
 from linkify_it import LinkifyIt  # type: ignore[import-untyped]
@@ -33,6 +33,15 @@ _TRAILING_PUNCTUATION = frozenset(".,;:!?)]>»—–\"'”’")
 _OPENER_OF = {")": "(", "]": "["}
 _TRAILING_ENTITY = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);?\Z")
 
+# The heading of a closing list of notes ("Notes", "References", "Sources:", "Notes to
+# editors"), as a line of its own; its numbered items are labelled by their number.
+_NOTES_HEADING = re.compile(
+    r"(?:end|foot)?notes?(?:\s+(?:to|for)\s+editors?)?|references?|sources?|citations?"
+    r"|bibliography|works\s+cited",
+    re.IGNORECASE,
+)
+_NUMBERED_ITEM = re.compile(r"[ \t]{0,3}([0-9]{1,4})[.)][ \t]+")
+_HEADING_DECORATION = " \t*_#:=-"
 _WHITESPACE = re.compile(r"\s+")
 _ANY_NEWLINE = re.compile(r"\r\n?|\n")
 _MARKER_PUNCTUATION = ":.)-–— "
@@ -49,9 +58,10 @@ class Found:
     start: int
     end: int
     context: str
+    scheme_assumed: bool = False  # written `//host/path`: `url` carries the assumed https:
 
     def shifted(self, by: int) -> Found:
-        return Found(self.label, self.url, self.start + by, self.end + by, self.context)
+        return replace(self, start=self.start + by, end=self.end + by)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +89,34 @@ def leading_marker(text: str) -> Marker | None:
     return Marker(superscript_to_ascii(digits), match.end())
 
 
+def is_notes_heading(line: str) -> bool:
+    """'Notes', '## References', '**Sources**', 'Notes to editors:' on a line of its own."""
+    return _NOTES_HEADING.fullmatch(line.strip(_HEADING_DECORATION)) is not None
+
+
+def numbered_item(text: str) -> Marker | None:
+    """The `1.`/`2)` an item of a numbered list of notes starts with."""
+    match = _NUMBERED_ITEM.match(text)
+    return None if match is None else Marker(match.group(1), match.end())
+
+
 def is_citable(url: str) -> bool:
     """Only http(s) URLs with a host are citations: mail, ftp and fragments are not."""
     return _CITABLE.match(url) is not None
+
+
+def citable_href(href: str) -> tuple[str, bool] | None:
+    """(URL to check, whether `https:` was assumed) for a link target that is a citation.
+
+    A protocol-relative target (`//doi.org/10.1038/...`, how Wikipedia's citation
+    templates and many themes write links) inherits the scheme of the page showing it;
+    a release's readers see it over https nowadays, so https is assumed, and the
+    citation says so.
+    """
+    if href.startswith("//"):
+        absolute = "https:" + href
+        return (absolute, True) if is_citable(absolute) else None
+    return (href, False) if is_citable(href) else None
 
 
 def trim_url_end(raw: str, *, entities: bool = False) -> int:

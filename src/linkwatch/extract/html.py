@@ -1,4 +1,11 @@
-"""HTML citations: `<a href>` links, bare URLs in text, and endnote labels."""
+"""HTML citations: `<a href>` links, bare URLs in text, and endnote labels.
+
+A note is labelled by the marker that points at it (`<a href="#fn3">3</a>`, `[3]`,
+`[iii]`; MediaWiki's Cite, WordPress' footnotes block, Easy Footnotes, Google Docs,
+Word, Pandoc, Hugo and Jekyll all write one), by the number that opens it, or, for
+Modern Footnotes' notes written inline after their marker, by its `data-mfn`. Links
+that belong to the site around the release, not to it, are left out (`chrome`).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +14,19 @@ import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
+from linkwatch.extract.chrome import (
+    content_level,
+    is_chrome_block,
+    is_credit_line,
+    is_share_link,
+)
 from linkwatch.extract.common import (
     Found,
     ascii_to_superscript,
+    citable_href,
     definition_context,
     find_bare_urls,
-    is_citable,
+    is_notes_heading,
     leading_marker,
     line_starts,
     sentence_context,
@@ -24,7 +38,10 @@ from linkwatch.markup import attributes_at
 # used to find where inside a start tag the href value was written.
 _TAG_NAME = re.compile(r"<[a-zA-Z][^\t\n\r\f />\x00]*(?:\s|/(?!>))*")
 _URL_WHITESPACE = " \t\n\r\f"
-_MARKER_TEXT = re.compile(r"\[?([0-9⁰¹²³⁴⁵⁶⁷⁸⁹]{1,6})\]?")
+# Word and LibreOffice number endnotes in lower-case Roman numerals, written `[i]`.
+_MARKER_TEXT = re.compile(r"\[?([0-9⁰¹²³⁴⁵⁶⁷⁸⁹]{1,6})\]?|\[([ivxlcdm]{1,8})\]")
+# Modern Footnotes writes each note inline, in a span right after its marker.
+_INLINE_NOTE_CLASS = "modern-footnotes-footnote__note"
 
 _TABLE_PARTS = frozenset({"caption", "tbody", "td", "tfoot", "th", "thead", "tr"})
 _BLOCK = _TABLE_PARTS | frozenset(
@@ -48,6 +65,7 @@ _UNREAD = frozenset({"script", "style", "title", "textarea"})  # text here is no
 _IMPLIES_END = _CLOSES_PARAGRAPH | frozenset(_IMPLIED_END)
 # Only these are kept on the element stack: other inline tags change nothing extraction needs.
 _TRACKED = _BLOCK | _UNREAD | {"a", "sup"}
+_MAY_HEAD_NOTES = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "p"})
 _MAX_DEPTH = 256  # bounds the work per tag on pathological nesting
 _BLOCK_TEXT_LIMIT = 4000
 
@@ -60,6 +78,10 @@ class _Element:
     text: list[str] = field(default_factory=list)  # only filled for blocks
     length: int = 0
     anchor: _Anchor | None = None
+    chrome: bool = False  # a block the theme or a plugin adds (share bar, comments, nav)
+    next_item: int | None = None  # an `<ol>` under a notes heading: its next item's number
+    item_label: str | None = None  # an item of such a list: its number
+    content_level: int = 0  # how specifically it marks the page's content (see chrome)
 
     def add_text(self, data: str) -> None:
         if self.length < _BLOCK_TEXT_LIMIT:
@@ -87,6 +109,8 @@ class _Link:
     text_start: int
     text_end: int
     ancestors: tuple[_Element, ...]  # innermost first
+    note: str | None  # the label of the inline note (Modern Footnotes) it sits in
+    scheme_assumed: bool = False
 
 
 class _CitationScanner(HTMLParser):
@@ -106,12 +130,26 @@ class _CitationScanner(HTMLParser):
         self.links: list[_Link] = []
         self.markers: dict[str, str] = {}  # element id -> label of the marker pointing at it
         self._seen_ids: set[str] = set()
+        self._notes: list[list[str | int]] = []  # open inline notes: [label, open spans]
+        self._content_level = 0  # the most specific content mark seen in the page
+        self._after_notes_heading = False  # the last block closed was "Notes", "Sources"...
 
     def scan(self) -> list[Found]:
         self.feed(self._text)
         self.close()
         self._pop_from(1)
-        return [self._found(link) for link in self.links]
+        return [self._found(link) for link in self.links if not self._is_chrome(link)]
+
+    def _is_chrome(self, link: _Link) -> bool:
+        if is_share_link(link.url):
+            return True
+        if any(element.chrome for element in link.ancestors):
+            return True
+        if self._content_level:
+            inside = max(element.content_level for element in link.ancestors)
+            if inside < self._content_level:
+                return True
+        return is_credit_line(link.block.joined_text())
 
     def parse_html_declaration(self, i: int) -> int:
         """html.parser asserts on a malformed `<![` section, after moving its position on;
@@ -165,6 +203,8 @@ class _CitationScanner(HTMLParser):
         ids = _ids(tag, attrs) if attrs else []
         if ids:
             self._seen_ids.update(ids)
+        if tag == "span":
+            self._open_span(attrs)
         if tag not in _TRACKED:
             parent_block.ids.extend(ids)  # `<a name=fn3>`, `<span id=fn3>` name their block
             if tag == "br":
@@ -175,6 +215,10 @@ class _CitationScanner(HTMLParser):
             parent_block = self._block()
         element = _Element(tag, ids, None)
         element.block = element if tag in _BLOCK else parent_block
+        if attrs:
+            self._mark_chrome(element, attrs)
+        if tag in _BLOCK:
+            self._follow_notes_list(element, attrs)
         if tag == "a":
             parent_block.ids.extend(ids)
             self._open_anchor(element, attrs)
@@ -190,7 +234,47 @@ class _CitationScanner(HTMLParser):
         else:
             self._pop_element(element)
 
+    def _mark_chrome(self, element: _Element, attrs: list[tuple[str, str | None]]) -> None:
+        classes: list[str] = []
+        element_id: str | None = None
+        for name, value in attrs:
+            if name == "class" and value:
+                classes.extend(value.lower().split())
+            elif name == "id" and value and element_id is None:
+                element_id = value
+        element.chrome = is_chrome_block(element.tag, classes, element_id)
+        element.content_level = content_level(element.tag, classes, element_id)
+        self._content_level = max(self._content_level, element.content_level)
+
+    def _follow_notes_list(self, element: _Element, attrs: list[tuple[str, str | None]]) -> None:
+        """An `<ol>` right after a notes heading numbers its items, which label what they
+        hold as a footnote would (`[1]` in the text refers to item 1)."""
+        if element.tag == "ol" and self._after_notes_heading:
+            start = dict(attrs).get("start") or "1"
+            element.next_item = int(start) if start.isascii() and start.isdigit() else 1
+        elif element.tag == "li":
+            parent = self._stack[-1]
+            if parent.tag == "ol" and parent.next_item is not None:
+                element.item_label = str(parent.next_item)
+                parent.next_item += 1
+        self._after_notes_heading = False
+
+    def _open_span(self, attrs: list[tuple[str, str | None]]) -> None:
+        """Inline notes are spans, which are not kept on the element stack: spans inside
+        one are counted instead, so that its own `</span>` is known."""
+        if self._notes:
+            self._notes[-1][1] = int(self._notes[-1][1]) + 1
+            return
+        values = dict(attrs)
+        label = values.get("data-mfn")
+        if label and _INLINE_NOTE_CLASS in (values.get("class") or "").split():
+            self._notes.append([label.strip(), 1])
+
     def handle_endtag(self, tag: str) -> None:
+        if tag == "span" and self._notes:
+            self._notes[-1][1] = int(self._notes[-1][1]) - 1
+            if int(self._notes[-1][1]) <= 0:
+                self._notes.pop()
         if tag not in _TRACKED:
             return
         stack = self._stack
@@ -221,6 +305,8 @@ class _CitationScanner(HTMLParser):
             self._pop_element(stack.pop())
 
     def _pop_element(self, element: _Element) -> None:
+        if element.tag in _MAY_HEAD_NOTES:
+            self._after_notes_heading = is_notes_heading(element.joined_text())
         if element.tag == "sup":
             self._superscript_depth -= 1
         elif element.tag in _UNREAD:
@@ -249,19 +335,22 @@ class _CitationScanner(HTMLParser):
         anchor = _Anchor(fragment=href[1:] if href.startswith("#") else None, link=None)
         anchor.superscript = self._superscript_depth > 0
         element.anchor = self._anchor = anchor
-        if not is_citable(href):
+        citable = citable_href(href)
+        if citable is None:
             return
         span = _href_span(self.get_starttag_text() or "", href)
         if span is None:
             return
         start = self._offset()
         block = element.block or self._block()
-        self._add_link(start + span[0], start + span[1], href, block, block.length)
+        self._add_link(start + span[0], start + span[1], citable[0], block, block.length)
         anchor.link = self.links[-1]
+        anchor.link.scheme_assumed = citable[1]
 
     def _add_link(self, start: int, end: int, url: str, block: _Element, text_start: int) -> None:
         ancestors = tuple(reversed(self._stack))
-        self.links.append(_Link(start, end, url, block, text_start, text_start, ancestors))
+        note = str(self._notes[-1][0]) if self._notes else None
+        self.links.append(_Link(start, end, url, block, text_start, text_start, ancestors, note))
 
     # -- results
 
@@ -277,7 +366,7 @@ class _CitationScanner(HTMLParser):
         text = link.block.joined_text()
         start = min(link.text_start, len(text))
         definition = _definition_around(text, start)
-        label = self._target_label(link)
+        label = link.note or self._target_label(link) or _item_label(link)
         if label is None and definition is not None:
             label = definition[0]
         if label is not None:
@@ -285,7 +374,7 @@ class _CitationScanner(HTMLParser):
         else:
             end = min(max(link.text_end, start), len(text))
             context = sentence_context(text, start, end)
-        return Found(label, link.url, link.start, link.end, context)
+        return Found(label, link.url, link.start, link.end, context, link.scheme_assumed)
 
 
 def _definition_around(text: str, position: int) -> tuple[str, str] | None:
@@ -311,6 +400,10 @@ def _next_marker_line(text: str, line_start: int) -> int:
     return len(text)
 
 
+def _item_label(link: _Link) -> str | None:
+    return next((e.item_label for e in link.ancestors if e.item_label is not None), None)
+
+
 def _ids(tag: str, attrs: list[tuple[str, str | None]]) -> list[str]:
     names = ("id", "name") if tag == "a" else ("id",)
     return [value for name, value in attrs if name in names and value]
@@ -321,6 +414,8 @@ def _marker_label(text: str, superscript: bool) -> str | None:
     match = _MARKER_TEXT.fullmatch(text)
     if match is None:
         return None
+    if match.group(2):
+        return match.group(2)
     digits = match.group(1)
     plain = digits.isascii() and not text.startswith("[")
     if plain and not superscript:

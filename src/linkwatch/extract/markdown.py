@@ -3,11 +3,17 @@
 Inline tokens carry no offsets, only their block's line range, so each link is found by
 searching forward from a cursor inside that range for the raw form markdown-it accepted:
 duplicates and order come out right because the cursor only moves forward.
+
+Besides `[^name]` footnotes and `¹`/`[1]` definitions, two ways of writing notes are
+labelled: an ordered list right under a "Notes"/"References"/"Sources" heading (each
+item by its number, the `[1]` markers in the text pointing at it), and a numeric link
+reference definition (`[1]: https://...`, used by `[1]` in the text).
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -20,8 +26,10 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 
 from linkwatch.extract.common import (
     Found,
+    citable_href,
     definition_context,
     is_citable,
+    is_notes_heading,
     leading_marker,
     line_starts,
     sentence_context,
@@ -30,6 +38,11 @@ from linkwatch.extract.common import (
 from linkwatch.extract.html import find_html
 
 _LINK_SPACE = " \t\r\n"
+_NUMERIC_LABEL = re.compile(r"[0-9]{1,6}")
+_ITEM_MARKER = re.compile(r"\s*[0-9]{1,9}[.)]\s*")
+# Block tokens that end the wait for a notes list after its heading.
+_OTHER_BLOCKS = frozenset({"paragraph_open", "heading_open", "bullet_list_open", "html_block"})
+_OTHER_BLOCKS |= {"blockquote_open", "fence", "code_block", "table_open", "hr"}
 
 
 class _CitationMarkdown(MarkdownIt):
@@ -127,9 +140,12 @@ class _MarkdownScan:
         self._footnotes: list[_Owner] = []
         self._used_references: set[str] = set()
         self._definitions: list[tuple[Token, _Owner]] = []
+        self._after_notes_heading = False
+        self._notes_list_level: int | None = None  # level of the open notes list
 
     def run(self, tokens: Sequence[Token]) -> list[Found]:
         for token in tokens:
+            self._follow_notes_list(token)
             if token.type == "footnote_reference_open" and token.map:
                 self._footnotes.append(self._footnote_owner(token))
             elif token.type == "footnote_reference_close" and self._footnotes:
@@ -142,6 +158,35 @@ class _MarkdownScan:
                 self._definitions.append((token, self._owner()))
         self._scan_reference_definitions()
         return _in_order(self._found)
+
+    # -- notes lists
+
+    def _follow_notes_list(self, token: Token) -> None:
+        """A notes heading arms; the ordered list right after it is the notes list, and
+        each of its own items owns its citations like a footnote definition."""
+        kind, level = token.type, token.level
+        if self._notes_list_level is not None:
+            if kind == "list_item_open" and level == self._notes_list_level + 1 and token.map:
+                self._footnotes.append(self._item_owner(token))
+            elif kind == "list_item_close" and level == self._notes_list_level + 1:
+                self._footnotes.pop()
+            elif kind == "ordered_list_close" and level == self._notes_list_level:
+                self._notes_list_level = None
+            return
+        if kind == "inline" and level <= 1 and is_notes_heading(token.content):
+            self._after_notes_heading = not self._footnotes
+        elif kind == "ordered_list_open" and self._after_notes_heading:
+            self._notes_list_level = level
+            self._after_notes_heading = False
+        elif kind in _OTHER_BLOCKS or kind == "ordered_list_open":
+            self._after_notes_heading = False
+
+    def _item_owner(self, token: Token) -> _Owner:
+        start, end = self._span(token.map or [0, 0])
+        source = self._text[start:end]
+        marker = _ITEM_MARKER.match(source)
+        body = source[marker.end() :] if marker else source
+        return _Owner(token.info or None, definition_context(body))
 
     # -- regions
 
@@ -181,12 +226,14 @@ class _MarkdownScan:
             owners.append((begins, _Owner(marker.label, definition_context(body))))
         return owners
 
-    def _add(self, region: _Region, url: str, start: int, end: int) -> None:
+    def _add(
+        self, region: _Region, url: str, start: int, end: int, *, scheme_assumed: bool = False
+    ) -> None:
         owner = region.owner_at(start)
         context = owner.definition
         if context is None:
             context = sentence_context(self._text, start, end, region.start, region.end)
-        self._found.append(Found(owner.label, url, start, end, context))
+        self._found.append(Found(owner.label, url, start, end, context, scheme_assumed))
 
     # -- inline content
 
@@ -231,8 +278,9 @@ class _MarkdownScan:
         if located is None:
             return cursor
         start, end, after = located
-        if is_citable(href):
-            self._add(region, href, start, end)
+        citable = citable_href(href)
+        if citable is not None:
+            self._add(region, citable[0], start, end, scheme_assumed=citable[1])
         return after
 
     def _autolink(self, href: str, cursor: int, region: _Region) -> int:
@@ -305,7 +353,8 @@ class _MarkdownScan:
         if found < 0:
             return cursor
         for citation in find_html(token.content):
-            self._add(region, citation.url, found + citation.start, found + citation.end)
+            start, end = found + citation.start, found + citation.end
+            self._add(region, citation.url, start, end, scheme_assumed=citation.scheme_assumed)
         return found + len(token.content)
 
     # -- blocks
@@ -330,6 +379,9 @@ class _MarkdownScan:
             if not is_citable(url):
                 continue
             start, end = self._span(token.map or [0, 0])
+            label = str(token.meta.get("label", ""))
+            if owner.label is None and _NUMERIC_LABEL.fullmatch(label):
+                owner = _Owner(label, definition_context(str(token.meta.get("title", "")) or url))
             region = _Region(start, end, ((start, owner),))
             located = self._definition_destination(url, region)
             if located is not None:

@@ -1,4 +1,9 @@
-"""Plain-text citations: bare URLs, labelled by the `[N]` or `¹` definition they sit in."""
+"""Plain-text citations: bare URLs, labelled by the `[N]` or `¹` definition they sit in.
+
+Under a "Notes"/"References"/"Sources" line, a numbered item (`1.`, `2)`) is a
+definition too. A URL a mail client broke across lines is joined again where the
+break is certain (see `wrapped`).
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,12 @@ from linkwatch.extract.common import (
     Spans,
     definition_context,
     find_bare_urls,
+    is_notes_heading,
     leading_marker,
+    numbered_item,
     sentence_context,
 )
+from linkwatch.extract.wrapped import rejoin
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|\Z)")
 
@@ -41,6 +49,9 @@ def find_text(text: str) -> list[Found]:
     found: list[Found] = []
     for start, end in urls:
         url = text[start:end]
+        joined = rejoin(text, start, end)
+        if joined is not None:
+            end, url = joined
         index = definitions.index_at(start)
         if index is not None:
             definition = layout.definitions[index]
@@ -65,6 +76,7 @@ def _layout(text: str) -> _Layout:
     paragraph_start: int | None = None
     open_definition: tuple[str, int] | None = None
     last_end = 0
+    in_notes = False  # below a notes heading, numbered items are definitions
     for line in _LINE.finditer(text):
         start, content_end = line.start(), line.start() + len(line.group().rstrip("\r\n"))
         if start == len(text):
@@ -77,7 +89,10 @@ def _layout(text: str) -> _Layout:
                 definitions.append(_Definition(*open_definition, last_end))
                 open_definition = None
             continue
-        marker = leading_marker(text[start:content_end])
+        line_text = text[start:content_end]
+        if is_notes_heading(line_text):
+            in_notes = True
+        marker = leading_marker(line_text) or (numbered_item(line_text) if in_notes else None)
         if marker is not None:
             if open_definition is not None:
                 definitions.append(_Definition(*open_definition, last_end))

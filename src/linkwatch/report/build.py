@@ -73,9 +73,9 @@ def _build_report(store: Store, now: dt.datetime, view: View, filters: Filters) 
     reported: dict[int, str] = {}  # host of every URL kept: the summary's counts
     state_counts: dict[str, int] = dict.fromkeys(STATE_ORDER, 0)
     archived = rotten_bare = 0
-    new_line = tuple.__new__  # CitationLine._make without its length check: 11 values, always
+    new_line = tuple.__new__  # CitationLine._make without its length check: 12 values, always
     by_release: dict[int, list[CitationLine]] = defaultdict(list)
-    for release_id, label, written, url_id, footnote_archive in store.report_citations():
+    for release_id, label, written, url_id, footnote_archive, assumed in store.report_citations():
         path = kept.get(release_id)
         if path is None:
             continue
@@ -109,6 +109,7 @@ def _build_report(store: Store, now: dt.datetime, view: View, filters: Filters) 
                 None if change is None else change.changed_at,
                 archive,
                 url.key if is_wrapped(written) else None,
+                bool(assumed),
             ),
         )
         by_release[release_id].append(line)

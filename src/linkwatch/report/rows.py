@@ -91,6 +91,7 @@ class CitationLine(NamedTuple):
     changed_at: str | None = None
     archive: str | None = None  # the archive holding the chosen snapshot
     unwrapped_url: str | None = None  # the target, when `url` is a redirect wrapper
+    scheme_assumed: bool = False  # written `//host/path`: checked with `https:` assumed
 
     @property
     def url_id(self) -> int:

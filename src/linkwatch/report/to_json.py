@@ -35,6 +35,7 @@ def citation_dict(line: CitationLine) -> dict[str, Any]:
         changed,
         archive,
         unwrapped,
+        assumed,
     ) = line
     return {
         "label": label,
@@ -56,6 +57,7 @@ def citation_dict(line: CitationLine) -> dict[str, Any]:
         "points_at_archive": points,
         "previous_state": previous,
         "changed_at": changed,
+        "scheme_assumed": assumed,
     }
 
 
@@ -64,7 +66,7 @@ def url_dict(url: UrlLine) -> dict[str, Any]:
     data = {
         key: value
         for key, value in citation_dict(line).items()
-        if key not in ("label", "points_at_archive")
+        if key not in ("label", "points_at_archive", "scheme_assumed")
     }
     data["citations"] = url.citations
     data["releases"] = list(url.releases)

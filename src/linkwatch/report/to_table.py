@@ -111,10 +111,18 @@ def _release_table(release: ReleaseSection) -> list[RenderableType]:
             Text(plain(line.label or "")),
             _state_text(line),
             day(line.changed_at if changes else line.state_since),
-            Text(plain(line.url)),
+            _url_text(line),
             _archive_text(line),
         )
     return [*parts, table, Text("")]
+
+
+def _url_text(line: CitationLine) -> Text:
+    """The URL checked; one written `//host/path` says that `https:` was assumed."""
+    text = Text(plain(line.url))
+    if line.scheme_assumed:
+        text.append(" (https: assumed)", style="dim")
+    return text
 
 
 def _url_table(report: Report) -> Table:

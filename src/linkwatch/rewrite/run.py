@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from linkwatch.archive.archives import archive_names
 from linkwatch.config.settings import RewriteMode, Settings
 from linkwatch.errors import ReleaseReadError
-from linkwatch.model import Snapshot, State
+from linkwatch.model import Format, Snapshot, State
 from linkwatch.paths import path_of
 from linkwatch.pool import default_workers, map_in_pool, mtime_of
 from linkwatch.rewrite.dates import release_language
@@ -44,6 +44,7 @@ from linkwatch.rewrite.values import Action, CitationRewrite, Target, wants_arch
 from linkwatch.rewrite.wording import Wording, safe_url
 from linkwatch.scan import ParseJob, date_override, parse_release, release_key
 from linkwatch.sources.decoding import decode_release
+from linkwatch.sources.documents import document_format
 from linkwatch.sources.files import read_bytes
 from linkwatch.sources.web import is_web_key
 from linkwatch.sources.web.pages import body_file, output_name
@@ -81,6 +82,9 @@ class RewriteSummary:
     # here and left alone; with it, their edited page is written there for a person to
     # apply in the CMS (`written` has the file, `by_hand` the page).
     by_hand: list[str] = field(default_factory=list)
+    # Word and PDF releases, which rewrite reads but never edits: "path: reason". Not a
+    # problem to fix (the run is still `ok`): the report shows their archived copies.
+    documents: list[str] = field(default_factory=list)
     diffs: list[str] = field(default_factory=list)  # unified diffs, in a dry run
     # per release read: what was done to each citation
     outcomes: dict[str, tuple[CitationRewrite, ...]] = field(default_factory=dict)
@@ -99,6 +103,7 @@ class RewriteSummary:
         self.skipped += other.skipped
         self.skipped_citations += other.skipped_citations
         self.by_hand += other.by_hand
+        self.documents += other.documents
         self.outcomes |= other.outcomes
         self.needs_scan = self.needs_scan or other.needs_scan
 
@@ -185,6 +190,12 @@ class Skip:
 
     reason: str
     stale: bool = False
+    document: bool = False  # a Word or PDF release: never edited, and no problem
+
+
+def cannot_edit(document: Format) -> str:
+    """The one line a Word or PDF release gets: linkwatch reads documents, never edits them."""
+    return f"a {document.value.upper()} document: rewrite cannot edit it; nothing changed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +256,9 @@ def _prepare(job: _Job, wording: Wording | None = None) -> _Prepared:
     A worker process builds its wording once (`_wording`); in-process, the run's own
     is passed, so that a long-running daemon picks up edited templates.
     """
+    document = document_format(job.file)
+    if document is not None:
+        return _Prepared(job.key, job.file, skip=Skip(cannot_edit(document), document=True))
     try:
         data = read_bytes(job.file, max_size=job.max_size)
         digest = sha256_of(data)
@@ -329,6 +343,9 @@ class _Writer:
         self.resynced: list[str] = []
 
     def _skip(self, key: str, skip: Skip) -> None:
+        if skip.document:
+            self.summary.documents.append(f"{key}: {skip.reason}")
+            return
         self.summary.skipped.append(f"{key}: {skip.reason}")
         self.summary.needs_scan = self.summary.needs_scan or skip.stale
 

@@ -24,6 +24,7 @@ from linkwatch.sources.dates import (
     parse_date_text,
 )
 from linkwatch.sources.decoding import ReleaseFile
+from linkwatch.sources.documents import DocumentText
 from linkwatch.sources.frontmatter import split_front_matter
 from linkwatch.sources.lines import (
     DATELINE_CHARS,
@@ -348,6 +349,25 @@ def release_meta(
     if title and collapse(title) and not evidence.front_matter.get("title"):
         chosen_title = collapse(title)
     return ReleaseMeta(title=chosen_title, published=published, date_source=source)
+
+
+def document_meta(
+    document: DocumentText, *, override: dt.date | None = None, mtime: float | None = None
+) -> ReleaseMeta:
+    """Title and date of a Word or PDF release: its own properties (title, creation
+    date) first, then, as for plain text, a dateline and the first line."""
+    lines = top_lines(iter_lines(document.text.replace("\f", "\n")))
+    dateline = find_dateline(lines)
+    if override is not None:
+        published, source = override, DateSource.OVERRIDE
+    elif document.created is not None:
+        published, source = document.created, DateSource.DOCUMENT
+    elif dateline is not None:
+        published, source = dateline[0], DateSource.DATELINE
+    else:
+        published, source = mtime_date(mtime), DateSource.MTIME
+    title = document.title or _plain_title(lines, None if dateline is None else dateline[1])
+    return ReleaseMeta(title=title, published=published, date_source=source)
 
 
 def _gather_evidence(release: ReleaseFile) -> _Evidence:

@@ -43,6 +43,7 @@ from linkwatch.store.releases import (
     Totals,
     m0001_initial,
     m0002_url_state,
+    m0012_citation_scheme_assumed,
 )
 from linkwatch.store.reports import ReportsMixin
 from linkwatch.store.rewrites import RewritesMixin, m0005_rewrites
@@ -77,6 +78,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("0009_web_pages", m0009_web_pages),
     ("0010_archive_lookups", m0010_archive_lookups),
     ("0011_probes_by_shape", m0011_probes_by_shape),
+    ("0012_citation_scheme_assumed", m0012_citation_scheme_assumed),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 BUSY_WAIT_MS = 5000  # how long a write waits for another connection's transaction

@@ -72,6 +72,12 @@ def m0002_url_state(db: Database) -> None:
     urls.add_column("pinned", str)
 
 
+def m0012_citation_scheme_assumed(db: Database) -> None:
+    """A citation written protocol-relative (`//host/path`) is checked with `https:`
+    assumed, and the report says so."""
+    db.table("citations").add_column("scheme_assumed", int, not_null_default=0)
+
+
 @dataclass(frozen=True, slots=True)
 class KnownRelease:
     id: int
@@ -180,7 +186,7 @@ class ReleasesMixin(StoreBase):
         url_ids, added = self._ensure_urls(release, stamp)
         self.db.conn.executemany(
             "INSERT INTO citations (release_id, url_id, position, label, url, start, "
-            '"end", context, archived) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+            '"end", context, archived, scheme_assumed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
             [
                 (
                     release_id,
@@ -192,6 +198,7 @@ class ReleasesMixin(StoreBase):
                     c.end,
                     c.context,
                     c.archived,
+                    int(c.scheme_assumed),
                 )
                 for pos, (c, key) in enumerate(
                     zip(release.citations, release.url_keys, strict=True)

@@ -63,9 +63,10 @@ class ReportUrl(NamedTuple):
     captures: int  # usable snapshots known for the URL, chosen or not
 
 
-# (release id, label, URL as written, URL id, the archived copy the release itself links
-# next to it): a plain tuple, unpacked in the report's hot loop without a method call.
-ReportCitation = tuple[int, str | None, str, int, str | None]
+# (release id, label, URL as checked, URL id, the archived copy the release itself links
+# next to it, whether `https:` was assumed for a `//host` link): a plain tuple, unpacked
+# in the report's hot loop without a method call.
+ReportCitation = tuple[int, str | None, str, int, str | None, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +103,8 @@ _CAPTURES = (
 # In document order within each release; which releases are present, and their order,
 # the caller knows from `report_releases`: no join, no sort, an index scan.
 _CITATIONS = (
-    "SELECT release_id, label, url, url_id, archived FROM citations ORDER BY release_id, position"
+    "SELECT release_id, label, url, url_id, archived, scheme_assumed FROM citations "
+    "ORDER BY release_id, position"
 )
 
 # The span that opens each run of one state; LAG needs SQLite 3.25 (2018).
