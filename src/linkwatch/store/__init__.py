@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from linkwatch.errors import SchemaTooNew
+from linkwatch.store.api import ApiMixin
 from linkwatch.store.archive import ArchiveMixin, m0004_archive
 from linkwatch.store.base import DB_NAME, StoreBase, store_error
 from linkwatch.store.checks import (
@@ -112,6 +113,7 @@ class Store(
     DigestsMixin,
     NotificationsMixin,
     ReportsMixin,
+    ApiMixin,
     StoreBase,
 ):
     """One open database. Create with `Store.open`; close when done.
