@@ -308,3 +308,71 @@ def test_a_variable_missing_from_the_environment_is_a_config_error_naming_it(
     config.write_text(config.read_text() + 'on = ["dead", "exploded"]\n')
     result = cli(config, "notify", "--test")
     assert result.exit_code == 2 and "notify.on" in result.output
+
+
+async def test_one_message_tells_deaths_with_archived_copies_refusals_rewrites_and_undos(
+    tmp_path: Path, receiver: WebhookReceiver
+) -> None:
+    from linkwatch.store.rewrites import NewRewrite
+    from support.report_example import build_example_store
+
+    state = tmp_path / "state"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[state]\ndir = "state"\n\n[run]\npublic_url = "https://lw.example.org"\n'
+        + notify_table([f"json://127.0.0.1:{receiver.port}/hook"]),
+        encoding="utf-8",
+    )
+    with Store.open(state) as store:
+        store.record_rewrites(
+            [NewRewrite("releases/a.md", "0" * 64, "1" * 64, "backups/a.md", 3)], NOW
+        )
+    await notify(config)  # notifications set up: what is there is the baseline
+    with Store.open(state) as store:
+        build_example_store(store)  # ten years of rot arrive at once
+        store.mark_undone(store.rewrites_of("releases/a.md")[0].id, NOW)
+        store.record_rewrites(
+            [NewRewrite("releases/b.md", "2" * 64, "3" * 64, "backups/b.md", 2)], NOW
+        )
+    await notify(config)
+    [message] = receiver.received
+    title, body = message.json["title"], message.json["message"]
+    assert title == (
+        "linkwatch: 7 URLs newly dead, 2 URLs newly soft-404, 1 save refused, "
+        "1 release rewritten, 1 rewrite undone"
+    )
+    assert "the site excludes archiving (robots.txt)" in body
+    assert "archived copy: https://web.archive.org/web/" in body
+    assert "releases/b.md: 2 citation(s) now point at their archived copy" in body
+    assert "releases/a.md: the rewrite of" in body and "was undone" in body
+    assert "releases/a.md: 3 citation(s)" not in body  # the baseline rewrite is not news
+    assert "https://lw.example.org/?state=dead" in body
+    await notify(config, NOW + dt.timedelta(days=1))
+    assert len(receiver.received) == 1
+
+
+def test_the_daemon_tells_what_its_check_found_through_the_same_pass(
+    tmp_path: Path, receiver: WebhookReceiver, loopback_web: LoopbackWeb
+) -> None:
+    """`linkwatch run --once`: its check job ends with the notify pass."""
+    urls = [f"{loopback_web.base}/page/1", f"{loopback_web.base}/page/2"]
+    config = project(tmp_path, urls, notify_table([f"json://127.0.0.1:{receiver.port}/hook"]))
+    env = {k: v for k, v in os.environ.items() if "PROXY" not in k.upper()}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(EXE), "--config", str(config), *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    assert run("run", "--once").returncode == 0  # the baseline
+    assert receiver.received == []
+    assert run("mark", urls[1], "dead").returncode == 0
+    once = run("run", "--once")
+    assert once.returncode == 0, once.stderr
+    [message] = receiver.received
+    assert urls[1] in message.json["message"] and urls[0] not in message.json["message"]
+    assert "notify: 1 new events, 1 sent" in once.stderr

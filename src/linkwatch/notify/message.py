@@ -23,10 +23,15 @@ HEADINGS = {
     NotifyEvent.REVERTED: "rewrites undone",
 }
 
-_NOUNS = {
-    NotifyEvent.SAVE_REFUSED: "save",
-    NotifyEvent.REWRITTEN: "release",
-    NotifyEvent.REVERTED: "release",
+# How the title counts each kind: (noun, what happened), as in "2 URLs newly dead".
+TITLE_WORDS = {
+    NotifyEvent.DEAD: ("URL", "newly dead"),
+    NotifyEvent.SOFT404: ("URL", "newly soft-404"),
+    NotifyEvent.USURPED: ("URL", "newly usurped"),
+    NotifyEvent.DRIFTED: ("URL", "newly drifted"),
+    NotifyEvent.SAVE_REFUSED: ("save", "refused"),
+    NotifyEvent.REWRITTEN: ("release", "rewritten"),
+    NotifyEvent.REVERTED: ("rewrite", "undone"),
 }
 
 
@@ -38,15 +43,8 @@ def compose(events: Sequence[FoundEvent], public_url: str) -> tuple[str, str]:
     kinds = [kind for kind in NotifyEvent if kind in by_kind]
     parts = []
     for kind in kinds:
-        count = len(by_kind[kind])
-        noun = _NOUNS.get(kind, "URL")
-        heading = HEADINGS[kind]
-        if kind is NotifyEvent.SAVE_REFUSED:
-            parts.append(f"{plural(count, noun)} refused")
-        elif kind in (NotifyEvent.REWRITTEN, NotifyEvent.REVERTED):
-            parts.append(f"{plural(count, noun)} {heading.split(' ')[0]}")
-        else:
-            parts.append(f"{plural(count, noun)} {heading}")
+        noun, words = TITLE_WORDS[kind]
+        parts.append(f"{plural(len(by_kind[kind]), noun)} {words}")
     title = "linkwatch: " + ", ".join(parts)
     lines: list[str] = []
     for kind in kinds:
