@@ -22,6 +22,7 @@ from linkwatch.notify.run import DIE_AFTER_SEND_ENV, RETRY_FIRST, STALE, notify_
 from linkwatch.store import Store
 from linkwatch.store.writer import AsyncStore
 from support.daemon import EXE, LoopbackWeb, write_project
+from support.tls_proxy import TerminatingProxy
 from support.webhooks import WebhookReceiver
 
 NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
@@ -376,3 +377,38 @@ def test_the_daemon_tells_what_its_check_found_through_the_same_pass(
     [message] = receiver.received
     assert urls[1] in message.json["message"] and urls[0] not in message.json["message"]
     assert "notify: 1 new events, 1 sent" in once.stderr
+
+
+async def test_apprises_own_slack_form_posts_slacks_webhook_shape_through_a_tls_proxy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Slack plugin has no host to set (hooks.slack.com is in its code): it is
+    reached through HTTPS_PROXY, a loopback proxy that terminates TLS as an inspecting
+    corporate proxy does, with a certificate for hooks.slack.com from a test CA."""
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("hooks.slack.com").configure_cert(context)
+    proxy = TerminatingProxy(context).start()
+    try:
+        urls = ["http://127.0.0.1:9/a"]
+        slack = "slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7"
+        config = project(tmp_path, urls, notify_table([slack]))
+        scanned(config)
+        with ca.cert_pem.tempfile() as bundle:
+            monkeypatch.setenv("REQUESTS_CA_BUNDLE", bundle)
+            monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{proxy.port}")
+            monkeypatch.delenv("NO_PROXY", raising=False)
+            monkeypatch.delenv("no_proxy", raising=False)
+            await notify(config)
+            assert cli(config, "mark", urls[0], "dead").exit_code == 0
+            summary = await notify(config)
+        assert summary.sent == 1, summary  # type: ignore[attr-defined]
+        assert proxy.tunnels == ["hooks.slack.com:443"]
+        [request] = proxy.received
+        assert request.path == "/services/T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7"
+        [attachment] = request.json["attachments"]
+        assert attachment["title"] == "linkwatch: 1 URL newly dead"
+        assert "http://127.0.0.1:9/a" in attachment["text"]
+        assert attachment["footer"] == "linkwatch"  # the AppriseAsset's app_id
+    finally:
+        proxy.stop()

@@ -47,6 +47,13 @@ STALE = dt.timedelta(minutes=10)  # far longer than any send: a `sending` this o
 DIE_AFTER_SEND_ENV = "LINKWATCH_TEST_DIE_AFTER_SEND"
 
 
+def _find_events(settings: Settings) -> list[FoundEvent]:
+    """In a thread, on a connection of its own: a store with thousands of dead links
+    gives thousands of rows, which the daemon's loop must not wait for."""
+    with Store.open(settings.state.dir, writing=False) as store:
+        return find_events(store, settings.notify.on)
+
+
 def backoff(attempts: int) -> dt.timedelta:
     """How long after the n-th failed attempt the next one waits: doubling, capped."""
     wait: dt.timedelta = RETRY_FIRST * (2 ** max(0, attempts - 1))
@@ -87,7 +94,7 @@ async def notify_pass(settings: Settings, db: AsyncStore, clock: Clock) -> Notif
         return NotifySummary(configured=False)
     summary = NotifySummary(configured=True)
     moment = clock()
-    found = find_events(db.read, config.on)
+    found = await asyncio.to_thread(_find_events, settings)
     urls = {target_id(target.url): target.url for target in config.urls}
     targets = [Target(tid, masked(url)) for tid, url in urls.items()]
     public_url = settings.run.public_url
