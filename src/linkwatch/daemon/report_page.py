@@ -7,7 +7,8 @@ changed since the last rendering (SQLite's `data_version`, which moves with
 every commit of another connection: the scan, check, archive and rewrite
 jobs) or when it is older than `MAX_AGE` (its "generated" line and its
 relative dates age). Requests that arrive while it renders wait for that one
-rendering; only the newest page is kept, with its gzip-compressed form and an
+rendering; only the newest page is kept, with its gzip-compressed form (made when a
+client first asks for gzip) and an
 ETag (a hash of its bytes), so memory holds one page whatever the number of
 clients, and a client that has the page gets 304.
 """
@@ -17,29 +18,41 @@ from __future__ import annotations
 import asyncio
 import gzip
 import hashlib
+import threading
 import time
 from collections.abc import Awaitable, Callable, Hashable
-from dataclasses import dataclass
 
 MAX_AGE = 300.0  # seconds a rendering is served for when the store did not change
 _GZIP_LEVEL = 6
 
 
-@dataclass(frozen=True, slots=True)
 class Page:
-    """One rendering: its bytes, the same gzip-compressed, its ETag and media type."""
+    """One rendering: its bytes, its ETag and media type, and its gzip form, compressed
+    the first time a client that accepts gzip asks (in a thread), not before: the JSON
+    report of 100,000 URLs is 76 MB, whose compression would delay every first answer."""
 
-    body: bytes
-    gzipped: bytes
-    etag: str  # quoted, as the header carries it
-    content_type: str = "text/html"
+    __slots__ = ("_gzipped", "_lock", "body", "content_type", "etag")
+
+    def __init__(self, body: bytes, etag: str, content_type: str = "text/html") -> None:
+        self.body = body
+        self.etag = etag  # quoted, as the header carries it
+        self.content_type = content_type
+        self._gzipped: bytes | None = None
+        self._lock = threading.Lock()
+
+    def gzipped(self) -> bytes:
+        """The body gzip-compressed, once (callers run it in a thread)."""
+        with self._lock:
+            if self._gzipped is None:
+                self._gzipped = gzip.compress(self.body, _GZIP_LEVEL, mtime=0)
+            return self._gzipped
 
 
 def make_page(text: str | bytes, content_type: str = "text/html") -> Page:
     """A rendering (HTML as text, or the API's JSON as the bytes orjson wrote) as a Page."""
     body = text.encode("utf-8") if isinstance(text, str) else text
     digest = hashlib.blake2b(body, digest_size=16).hexdigest()
-    return Page(body, gzip.compress(body, _GZIP_LEVEL, mtime=0), f'"{digest}"', content_type)
+    return Page(body, f'"{digest}"', content_type)
 
 
 class ReportPage:

@@ -36,6 +36,7 @@ from linkwatch.daemon.api import parse_view as api_view
 from linkwatch.daemon.connections import ConnectionGate
 from linkwatch.daemon.hosts import host_allowed, host_name
 from linkwatch.daemon.report_page import Page
+from linkwatch.daemon.workers import in_thread
 from linkwatch.model import CheckResult, State
 from linkwatch.report.rows import NO_FILTERS, Filters
 
@@ -176,7 +177,7 @@ async def serve_page(request: web.Request, page: Page) -> web.StreamResponse:
         return web.Response(status=304, headers=headers)
     body = page.body
     if accepts_gzip(request.headers.get("Accept-Encoding", "")):
-        body, headers["Content-Encoding"] = page.gzipped, "gzip"
+        body, headers["Content-Encoding"] = await in_thread(page.gzipped, "gzip"), "gzip"
     response = web.StreamResponse(headers=headers)
     response.content_type, response.charset = page.content_type, "utf-8"
     response.content_length = len(body)
