@@ -632,7 +632,7 @@ def api_rows(result: ApiResult) -> list[tuple[str, str, str, bool]]:
             True,
         ),
         (
-            "GET /api/v1/report, first answer (build, render, gzip, send "
+            "GET /api/v1/report, first answer (build, render, send "
             f"{result.mb:.0f} MB); same bytes as the command",
             f"{result.first_s:.2f} s; {'same' if result.same_bytes else 'DIFFERENT'}",
             f"<= {result.cli_s:.2f} s (the command's), same",

@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 
 from linkwatch.model import State
-from linkwatch.report.build import build_report
+from linkwatch.report.build import build_report, collector_paused
 from linkwatch.report.rows import NO_FILTERS, Filters, View
 from linkwatch.report.states import STATE_ORDER
 from linkwatch.report.to_json import citation_dict, render_json
@@ -110,7 +110,11 @@ def parse_view(query: Mapping[str, Sequence[str]]) -> View:
 def render(query: ApiQuery, store: Store, now: dt.datetime) -> bytes:
     """The response body of one API query (in a thread, on its own connection)."""
     if query.resource is Resource.REPORT:
-        return render_json(build_report(store, now=now, view=query.view, filters=query.filters))
+        with collector_paused():  # until the rows are freed, as the command does
+            report = build_report(store, now=now, view=query.view, filters=query.filters)
+            body = render_json(report)
+            del report
+            return body
     if query.resource is Resource.HISTORY:
         assert query.url_id is not None
         data = history_dict(store, query.url_id)
