@@ -30,7 +30,8 @@ What it measures:
 * **the API's report**: bench/report.py's store of 100,000 URLs (149,631
   citations, five years of daily checks), `GET /api/v1/report` against the
   daemon's endpoint (its server, page cache and store, in this process; the
-  requests from a thread), first without a rendering to share, then again
+  requests from a thread), first without a rendering to share (best of three,
+  a commit from another connection before each, as a job's would), then again
   (the store unchanged: the cached rendering), with gzip, and with its ETag
   (304); beside the real `linkwatch report --format json` on the same store
   (a process, best of three). Target: the first answer within the JSON
@@ -597,8 +598,15 @@ def bench_api(root: Path, urls: int = 100_000) -> ApiResult:
     thread.start()
     try:
         url = ready.result(60) + "/api/v1/report"
-        first_status, size, first_s, etag = _fetch(url, {"Accept-Encoding": "identity"})
-        assert first_status == 200, first_status
+        firsts = []
+        for _ in range(3):  # best of three, as the command's: each a rendering of its own
+            with sqlite3.connect(settings.state.dir / "linkwatch.db") as other:
+                other.execute("CREATE TABLE IF NOT EXISTS bench_touch (at REAL)")
+                other.execute("INSERT INTO bench_touch VALUES (?)", [time.time()])
+            first_status, size, seconds, etag = _fetch(url, {"Accept-Encoding": "identity"})
+            assert first_status == 200, first_status
+            firsts.append(seconds)
+        first_s = min(firsts)
         body = urllib.request.urlopen(url, timeout=120).read()
         cached_s = min(_fetch(url, {"Accept-Encoding": "identity"})[2] for _ in range(3))
         _, gzip_size, gzip_s, _ = _fetch(url, {"Accept-Encoding": "gzip"})
@@ -632,8 +640,8 @@ def api_rows(result: ApiResult) -> list[tuple[str, str, str, bool]]:
             True,
         ),
         (
-            "GET /api/v1/report, first answer (build, render, send "
-            f"{result.mb:.0f} MB); same bytes as the command",
+            "GET /api/v1/report, answer after a change of the store (build, render, send "
+            f"{result.mb:.0f} MB; best of 3); same bytes as the command",
             f"{result.first_s:.2f} s; {'same' if result.same_bytes else 'DIFFERENT'}",
             f"<= {result.cli_s:.2f} s (the command's), same",
             result.first_s <= result.cli_s and result.same_bytes,

@@ -412,3 +412,23 @@ async def test_apprises_own_slack_form_posts_slacks_webhook_shape_through_a_tls_
         assert attachment["footer"] == "linkwatch"  # the AppriseAsset's app_id
     finally:
         proxy.stop()
+
+
+@pytest.mark.parametrize(
+    ("attempts", "minutes"), [(1, 15), (2, 30), (3, 60), (4, 120), (5, 240), (6, 360), (9, 360)]
+)
+def test_retries_back_off_doubling_up_to_six_hours(attempts: int, minutes: int) -> None:
+    from linkwatch.notify.run import backoff
+
+    assert backoff(attempts) == dt.timedelta(minutes=minutes)
+
+
+def test_public_url_must_be_a_web_address(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[run]\npublic_url = "ftp://reports.example.org"\n', encoding="utf-8")
+    result = cli(config, "report")
+    assert result.exit_code == 2 and "run.public_url" in result.output
+    config.write_text('[run]\npublic_url = "https://reports.example.org/lw/"\n', encoding="utf-8")
+    settings = load_settings(config)
+    assert settings.run.public_url == "https://reports.example.org/lw"
+    assert settings.run.report_hosts == ("reports.example.org",)
