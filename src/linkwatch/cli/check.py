@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from linkwatch.check.verdict import classify, describe
 from linkwatch.cli.common import (
     clock_from,
+    notify_after,
     run_until_signal,
     settings_from,
     stderr_console,
@@ -87,6 +88,8 @@ def check_command(ctx: click.Context, urls: tuple[str, ...], check_all: bool) ->
             summary = run_until_signal(
                 check_urls(settings, db, targets, on_result=log_line, now=clock_from(ctx))
             )
+        if not summary.interrupted:
+            notify_after(settings, clock_from(ctx), db)
     for line in summary.outage:
         err.print(f"[yellow]warning:[/] {line}")
     states = ", ".join(f"{count} {state}" for state, count in sorted(summary.states.items()))

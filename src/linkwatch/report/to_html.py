@@ -80,8 +80,12 @@ def template_environment() -> jinja2.Environment:
     return env
 
 
-def render_html(report: Report, extras: HtmlExtras) -> str:
-    """One self-contained page: inline CSS and SVG, no scripts, no fetched assets."""
+def render_html(report: Report, extras: HtmlExtras, *, form: bool = False) -> str:
+    """One self-contained page: inline CSS and SVG, no scripts, no fetched assets.
+
+    `form` adds the daemon's filter form (state, host, release: a GET form whose
+    query filters the page); a report written to a file has no server to ask.
+    """
     template = template_environment().get_template("report/report.html")
     return template.render(
         report=report,
@@ -91,4 +95,5 @@ def render_html(report: Report, extras: HtmlExtras) -> str:
         generated=when(report.generated_at),
         filters_text=filters_text(report.filters),
         View=View,
+        form=form,
     )
