@@ -71,9 +71,13 @@ def test_metrics_are_prometheus_text_with_linkwatch_series(
     running: tuple[DaemonProcess, Path],
 ) -> None:
     daemon, _ = running
+    # The counts are refreshed once the check's results are stored, just after its log line.
+    wait_until(
+        lambda: 'linkwatch_citations{state="alive"} 1.0' in daemon.get("/metrics")[1],
+        what="the checked citation counted",
+    )
     status, body = daemon.get("/metrics")
     assert status == 200
-    assert 'linkwatch_citations{state="alive"} 1.0' in body
     assert re.search(r'linkwatch_checks_total\{outcome="2xx"\} [1-9]', body)
     assert 'linkwatch_job_last_success_timestamp_seconds{job="scan"}' in body
     assert "linkwatch_check_duration_seconds_bucket" in body
