@@ -210,6 +210,8 @@ def test_version_6_database_learns_when_each_state_began_from_its_history(
         with store.db.atomic():
             store.db.execute("ALTER TABLE urls DROP COLUMN state_since")  # 0007
             store.db.execute("DROP TABLE probes")  # 0008
+            store.db.execute("DROP TABLE snapshot_prints")  # 0009
+            store.db.execute("DROP TABLE citation_drift")
             store.db.execute("PRAGMA user_version = 6")
     with Store.open(tmp_path) as store:
         assert store.schema_version == SCHEMA_VERSION

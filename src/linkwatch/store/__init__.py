@@ -33,6 +33,7 @@ from linkwatch.store.checks import (
     m0008_probes,
 )
 from linkwatch.store.digests import DigestsMixin, m0006_digests
+from linkwatch.store.drift import DriftMixin, m0009_content_drift
 from linkwatch.store.releases import (
     CitationRow,
     KnownRelease,
@@ -71,6 +72,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("0006_digests", m0006_digests),
     ("0007_state_since", m0007_state_since),
     ("0008_probes", m0008_probes),
+    ("0009_content_drift", m0009_content_drift),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 BUSY_WAIT_MS = 5000  # how long a write waits for another connection's transaction
@@ -108,6 +110,7 @@ class Store(
     ArchiveMixin,
     RewritesMixin,
     DigestsMixin,
+    DriftMixin,
     ReportsMixin,
     StoreBase,
 ):
