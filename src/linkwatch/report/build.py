@@ -66,13 +66,14 @@ def _build_report(store: Store, now: dt.datetime, view: View, filters: Filters) 
     kept = {r.id: r.path for r in releases if filters.keeps_release(r.path)}
     urls = store.report_urls()
     snapshots = store.report_snapshots()
+    drifts = store.report_drift()
     changes = {c.url_id: c for c in store.state_changes(filters.since)} if filters.since else None
     states, by_host = filters.states, filters.host is not None
     hosts: dict[int, str] = {}  # of every URL looked at
     reported: dict[int, str] = {}  # host of every URL kept: the summary's counts
     state_counts: dict[str, int] = dict.fromkeys(STATE_ORDER, 0)
-    archived = rotten_bare = 0
-    new_line = tuple.__new__  # CitationLine._make without its length check: 9 values, always
+    archived = rotten_bare = drifted = 0
+    new_line = tuple.__new__  # CitationLine._make without its length check: 11 values, always
     by_release: dict[int, list[CitationLine]] = defaultdict(list)
     for release_id, label, written, url_id, footnote_archive in store.report_citations():
         path = kept.get(release_id)
@@ -94,6 +95,8 @@ def _build_report(store: Store, now: dt.datetime, view: View, filters: Filters) 
                 continue
         snapshot = snapshots.get((path, url.key))
         archive_url, archive_timestamp = snapshot or (None, None)
+        drift = drifts.get((path, url.key)) if drifts else None
+        is_drifted, drift_similarity = drift or (None, None)
         line: CitationLine = new_line(
             CitationLine,
             (
@@ -106,11 +109,15 @@ def _build_report(store: Store, now: dt.datetime, view: View, filters: Filters) 
                 footnote_archive is not None,
                 None if change is None else (change.before or State.UNCHECKED.value),
                 None if change is None else change.changed_at,
+                is_drifted,
+                drift_similarity,
             ),
         )
         by_release[release_id].append(line)
         reported[url_id] = host
         state_counts[state] = state_counts.get(state, 0) + 1  # a state from a newer linkwatch
+        if is_drifted:
+            drifted += 1
         if archive_url is not None:
             archived += 1
         elif state in ROTTEN and not url.captures:
@@ -128,6 +135,7 @@ def _build_report(store: Store, now: dt.datetime, view: View, filters: Filters) 
         states=state_counts,
         archived=archived,
         rotten_without_archive=rotten_bare,
+        drifted=drifted,
     )
     return Report(now, view, filters, sections, len(releases), summary)
 

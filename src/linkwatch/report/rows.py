@@ -86,6 +86,8 @@ class CitationLine(NamedTuple):
     points_at_archive: bool  # the release already links an archived copy next to it
     previous_state: str | None = None  # with Filters.since: the state before the change
     changed_at: str | None = None
+    drifted: bool | None = None  # the page no longer is its snapshot's document; None: not compared
+    drift_similarity: float | None = None  # 0..1, of the last comparison with the snapshot
 
     @property
     def url_id(self) -> int:
@@ -198,6 +200,7 @@ class Summary:
     states: Mapping[str, int]  # citations per effective state
     archived: int  # citations with a chosen snapshot
     rotten_without_archive: int
+    drifted: int = 0  # citations whose page now says something else than their snapshot
 
     @property
     def rotten(self) -> int:
@@ -334,4 +337,6 @@ def summary_sentence(summary: Summary) -> str:
     )
     if summary.rotten_without_archive:
         text += f", {summary.rotten_without_archive} rotten without any archived copy"
+    if summary.drifted:
+        text += f"; {summary.drifted} drifted (the page now says something else)"
     return text

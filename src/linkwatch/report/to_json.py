@@ -23,7 +23,19 @@ from linkwatch.text import iso_or_none
 def citation_dict(line: CitationLine) -> dict[str, Any]:
     """The contract's citation object; unpacked, not read through properties: it runs
     once per citation, 150,000 times in a large report."""
-    label, url, target, host, archive_url, archive_timestamp, points, previous, changed = line
+    (
+        label,
+        url,
+        target,
+        host,
+        archive_url,
+        archive_timestamp,
+        points,
+        previous,
+        changed,
+        drifted,
+        drift_similarity,
+    ) = line
     return {
         "label": label,
         "url": url,
@@ -42,6 +54,8 @@ def citation_dict(line: CitationLine) -> dict[str, Any]:
         "points_at_archive": points,
         "previous_state": previous,
         "changed_at": changed,
+        "drifted": bool(drifted),
+        "drift_similarity": drift_similarity,
     }
 
 
@@ -84,6 +98,7 @@ def report_dict(report: Report, *, with_lists: bool = True) -> dict[str, Any]:
             "archived": summary.archived,
             "rotten": summary.rotten,
             "rotten_without_archive": summary.rotten_without_archive,
+            "drifted": summary.drifted,
         },
     }
     if not with_lists:
