@@ -79,6 +79,8 @@ def _summary_text(report: Report) -> Text:
         text.append(f"; {summary.archived} archived")
     if summary.rotten_without_archive:
         text.append(f", {summary.rotten_without_archive} rotten without a copy", style="red")
+    if summary.drifted:
+        text.append(f"; {summary.drifted} drifted", style="bold yellow")
     return text
 
 

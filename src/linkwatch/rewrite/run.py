@@ -127,7 +127,8 @@ def rewrite_releases(
         return summary
     wording = Wording(settings.rewrite.template_dir)  # a broken template fails here, once
     states = [state.value for state in State if wants_archive(state.value, chosen)]
-    by_path = _by_release(store.rewrite_candidates(states))
+    drifted = chosen is RewriteMode.DRIFTED
+    by_path = _by_release(store.rewrite_candidates(states, drifted=drifted))
     writer = _Writer(settings, store, summary, output, now)
     written = store.written_hashes()
     jobs: list[_Job] = []
