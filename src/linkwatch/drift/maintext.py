@@ -14,10 +14,11 @@ changes it.
 
 from __future__ import annotations
 
-import contextlib
+import html
 import re
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
+
+from linkwatch.markup import attribute_values
 
 # Never the article, whatever their class.
 _SKIPPED_TAGS = frozenset(
@@ -66,9 +67,24 @@ class _Open:
     article: bool
 
 
-class _MainTextReader(HTMLParser):
+# One pass over the markup at C speed: comments and elements whose content is never
+# text (scripts, styles, the head...) are matched whole, then tags and text runs. A
+# comment or element never closed runs to the end, as in a browser.
+_TOKENS = re.compile(
+    r"<!--.*?(?:-->|\Z)"
+    r"|<(script|style|noscript|template|svg|head|title|textarea)(?=[\s/>])[^>]*+>.*?(?:</\1\s*>|\Z)"
+    r"|<(/?)([a-zA-Z][a-zA-Z0-9:-]*+)([^>]*+)(?:>|\Z)"
+    r"|<[!?/][^>]*+(?:>|\Z)"
+    r"|([^<]++|<)",
+    re.I | re.S,
+)
+_NAMED = ("class", "id", "role", "itemprop", "aria-hidden")
+
+
+class _MainTextReader:
+    """Blocks of text with what they sit in: the article, boilerplate, links."""
+
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.blocks: list[_Block] = []
         self._stack: list[_Open] = []
         self._skipped = 0  # open elements that are not the article
@@ -76,18 +92,31 @@ class _MainTextReader(HTMLParser):
         self._links = 0
         self._block = _Block()
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+    def feed(self, markup: str) -> None:
+        for token in _TOKENS.finditer(markup):
+            text = token.group(5)
+            if text is not None:
+                self.handle_data(text)
+                continue
+            name = token.group(3)
+            if name is None:
+                continue  # a comment, a declaration, an element without text
+            if token.group(2):
+                self.handle_endtag(name.lower())
+            else:
+                self.handle_starttag(name.lower(), token.group(4))
+        self._end_block()
+
+    def handle_starttag(self, tag: str, rest: str) -> None:
         if tag in _BLOCK_TAGS:
             self._end_block()
         if tag in _VOID_TAGS:
             return
-        names = " ".join(v for k, v in attrs if k in ("class", "id", "role") and v)
-        skipped = tag in _SKIPPED_TAGS or bool(names and _BOILERPLATE.search(names))
-        if any(k == "aria-hidden" and v == "true" for k, v in attrs):
-            skipped = True
-        article = tag in _ARTICLE_TAGS or any(
-            k == "itemprop" and v == "articleBody" for k, v in attrs
-        )
+        attrs = attribute_values(rest) if "=" in rest else {}
+        names = " ".join(attrs.get(name, "") for name in _NAMED[:3])
+        skipped = tag in _SKIPPED_TAGS or bool(names.strip() and _BOILERPLATE.search(names))
+        skipped = skipped or attrs.get("aria-hidden") == "true"
+        article = tag in _ARTICLE_TAGS or attrs.get("itemprop") == "articleBody"
         article = article and not self._skipped  # a card in a sidebar is not the article
         self._stack.append(_Open(tag, skipped, article))
         self._skipped += skipped
@@ -110,7 +139,7 @@ class _MainTextReader(HTMLParser):
                 return
 
     def handle_data(self, data: str) -> None:
-        if self._skipped or not data.strip():
+        if self._skipped or data.isspace():
             return
         self._block.parts.append(data)
         self._block.in_article = self._block.in_article or self._articles > 0
@@ -122,21 +151,14 @@ class _MainTextReader(HTMLParser):
             self.blocks.append(self._block)
         self._block = _Block()
 
-    def close(self) -> None:
-        with contextlib.suppress(AssertionError):
-            super().close()
-        self._end_block()
-
 
 def main_text(markup: str) -> str:
     """The page's main text as one string of words; empty when it has none."""
     reader = _MainTextReader()
-    with contextlib.suppress(AssertionError):  # html.parser gives up on some declarations
-        reader.feed(markup)
-    reader.close()
+    reader.feed(markup)
     candidates: list[tuple[str, bool]] = []
     for block in reader.blocks:
-        text = " ".join(" ".join(block.parts).split())
+        text = " ".join(html.unescape(" ".join(block.parts)).split())
         if len(_WORD.findall(text)) < _MIN_BLOCK_WORDS:
             continue
         if block.link_chars > _MAX_LINK_SHARE * len(text):
