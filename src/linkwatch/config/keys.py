@@ -328,9 +328,10 @@ KEYS: tuple[KeySpec, ...] = (
     ),
     KeySpec(
         "rewrite.mode",
-        "dead | all | off",
+        "dead | drifted | all | off",
         '"dead"',
-        "Which citations rewrite points at archived copies: rotten ones, all, or none.",
+        "Which citations rewrite points at archived copies: rotten ones, rotten and drifted "
+        "ones (the page now says something else), all, or none.",
         as_choice(RewriteMode),
     ),
     KeySpec(

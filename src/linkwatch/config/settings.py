@@ -23,6 +23,7 @@ class RewriteMode(StrEnum):
     """Which citations `rewrite` points at archived copies."""
 
     DEAD = "dead"  # only rotten ones
+    DRIFTED = "drifted"  # rotten ones, and those whose page now says something else
     ALL = "all"  # every citation that has a snapshot
     OFF = "off"
 

@@ -41,7 +41,7 @@ from linkwatch.archive.run_state import ArchiveRunSummary
 from linkwatch.check.run import check_urls
 from linkwatch.check.verdict import describe
 from linkwatch.clock import Clock
-from linkwatch.config.settings import Settings
+from linkwatch.config.settings import RewriteMode, Settings
 from linkwatch.daemon.logs import event
 from linkwatch.daemon.server import Metrics
 from linkwatch.daemon.workers import Stop, in_process
@@ -229,7 +229,7 @@ async def check_job(host: JobHost) -> JobReport:
     for line in summary.outage:
         event(log, logging.WARNING, f"check: {line}", job=CHECK)
     changed = await _count_changed(db.read, targets)
-    if changed:
+    if changed or (summary.drifted and host.settings.rewrite.mode is RewriteMode.DRIFTED):
         host.kick(REWRITE)
         host.refresh_gauges_soon()
     await notify_after(host, CHECK)

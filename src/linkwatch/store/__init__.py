@@ -35,6 +35,7 @@ from linkwatch.store.checks import (
     m0011_probes_by_shape,
 )
 from linkwatch.store.digests import DigestsMixin, m0006_digests
+from linkwatch.store.drift import DriftMixin, m0014_content_drift
 from linkwatch.store.notifications import NotificationsMixin, m0013_notifications
 from linkwatch.store.releases import (
     CitationRow,
@@ -82,6 +83,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("0011_probes_by_shape", m0011_probes_by_shape),
     ("0012_citation_scheme_assumed", m0012_citation_scheme_assumed),
     ("0013_notifications", m0013_notifications),
+    ("0014_content_drift", m0014_content_drift),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 BUSY_WAIT_MS = 5000  # how long a write waits for another connection's transaction
@@ -120,6 +122,7 @@ class Store(
     RewritesMixin,
     DigestsMixin,
     NotificationsMixin,
+    DriftMixin,
     ReportsMixin,
     WebPagesMixin,
     ApiMixin,
