@@ -231,7 +231,7 @@ async def check_job(host: JobHost) -> JobReport:
     changed = await _count_changed(db.read, targets)
     if changed or (summary.drifted and host.settings.rewrite.mode is RewriteMode.DRIFTED):
         host.kick(REWRITE)
-        host.refresh_gauges_soon()
+    host.refresh_gauges_soon()  # after every run that checked something: counts never lag
     await notify_after(host, CHECK)
     return JobReport(
         f"checked {summary.checked} URLs, {changed} changed state",
