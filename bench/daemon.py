@@ -27,6 +27,15 @@ What it measures:
   sending the start of a request and never its end; meanwhile `/healthz` is
   asked 12 times from 127.0.0.1 (target: 12 answers, each under a second),
   and the log lines written during the attack are counted (target: < 30).
+* **the API's report**: bench/report.py's store of 100,000 URLs (149,631
+  citations, five years of daily checks), `GET /api/v1/report` against the
+  daemon's endpoint (its server, page cache and store, in this process; the
+  requests from a thread), first without a rendering to share (best of three,
+  a commit from another connection before each, as a job's would), then again
+  (the store unchanged: the cached rendering), with gzip, and with its ETag
+  (304); beside the real `linkwatch report --format json` on the same store
+  (a process, best of three). Target: the first answer within the JSON
+  report's time, and the same bytes.
 * **stop**: 500 URLs due, on a loopback server that holds every request for
   `--hold` seconds (longer than the grace period) or answers after 2 s;
   `check.concurrency = 500`, so all 500 are in flight. Then SIGTERM, and the
@@ -40,6 +49,7 @@ state directory, started exactly as a container would start it.
     .venv/bin/python bench/daemon.py              # everything, about two minutes
     .venv/bin/python bench/daemon.py --idle 20    # a shorter idle window
     .venv/bin/python bench/daemon.py --only-report  # the report and slowloris phases
+    .venv/bin/python bench/daemon.py --only-api     # /api/v1/report on 100,000 URLs
 
 It prints a Markdown table (ready for the README) and exits 0 when every
 target is met, 1 otherwise.
@@ -49,6 +59,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import os
 import platform
 import re
@@ -533,6 +544,119 @@ def report_rows(result: ReportResult) -> list[tuple[str, str, str, bool]]:
     ]
 
 
+# --- the API's report ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ApiResult:
+    urls: int
+    citations: int
+    cli_s: float
+    first_s: float
+    cached_s: float
+    gzip_s: float
+    not_modified: bool
+    same_bytes: bool
+    mb: float
+    gzip_mb: float
+
+
+def bench_api(root: Path, urls: int = 100_000) -> ApiResult:
+    import report as report_bench  # bench/report.py: its store and its way of timing
+    from linkwatch.clock import fixed_clock
+    from linkwatch.config.loading import load_settings
+    from linkwatch.daemon.server import start_server
+    from linkwatch.daemon.service import Daemon as InProcess
+    from linkwatch.store import Store
+
+    root.mkdir(parents=True)
+    config = root / "config.toml"
+    config.write_text('[state]\ndir = "state"\n', encoding="utf-8")
+    settings = load_settings(config)
+    with Store.open(settings.state.dir) as store:
+        report_bench.generate(store, urls, 48)
+        totals = store.totals()
+    output = root / "report.json"
+    cli_s, _ = report_bench.best_of(3, lambda: report_bench.run_report(config, output))
+    cli_bytes = output.read_bytes()
+
+    # The bench store is dated report_bench.NOW; the command reads the wall clock, so
+    # the two bodies are compared without their `generated_at`.
+    daemon = InProcess(settings, clock=fixed_clock(report_bench.NOW))
+    ready: concurrent.futures.Future[str] = concurrent.futures.Future()
+    stopped = threading.Event()
+
+    async def serve() -> None:
+        with daemon.store_open():  # the loop's store is opened on the loop's thread
+            runner, base = await start_server(daemon.endpoints(), "127.0.0.1", 0)
+            ready.set_result(base)
+            while not stopped.is_set():
+                await asyncio.sleep(0.05)
+            await runner.cleanup()
+
+    thread = threading.Thread(target=lambda: asyncio.run(serve()), daemon=True)
+    thread.start()
+    try:
+        url = ready.result(60) + "/api/v1/report"
+        firsts = []
+        for _ in range(3):  # best of three, as the command's: each a rendering of its own
+            with sqlite3.connect(settings.state.dir / "linkwatch.db") as other:
+                other.execute("CREATE TABLE IF NOT EXISTS bench_touch (at REAL)")
+                other.execute("INSERT INTO bench_touch VALUES (?)", [time.time()])
+            first_status, size, seconds, etag = _fetch(url, {"Accept-Encoding": "identity"})
+            assert first_status == 200, first_status
+            firsts.append(seconds)
+        first_s = min(firsts)
+        body = urllib.request.urlopen(url, timeout=120).read()
+        cached_s = min(_fetch(url, {"Accept-Encoding": "identity"})[2] for _ in range(3))
+        _, gzip_size, gzip_s, _ = _fetch(url, {"Accept-Encoding": "gzip"})
+        status, *_ = _fetch(url, {"If-None-Match": etag})
+    finally:
+        stopped.set()
+        thread.join(30)
+    stamp = re.compile(rb'^\{"generated_at":"[^"]*"')
+    same = stamp.sub(b"", body) == stamp.sub(b"", cli_bytes)
+    return ApiResult(
+        totals.urls,
+        totals.citations,
+        cli_s,
+        first_s,
+        cached_s,
+        gzip_s,
+        status == 304,
+        same,
+        size / 1e6,
+        gzip_size / 1e6,
+    )
+
+
+def api_rows(result: ApiResult) -> list[tuple[str, str, str, bool]]:
+    return [
+        (
+            f"`linkwatch report --format json`, {result.urls:,} URLs, "
+            f"{result.citations:,} citations (a process, best of 3)",
+            f"{result.cli_s:.2f} s",
+            "",
+            True,
+        ),
+        (
+            "GET /api/v1/report, answer after a change of the store (build, render, send "
+            f"{result.mb:.0f} MB; best of 3); same bytes as the command",
+            f"{result.first_s:.2f} s; {'same' if result.same_bytes else 'DIFFERENT'}",
+            f"<= {result.cli_s:.2f} s (the command's), same",
+            result.first_s <= result.cli_s and result.same_bytes,
+        ),
+        (
+            "GET /api/v1/report again, store unchanged (the shared rendering), "
+            f"with gzip ({result.gzip_mb:.1f} MB), with its ETag",
+            f"{result.cached_s:.2f} s, {result.gzip_s:.2f} s, "
+            f"{'304' if result.not_modified else 'NOT 304'}",
+            "304",
+            result.not_modified,
+        ),
+    ]
+
+
 # --- report -------------------------------------------------------------------------
 
 
@@ -545,18 +669,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only-report", action="store_true", help="only the report and slowloris phases"
     )
+    parser.add_argument("--only-api", action="store_true", help="only /api/v1/report")
     args = parser.parse_args(argv)
     rows: list[tuple[str, str, str, bool]] = []
     with tempfile.TemporaryDirectory(prefix="lw-bench-daemon-") as temp:
-        if not (args.only_healthz or args.only_report):
+        if args.only_api:
+            rows += api_rows(bench_api(Path(temp) / "api"))
+        elif not (args.only_healthz or args.only_report):
             idle = bench_idle(Path(temp) / "idle", args.urls, args.idle)
             stuck = bench_stop(Path(temp) / "stuck", args.hold, grace=10.0)
             finishing = bench_stop(Path(temp) / "finishing", 2.0, grace=10.0)
             rows += general_rows(idle, stuck, finishing)
-        if not args.only_report:
+        if not (args.only_report or args.only_api):
             rows.append(healthz_row(bench_healthz(Path(temp) / "loaded")))
-        if not args.only_healthz:
+        if not (args.only_healthz or args.only_api):
             rows += report_rows(bench_report(Path(temp) / "report"))
+        if not (args.only_healthz or args.only_report or args.only_api):
+            rows += api_rows(bench_api(Path(temp) / "api"))
     print(
         f"`bench/daemon.py` on {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}:\n"

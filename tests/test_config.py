@@ -341,7 +341,7 @@ def test_zero_duration_is_refused_where_it_would_stall(write_config: WriteConfig
 def test_bad_choice_lists_the_choices(write_config: WriteConfig) -> None:
     path = write_config('[rewrite]\nmode = "sometimes"\n')
     assert error_of(path) == (
-        f"{path}:2: rewrite.mode: expected one of dead, all, off, got 'sometimes'"
+        f"{path}:2: rewrite.mode: expected one of dead, drifted, all, off, got 'sometimes'"
     )
 
 

@@ -122,7 +122,7 @@ def endpoints(page: ReportPage, allowed_hosts: tuple[str, ...] = ()) -> Endpoint
     return Endpoints(
         health=lambda: Health(ok=True, detail={"scheduler": "running"}),
         metrics=Metrics(),
-        report=page.page,
+        report=lambda filters: page.page(),
         allowed_hosts=allowed_hosts,
     )
 

@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient
 from linkwatch.daemon.report_page import Page, make_page
 from linkwatch.daemon.server import Endpoints, Health, Metrics, check_outcome, make_app
 from linkwatch.model import CheckResult, ErrorKind
+from linkwatch.report.rows import Filters
 
 Client = Callable[..., Awaitable[TestClient[Any, Any]]]
 NOW = dt.datetime(2026, 11, 25, 8, 0, tzinfo=dt.UTC)
@@ -20,7 +21,7 @@ NOW = dt.datetime(2026, 11, 25, 8, 0, tzinfo=dt.UTC)
 def endpoints(
     ok: bool = True, metrics: Metrics | None = None, allowed_hosts: tuple[str, ...] = ()
 ) -> Endpoints:
-    async def report() -> Page:
+    async def report(filters: Filters) -> Page:
         return make_page("<html>report</html>")
 
     return Endpoints(

@@ -105,7 +105,7 @@ def test_a_content_selector_replaces_the_automatic_finding() -> None:
     page = CORPUS["web_pages/wp-twentytwenty.html"]
     release = decode_release(page.file, page.file.read_bytes())
     found = extract_citations(
-        release.text, release.format, encoding=release.encoding, bom=release.bom
+        release.text, release.format, encoding=release.encoding, bom=release.bom, site_links=True
     )
     footer = main_content_citations(release, found, selector="footer#site-footer")
     assert [c.url for c in footer] == [

@@ -214,6 +214,10 @@ def test_version_6_database_learns_when_each_state_began_from_its_history(
             store.db.execute("ALTER TABLE citation_snapshots DROP COLUMN source")  # 0010
             store.db.execute("DROP TABLE archive_rests")  # 0010
             store.db.execute("ALTER TABLE citations DROP COLUMN scheme_assumed")  # 0012
+            for table in ("notify_deliveries", "notify_events", "notify_watch", "notify_messages"):
+                store.db.execute(f"DROP TABLE {table}")  # 0013
+            store.db.execute("DROP TABLE snapshot_prints")  # 0014
+            store.db.execute("DROP TABLE citation_drift")
             store.db.execute("PRAGMA user_version = 6")
     with Store.open(tmp_path) as store:
         assert store.schema_version == SCHEMA_VERSION

@@ -156,6 +156,20 @@ class ProbeAnswer:
 
 
 @dataclass(frozen=True, slots=True)
+class ContentPrint:
+    """What a page says, small enough to keep: its title and a sketch of its main text.
+
+    Made and compared by `linkwatch.drift.prints`; a snapshot's is kept in the store
+    so that its capture is replayed once, a live page's is made from the body the
+    check already read.
+    """
+
+    title: str  # the title's words, lower case
+    sketch: tuple[int, ...]  # the smallest 64-bit hashes of the main text's word shingles
+    shingles: int  # distinct shingles of the main text
+
+
+@dataclass(frozen=True, slots=True)
 class CheckResult:
     """Everything one check of one URL learned; the verdict turns it into a State."""
 
@@ -175,6 +189,7 @@ class CheckResult:
     refresh_to: str | None = None  # another page a meta refresh (or script) sends readers to
     bot_wall: bool = False  # a challenge page (Cloudflare, captcha) rather than the content
     retry_after: float | None = None  # seconds the server asked us to wait, if it did
+    content: ContentPrint | None = None  # of the page, when asked for (content drift)
 
     @property
     def permanently_moved(self) -> bool:

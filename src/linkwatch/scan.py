@@ -167,7 +167,11 @@ def _read(job: ParseJob) -> tuple[Format, str, ReleaseMeta, list[Citation], str 
         declared=job.declared,
     )
     citations = extract_citations(
-        release.text, release.format, encoding=release.encoding, bom=release.bom
+        release.text,
+        release.format,
+        encoding=release.encoding,
+        bom=release.bom,
+        site_links=bool(job.selector) and not job.fragment,
     )
     if not job.fragment:
         citations = main_content_citations(release, citations, selector=job.selector, url=job.url)

@@ -6,6 +6,7 @@ test process on 127.0.0.1. The daemon listens on port 0 and says where in its
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 import signal
 import sqlite3
@@ -53,8 +54,7 @@ class LoopbackWeb:
             elif kind == "wait":
                 await asyncio.sleep(int(rest.partition("/")[0]) / 1000)
             if kind in ("page", "slow", "wait"):
-                body = f"<html><head><title>{request.path}</title></head><body>ok</body></html>"
-                return web.Response(text=body, content_type="text/html")
+                return web.Response(text=_article(request.path), content_type="text/html")
             return web.Response(status=404, text="not found")
         finally:
             self.in_flight -= 1
@@ -200,3 +200,52 @@ class DaemonProcess:
         assert self.process.stdout is not None and self.process.stderr is not None
         self.process.stdout.close()
         self.process.stderr.close()
+
+
+_WORDS = [
+    "court",
+    "ruling",
+    "journalist",
+    "release",
+    "statement",
+    "minister",
+    "election",
+    "report",
+    "rights",
+    "council",
+    "appeal",
+    "verdict",
+    "prison",
+    "freedom",
+    "media",
+    "press",
+    "protest",
+    "union",
+    "commission",
+    "parliament",
+    "law",
+    "reform",
+    "border",
+    "trade",
+    "water",
+    "energy",
+    "health",
+    "school",
+    "budget",
+    "tax",
+    "city",
+    "region",
+]
+
+
+def _article(path: str) -> str:
+    """A page of its own for every path: words drawn from the path's hash, so that two
+    paths never look like one page (a site answering any id with one page is a soft-404)."""
+    digest = hashlib.sha256(path.encode()).digest()
+    words = [_WORDS[byte % len(_WORDS)] for byte in digest]
+    title = " ".join(words[:5]).capitalize()
+    text = " ".join(words)
+    return (
+        f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
+        f"<p>{text}.</p><p>{' '.join(reversed(words))}.</p></article></body></html>"
+    )

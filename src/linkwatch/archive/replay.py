@@ -17,7 +17,7 @@ from linkwatch.archive.captures import original_of, raw_replay_url, replay_prefi
 from linkwatch.archive.choose import replay_rejection
 from linkwatch.check.checker import check_url
 from linkwatch.check.soft404 import SoftNotFoundProbe, is_home_page
-from linkwatch.model import CheckResult, Snapshot
+from linkwatch.model import CheckResult, ContentPrint, Snapshot
 from linkwatch.net.polite import Net
 from linkwatch.tasks import cancel_all
 
@@ -49,6 +49,9 @@ class ReplayChecker:
         self._net = net
         self._probe = SoftNotFoundProbe()
         self._homes: dict[str, asyncio.Task[CheckResult]] = {}
+        # Content fingerprints of the captures replayed (2xx only), by archive URL: the
+        # drift phase keeps those of the chosen ones instead of replaying them again.
+        self.prints: dict[str, ContentPrint | None] = {}
 
     async def close(self) -> None:
         """Cancel the fetches still running: none outlives the run that started it."""
@@ -62,9 +65,12 @@ class ReplayChecker:
             raw_replay_url(snapshot.archive_url),
             probe_cache=self._probe,
             fingerprint=True,
+            content=True,
         )
         if replay.error is not None:
             raise ReplayInconclusive(replay.error_detail or replay.error.value)
+        if replay.status is not None and 200 <= replay.status < 300:
+            self.prints[snapshot.archive_url] = replay.content
         home = None
         if not is_home_page(cited_url) and replay.status is not None and replay.status < 300:
             home = await self._home(snapshot)

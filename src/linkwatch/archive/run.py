@@ -26,6 +26,7 @@ from linkwatch.archive.run_state import ArchiveRunSummary, Run, RunProgress, Sil
 from linkwatch.archive.save_queue import decide, save_queue
 from linkwatch.clock import Clock, system_clock
 from linkwatch.config.settings import Settings
+from linkwatch.drift.replays import fingerprint_snapshots
 from linkwatch.errors import ArchiveUnreachable
 from linkwatch.model import QueueStatus
 from linkwatch.net.polite import Net, NetOptions
@@ -111,6 +112,7 @@ async def archive_run(
             replays = ReplayChecker(net)
             try:
                 await choose(run, replays)
+                await fingerprint_snapshots(run, replays)
             finally:
                 await replays.close()  # before the session closes under it
     except asyncio.CancelledError:

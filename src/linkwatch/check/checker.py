@@ -15,6 +15,7 @@ from linkwatch.check.page import read_page
 from linkwatch.check.redirects import fetch, invalid_url_reason, retry_after
 from linkwatch.check.soft404 import SoftNotFoundProbe, judge_page
 from linkwatch.check.walls import is_bot_wall
+from linkwatch.drift.prints import content_print
 from linkwatch.model import CheckResult, ErrorKind
 from linkwatch.net.polite import Net
 
@@ -26,12 +27,15 @@ async def check_url(
     now: Callable[[], dt.datetime] | None = None,
     probe_cache: SoftNotFoundProbe | None = None,
     fingerprint: bool = False,
+    content: bool = False,
 ) -> CheckResult:
     """Check one URL. Never raises for anything the web or the URL does.
 
     `fingerprint` asks for the page text's fingerprint in the result, for a
     caller that compares pages later (the archive's replays); a check only
     computes it to compare with the site's answer to a non-existent path.
+    `content` asks for the page's content fingerprint (title and main text),
+    made from the body already read, for the content-drift comparison.
     """
     checked_at = now() if now is not None else dt.datetime.now(dt.UTC)
     started = time.monotonic()
@@ -74,4 +78,5 @@ async def check_url(
         refresh_to=judged.moved_to,
         bot_wall=is_bot_wall(response),
         retry_after=retry_after(response),
+        content=content_print(page.title, page.markup) if page is not None and content else None,
     )

@@ -27,6 +27,7 @@ from linkwatch.check.soft404 import SoftNotFoundProbe
 from linkwatch.check.verdict import CheckPolicy, decide, is_outage, next_check_at
 from linkwatch.clock import Clock, system_clock
 from linkwatch.config.settings import Settings
+from linkwatch.drift.compare import DriftStep
 from linkwatch.model import CheckResult
 from linkwatch.net.polite import Net, NetOptions
 from linkwatch.store import CheckRecord, Store, UrlToCheck
@@ -45,6 +46,7 @@ class CheckRunSummary:
     states: Counter[str] = field(default_factory=Counter)
     outage: list[str] = field(default_factory=list)  # one line per batch judged an outage
     interrupted: bool = False
+    drifted: int = 0  # citations whose page no longer is the document of their snapshot
 
 
 def net_options(settings: Settings) -> NetOptions:
@@ -89,8 +91,11 @@ class _Judge:
     when it is itself due (`flush`).
     """
 
-    def __init__(self, db: AsyncStore, policy: CheckPolicy, summary: CheckRunSummary) -> None:
+    def __init__(
+        self, db: AsyncStore, policy: CheckPolicy, summary: CheckRunSummary, drift: DriftStep
+    ) -> None:
         self.db = db
+        self.drift = drift
         self.policy = policy
         self.summary = summary
         self.pending: list[tuple[UrlToCheck, CheckResult]] = []
@@ -104,6 +109,9 @@ class _Judge:
     async def flush(self) -> None:
         batch, self.pending = self.pending, []
         self.last_flush = time.monotonic()
+        drifts = self.drift.take()
+        if drifts:
+            await self.db.write(Store.record_drift, drifts)
         if not batch:
             return
         outage, why = is_outage([result for _, result in batch])
@@ -139,7 +147,8 @@ async def check_urls(
     checks in flight finish.
     """
     summary = CheckRunSummary()
-    judge = _Judge(db, policy(settings), summary)
+    drift = DriftStep(db.read.drift_targets())
+    judge = _Judge(db, policy(settings), summary, drift)
     probe = SoftNotFoundProbe(
         db.read.probe_answers(since=now() - settings.check.probe_every), now=now, shaped=True
     )
@@ -151,7 +160,12 @@ async def check_urls(
     async def worker(net: Net) -> None:
         while not queue.empty() and not (should_stop is not None and should_stop()):
             target = queue.get_nowait()
-            result = await check_url(net, target.key, now=now, probe_cache=probe)
+            wants_content = drift.wants(target.id)
+            result = await check_url(
+                net, target.key, now=now, probe_cache=probe, content=wants_content
+            )
+            if wants_content:
+                drift.judge(target.id, result, result.checked_at)
             await judge.add(target, result)
             if on_result is not None:
                 on_result(target, result)
@@ -171,5 +185,6 @@ async def check_urls(
         summary.interrupted = True
     finally:
         await judge.flush()
+        summary.drifted = drift.drifted
         await db.write(Store.save_probe_answers, probe.new_answers())
     return summary

@@ -28,6 +28,7 @@ COMMANDS = (
     "history",
     "init",
     "mark",
+    "notify",
     "report",
     "rewrite",
     "run",

@@ -22,6 +22,7 @@ from linkwatch.archive.run import archive_run
 from linkwatch.archive.run_state import ArchiveRunSummary, ArchiveStep
 from linkwatch.cli.common import (
     clock_from,
+    notify_after,
     open_store,
     run_until_signal,
     settings_from,
@@ -99,6 +100,8 @@ def archive_command(ctx: click.Context, show_status: bool) -> None:
         return
     with hold_state_lock(settings.state.dir), AsyncStore.open(settings.state.dir) as db:
         summary = _run(settings, db, clock_from(ctx))
+        if not summary.interrupted:
+            notify_after(settings, clock_from(ctx), db)
     _print_summary(summary)
 
 

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from linkwatch.check.verdict import classify, describe
 from linkwatch.cli.common import (
     clock_from,
+    notify_after,
     run_until_signal,
     settings_from,
     stderr_console,
@@ -19,7 +20,7 @@ from linkwatch.cli.common import (
 from linkwatch.model import CheckResult
 from linkwatch.store.lock import hold_state_lock
 from linkwatch.store.writer import AsyncStore
-from linkwatch.text import printable
+from linkwatch.text import plural, printable
 
 if TYPE_CHECKING:
     from linkwatch.store import UrlToCheck
@@ -87,10 +88,17 @@ def check_command(ctx: click.Context, urls: tuple[str, ...], check_all: bool) ->
             summary = run_until_signal(
                 check_urls(settings, db, targets, on_result=log_line, now=clock_from(ctx))
             )
+        if not summary.interrupted:
+            notify_after(settings, clock_from(ctx), db)
     for line in summary.outage:
         err.print(f"[yellow]warning:[/] {line}")
     states = ", ".join(f"{count} {state}" for state, count in sorted(summary.states.items()))
     click.echo(f"checked {summary.checked} URLs: {states or 'none'}")
+    if summary.drifted:
+        click.echo(
+            f"content drift: {plural(summary.drifted, 'citation')} now say something else "
+            "than their snapshot (states unchanged; linkwatch report shows them)"
+        )
     if summary.interrupted:
         click.echo("interrupted: results received so far are saved")
         sys.exit(130)

@@ -15,6 +15,7 @@ from linkwatch.clock import Clock, system_clock
 from linkwatch.config.loading import load_settings
 from linkwatch.config.settings import Settings
 from linkwatch.store import Store
+from linkwatch.store.writer import AsyncStore
 from linkwatch.urls import InvalidURL, normalise_url
 from linkwatch.wrappers import unwrap
 
@@ -80,3 +81,21 @@ def url_key(store: Store, url: str) -> str:
     if store.url_status(key) is None:
         raise click.BadParameter(f"{url} is not cited by any scanned release", param_hint="URL")
     return key
+
+
+def notify_after(settings: Settings, clock: Clock, db: AsyncStore | None = None) -> None:
+    """The notify pass that `check`, `archive` and `rewrite` end with (the daemon's jobs run
+    the same `notify_pass`): what is new is told, failed deliveries due are retried."""
+    if not settings.notify.urls:
+        return
+    from linkwatch.notify.run import notify_pass
+
+    if db is None:
+        with AsyncStore.open(settings.state.dir) as own:
+            summary = run_until_signal(notify_pass(settings, own, clock))
+    else:
+        summary = run_until_signal(notify_pass(settings, db, clock))
+    err = stderr_console()
+    for line in summary.errors:
+        err.print(f"[yellow]warning:[/] notify: {line}", markup=True, highlight=False)
+    click.echo(summary.line, err=True)

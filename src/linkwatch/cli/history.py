@@ -14,6 +14,9 @@ from linkwatch.cli.common import (
     settings_from,
     url_key,
 )
+from linkwatch.paths import shown
+from linkwatch.report.words import drift_words
+from linkwatch.store.drift import CitationDrift
 from linkwatch.text import printable
 
 if TYPE_CHECKING:
@@ -35,6 +38,7 @@ def history_command(ctx: click.Context, url: str) -> None:
         status = store.url_status(url_key(store, url))
         assert status is not None  # _url_key checked it exists
         spans = store.history(status.id)
+        drifts = store.citation_drifts(status.key)
     console = Console(highlight=False)
     state = status.pinned or status.state
     heading = Text(printable(status.url), style="bold")
@@ -44,6 +48,8 @@ def history_command(ctx: click.Context, url: str) -> None:
     console.print(heading)
     if status.reason:  # it quotes what the site said: a title, an error
         console.print(f"  {printable(status.reason)}", markup=False)
+    for drift in drifts:
+        console.print(Text(f"  {drift_line(drift)}", style="yellow" if drift.drifted else "dim"))
     if not spans:
         console.print("  never checked", style="dim")
         return
@@ -60,3 +66,14 @@ def history_command(ctx: click.Context, url: str) -> None:
             Text(printable(span.error or "")),
         )
     console.print(table)
+
+
+def drift_line(drift: CitationDrift) -> str:
+    """One citation's content drift, as `history` shows it under the state."""
+    where = f"{shown(drift.release_path)}, as cited: {drift.archive_url}"
+    if drift.drifted:
+        since = (drift.drifted_since or drift.compared_at)[:10]
+        return printable(f"content drifted since {since}: {drift_words(drift.similarity)}; {where}")
+    value = "" if drift.similarity is None else f" (similarity {drift.similarity:.2f})"
+    checked = drift.compared_at[:10]
+    return printable(f"content as cited{value}, compared {checked}; {where}")

@@ -9,6 +9,7 @@ import click
 
 from linkwatch.cli.common import (
     clock_from,
+    notify_after,
     open_store,
     settings_from,
     stderr_console,
@@ -85,6 +86,8 @@ def rewrite_command(
             refresh=refresh,
             now=clock_from(ctx)(),
         )
+        if not dry_run and output is None:
+            notify_after(settings, clock_from(ctx))
     _print(summary, verbose)
     if not summary.ok:
         sys.exit(1)
@@ -105,6 +108,7 @@ def _undo(ctx: click.Context, paths: tuple[Path, ...]) -> None:
             click.echo(
                 f"restored {result.path} as it was before the rewrite of {result.rewritten_at}"
             )
+        notify_after(settings, clock_from(ctx))
     if failed:
         sys.exit(1)
 

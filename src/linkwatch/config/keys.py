@@ -27,6 +27,7 @@ from linkwatch.config.values import (
     as_cron,
     as_dates,
     as_duration,
+    as_events,
     as_globs,
     as_host_names,
     as_http_url,
@@ -34,10 +35,12 @@ from linkwatch.config.values import (
     as_listen,
     as_mailbox,
     as_mailboxes,
+    as_notify_urls,
     as_one_line,
     as_optional_path,
     as_path,
     as_positive_number,
+    as_public_url,
     as_size,
     as_timezone,
 )
@@ -47,6 +50,7 @@ from linkwatch.config.webvalues import (
     as_url_patterns,
     as_web_sources,
 )
+from linkwatch.notify.kinds import NotifyEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,9 +328,10 @@ KEYS: tuple[KeySpec, ...] = (
     ),
     KeySpec(
         "rewrite.mode",
-        "dead | all | off",
+        "dead | drifted | all | off",
         '"dead"',
-        "Which citations rewrite points at archived copies: rotten ones, all, or none.",
+        "Which citations rewrite points at archived copies: rotten ones, rotten and drifted "
+        "ones (the page now says something else), all, or none.",
         as_choice(RewriteMode),
     ),
     KeySpec(
@@ -400,6 +405,22 @@ KEYS: tuple[KeySpec, ...] = (
         as_boolean,
     ),
     KeySpec(
+        "notify.urls",
+        "array of Apprise URLs",
+        "[]",
+        "Where to tell people what is new (Slack, Matrix, Teams, ntfy, json:// webhooks...);"
+        " ${LINKWATCH_...} is filled in from the environment, never logged or stored.",
+        as_notify_urls,
+    ),
+    KeySpec(
+        "notify.on",
+        "array of events",
+        "[" + ", ".join(toml_string(event.value) for event in NotifyEvent) + "]",
+        "What is notified, once per event ever: citations newly dead, soft404, usurped or"
+        " drifted; saves refused for good; rewrites applied; rewrites reverted.",
+        as_events,
+    ),
+    KeySpec(
         "run.listen",
         "host:port",
         '"127.0.0.1:8421"',
@@ -413,6 +434,14 @@ KEYS: tuple[KeySpec, ...] = (
         "Host names the report at / is served under, besides localhost and IP addresses"
         ' (a reverse proxy\'s name; ".example.org" for a domain; "*" for any).',
         as_host_names,
+    ),
+    KeySpec(
+        "run.public_url",
+        'http(s) URL or ""',
+        '""',
+        "The daemon's report as people reach it (a reverse proxy's URL): linked from every"
+        " notification, and its host name is allowed like run.allowed_hosts.",
+        as_public_url,
     ),
     KeySpec(
         "run.scan_every",

@@ -22,6 +22,7 @@ from linkwatch.config.settings import (
     ArchiveSettings,
     CheckSettings,
     DigestSettings,
+    NotifySettings,
     PolicySettings,
     RewriteSettings,
     RunSettings,
@@ -129,6 +130,7 @@ def _assemble(values: Mapping[str, Any], base_dir: Path, config_path: Path | Non
         archive=_section(ArchiveSettings, "archive", values),
         rewrite=_section(RewriteSettings, "rewrite", values),
         digest=_section(DigestSettings, "digest", values),
+        notify=_section(NotifySettings, "notify", values),
         run=_section(RunSettings, "run", values),
     )
 

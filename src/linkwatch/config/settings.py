@@ -10,9 +10,11 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from linkwatch.archive.archives import ArchiveSpec
 from linkwatch.config.values import split_listen
+from linkwatch.notify.kinds import NotifyEvent, NotifyTarget
 
 SMTP_PASSWORD_ENV = "LINKWATCH_SMTP_PASSWORD"
 
@@ -21,6 +23,7 @@ class RewriteMode(StrEnum):
     """Which citations `rewrite` points at archived copies."""
 
     DEAD = "dead"  # only rotten ones
+    DRIFTED = "drifted"  # rotten ones, and those whose page now says something else
     ALL = "all"  # every citation that has a snapshot
     OFF = "off"
 
@@ -148,9 +151,16 @@ class DigestSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class NotifySettings:
+    urls: tuple[NotifyTarget, ...]
+    on: frozenset[NotifyEvent]
+
+
+@dataclass(frozen=True, slots=True)
 class RunSettings:
     listen: str  # "host:port"
     allowed_hosts: tuple[str, ...]  # names the report is served under (daemon.hosts)
+    public_url: str  # where people reach the daemon's report ("" when not said)
     scan_every: dt.timedelta
     check_every: dt.timedelta
     archive_every: dt.timedelta
@@ -165,6 +175,12 @@ class RunSettings:
     def listen_port(self) -> int:
         return split_listen(self.listen)[1]
 
+    @property
+    def report_hosts(self) -> tuple[str, ...]:
+        """The names the report is served under: `allowed_hosts` and `public_url`'s host."""
+        host = urlsplit(self.public_url).hostname if self.public_url else None
+        return self.allowed_hosts + ((host,) if host else ())
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -177,4 +193,5 @@ class Settings:
     archive: ArchiveSettings
     rewrite: RewriteSettings
     digest: DigestSettings
+    notify: NotifySettings
     run: RunSettings

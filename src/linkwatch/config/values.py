@@ -9,14 +9,18 @@ command line too (`report --since 7d`).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from linkwatch.notify.kinds import NotifyEvent, NotifyTarget
+from linkwatch.redact import register
 
 _DURATION_PART = re.compile(r"\s*([0-9]+)\s*(ms|[smhdw])\s*")
 
@@ -342,3 +346,69 @@ def as_listen(value: object, base_dir: Path) -> str:
     except ValueError:
         raise Invalid(expected, wrong_type=False) from None
     return text
+
+
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+_VARIABLE_NAME = re.compile(r"LINKWATCH_[A-Z0-9_]+")
+_APPRISE_URL = re.compile(r"[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
+
+
+def expand_variables(text: str, environ: Mapping[str, str], *, key: str) -> str:
+    """`${LINKWATCH_...}` replaced by the variable's value; each value becomes a secret to
+    hide in every log line and stored text (`redact.register`), whatever its name."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match[1]
+        if not _VARIABLE_NAME.fullmatch(name):
+            raise Invalid(
+                f"only ${{LINKWATCH_...}} variables (upper case), not ${{{name}}}",
+                wrong_type=False,
+            )
+        found = environ.get(name)
+        if found is None:
+            raise Invalid(
+                f"the environment variable {name} to be set (it is used in {key})",
+                wrong_type=False,
+            )
+        register(found)
+        return found
+
+    return _VARIABLE.sub(value, text)
+
+
+def as_notify_urls(value: object, base_dir: Path) -> tuple[NotifyTarget, ...]:
+    """Apprise URLs (`json://host/path`, `slack://...`); secrets from the environment.
+
+    Only the form is checked here (a scheme and something after it): which services
+    Apprise knows is asked when a message is sent, so that loading a config for
+    `report` never imports Apprise.
+    """
+    expected = 'an array of Apprise URLs like ["json://hooks.example.org/linkwatch"]'
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise Invalid(expected, wrong_type=True)
+    targets = []
+    for item in value:
+        url = expand_variables(item.strip(), os.environ, key="notify.urls")
+        if not _APPRISE_URL.fullmatch(url):
+            raise Invalid(expected, wrong_type=False)
+        targets.append(NotifyTarget(url, item.strip()))
+    return tuple(targets)
+
+
+def as_events(value: object, base_dir: Path) -> frozenset[NotifyEvent]:
+    expected = "an array of events among " + ", ".join(event.value for event in NotifyEvent)
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise Invalid(expected, wrong_type=True)
+    try:
+        return frozenset(NotifyEvent(item.strip().lower()) for item in value)
+    except ValueError:
+        raise Invalid(expected, wrong_type=False) from None
+
+
+def as_public_url(value: object, base_dir: Path) -> str:
+    """The daemon's report as people reach it (behind a reverse proxy), or "" for none."""
+    expected = "an http(s) URL like 'https://linkwatch.example.org/', or \"\" for none"
+    text = _string(value, expected=expected).strip()
+    if text and not _is_base_url(text):
+        raise Invalid(expected, wrong_type=False)
+    return text.rstrip("/")

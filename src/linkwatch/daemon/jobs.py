@@ -15,6 +15,10 @@
 - digest (`digest.schedule`, cron, in `digest.timezone`): `send_due_digest`,
   which itself knows whether this week's digest is due or done.
 
+Check, archive and rewrite end with `notify_after`, the notify pass the CLI's
+commands end with too (`notify.run.notify_pass`): what they found new is told,
+and deliveries that failed before are retried once their backoff is over.
+
 A job returns a `JobReport`: one summary line, and the fields of the run's
 summary for the log, read from the summary in one place (`summary_fields`),
 never picked field by field.
@@ -37,12 +41,13 @@ from linkwatch.archive.run_state import ArchiveRunSummary
 from linkwatch.check.run import check_urls
 from linkwatch.check.verdict import describe
 from linkwatch.clock import Clock
-from linkwatch.config.settings import Settings
+from linkwatch.config.settings import RewriteMode, Settings
 from linkwatch.daemon.logs import event
 from linkwatch.daemon.server import Metrics
 from linkwatch.daemon.workers import Stop, in_process
 from linkwatch.digest.send import DigestStatus, send_due_digest
 from linkwatch.model import CheckResult
+from linkwatch.notify.run import notify_pass
 from linkwatch.rewrite.run import RewriteSummary, rewrite_releases
 from linkwatch.scan import ScanSummary, scan
 from linkwatch.store import Store, Totals, UrlToCheck
@@ -140,6 +145,25 @@ def rewrite_in_worker(settings: Settings, moment: dt.datetime, stop: Stop) -> Re
     return dataclasses.replace(summary, outcomes={}, diffs=[], written=[])
 
 
+NOTIFY = "notify"
+
+
+async def notify_after(host: JobHost, job: str) -> None:
+    """The notify pass after a job that may have found something new. Its trouble is
+    logged, never the job's: a Slack that is down must not make a check fail."""
+    if not host.settings.notify.urls or host.stopping:
+        return
+    try:
+        summary = await notify_pass(host.settings, host.db, host.clock)
+    except Exception as err:  # the store or Apprise failing here is logged, not raised
+        event(log, logging.WARNING, f"notify after {job}: failed: {err}", job=NOTIFY)
+        return
+    for line in summary.errors:
+        event(log, logging.WARNING, f"notify: {line}", job=NOTIFY)
+    if summary.message_id is not None or summary.sent or summary.failed or summary.unconfirmed:
+        event(log, logging.INFO, summary.line, job=NOTIFY, after=job, **summary_fields(summary))
+
+
 async def scan_job(host: JobHost, *, first: bool) -> JobReport:
     summary, counts = await in_process(
         scan_in_worker, host.settings, host.clock(), host.stopper(SCAN), name=SCAN
@@ -171,6 +195,7 @@ async def rewrite_job(host: JobHost) -> JobReport:
         if summary.by_hand
         else ""
     )
+    await notify_after(host, REWRITE)
     return JobReport(
         f"{len(summary.changed)} files changed, {summary.rewritten} citations now point "
         f"at their archived copy{by_hand}",
@@ -183,6 +208,7 @@ async def check_job(host: JobHost) -> JobReport:
     db = host.db
     targets = db.read.urls_to_check(host.clock())
     if not targets:
+        await notify_after(host, CHECK)  # failed deliveries are retried on this beat too
         return JobReport("nothing due", {"checked": 0})
 
     def observe(target: UrlToCheck, result: CheckResult) -> None:
@@ -203,9 +229,10 @@ async def check_job(host: JobHost) -> JobReport:
     for line in summary.outage:
         event(log, logging.WARNING, f"check: {line}", job=CHECK)
     changed = await _count_changed(db.read, targets)
-    if changed:
+    if changed or (summary.drifted and host.settings.rewrite.mode is RewriteMode.DRIFTED):
         host.kick(REWRITE)
-        host.refresh_gauges_soon()
+    host.refresh_gauges_soon()  # after every run that checked something: counts never lag
+    await notify_after(host, CHECK)
     return JobReport(
         f"checked {summary.checked} URLs, {changed} changed state",
         summary_fields(summary) | {"changed": changed},
@@ -252,6 +279,7 @@ async def archive_job(host: JobHost) -> JobReport:
         event(log, logging.WARNING, f"archive: {line}", job=ARCHIVE)
     if summary.chosen:
         host.kick(REWRITE)  # new snapshots: rotten citations may now be rewritten
+    await notify_after(host, ARCHIVE)
     return JobReport(
         f"{summary.looked_up} looked up, {summary.saved} saved, "
         f"{summary.chosen} snapshots chosen, {summary.queue_left} queued",

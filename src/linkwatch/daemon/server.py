@@ -31,10 +31,14 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
+from linkwatch.daemon.api import JSON, ApiQuery, BadQuery, NotFound, Resource, parse_filters
+from linkwatch.daemon.api import parse_view as api_view
 from linkwatch.daemon.connections import ConnectionGate
 from linkwatch.daemon.hosts import host_allowed, host_name
 from linkwatch.daemon.report_page import Page
+from linkwatch.daemon.workers import in_thread
 from linkwatch.model import CheckResult, State
+from linkwatch.report.rows import NO_FILTERS, Filters
 
 CHECK_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)
 SHUTDOWN_TIMEOUT = 1.0  # seconds an open HTTP request may delay the daemon's exit
@@ -144,8 +148,10 @@ class Endpoints:
 
     health: Callable[[], Health]
     metrics: Metrics
-    report: Callable[[], Awaitable[Page]]
-    allowed_hosts: tuple[str, ...] = ()  # run.allowed_hosts
+    report: Callable[[Filters], Awaitable[Page]]  # the HTML report, filtered
+    api: Callable[[ApiQuery], Awaitable[Page]] | None = None  # raises NotFound
+    allowed_hosts: tuple[str, ...] = ()  # run.allowed_hosts and run.public_url's host
+    now: Callable[[], Any] | None = None  # the daemon's clock, for `since`
 
 
 def _matches(if_none_match: str, etag: str) -> bool:
@@ -173,9 +179,9 @@ async def serve_page(request: web.Request, page: Page) -> web.StreamResponse:
         return web.Response(status=304, headers=headers)
     body = page.body
     if accepts_gzip(request.headers.get("Accept-Encoding", "")):
-        body, headers["Content-Encoding"] = page.gzipped, "gzip"
+        body, headers["Content-Encoding"] = await in_thread(page.gzipped, "gzip"), "gzip"
     response = web.StreamResponse(headers=headers)
-    response.content_type, response.charset = "text/html", "utf-8"
+    response.content_type, response.charset = page.content_type, "utf-8"
     response.content_length = len(body)
     await response.prepare(request)
     if request.method != "HEAD":
@@ -203,21 +209,89 @@ def make_app(endpoints: Endpoints) -> web.Application:
             headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4, "Cache-Control": "no-store"},
         )
 
-    async def report(request: web.Request) -> web.StreamResponse:
+    def misdirected(request: web.Request) -> web.Response | None:
+        """421 for a Host the report is not served under (see `hosts`), else None."""
         host = request.headers.get("Host")
-        if not host_allowed(host, endpoints.allowed_hosts):
-            return web.Response(
-                status=421,  # Misdirected Request
-                text=f"linkwatch: the report is not served under the name"
-                f" {host_name(host or '')!r}; add it to run.allowed_hosts to serve it there\n",
+        if host_allowed(host, endpoints.allowed_hosts):
+            return None
+        return web.Response(
+            status=421,  # Misdirected Request
+            text=f"linkwatch: the report is not served under the name"
+            f" {host_name(host or '')!r}; add it to run.allowed_hosts to serve it there\n",
+        )
+
+    def query_of(request: web.Request) -> dict[str, list[str]]:
+        return {name: request.query.getall(name) for name in request.query}
+
+    def moment() -> Any:
+        return endpoints.now() if endpoints.now is not None else None
+
+    async def report(request: web.Request) -> web.StreamResponse:
+        if (refused := misdirected(request)) is not None:
+            return refused
+        filters = NO_FILTERS
+        if request.query:
+            try:
+                filters = parse_filters(query_of(request), moment())
+            except BadQuery as err:
+                return web.Response(status=400, text=f"linkwatch: {err}\n")
+        return await serve_page(request, await endpoints.report(filters))
+
+    async def api(request: web.Request) -> web.StreamResponse:
+        if (refused := misdirected(request)) is not None:
+            return refused
+        if endpoints.api is None:
+            raise web.HTTPNotFound()
+        resource = request.match_info["resource"]
+        query = query_of(request)
+        try:
+            if resource == "releases":
+                wanted = ApiQuery(Resource.RELEASES)
+            elif resource == "citations":
+                wanted = ApiQuery(Resource.CITATIONS, parse_filters(query, moment()))
+            elif resource == "report":
+                wanted = ApiQuery(
+                    Resource.REPORT, parse_filters(query, moment(), since=True), api_view(query)
+                )
+            else:
+                raise NotFound(f"no such resource: {resource}")
+            return await serve_page(request, await endpoints.api(wanted))
+        except BadQuery as err:
+            return _json_error(400, str(err))
+        except NotFound as err:
+            return _json_error(404, str(err))
+
+    async def history(request: web.Request) -> web.StreamResponse:
+        if (refused := misdirected(request)) is not None:
+            return refused
+        if endpoints.api is None:
+            raise web.HTTPNotFound()
+        text = request.match_info["url_id"]
+        if not text.isascii() or not text.isdigit() or len(text) > 18:
+            return _json_error(404, f"no URL with id {text!r}")
+        try:
+            return await serve_page(
+                request, await endpoints.api(ApiQuery(Resource.HISTORY, url_id=int(text)))
             )
-        return await serve_page(request, await endpoints.report())
+        except NotFound as err:
+            return _json_error(404, str(err))
 
     app = web.Application()
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/", report)
+    app.router.add_get("/api/v1/urls/{url_id}/history", history)
+    app.router.add_get("/api/v1/{resource}", api)
     return app
+
+
+def _json_error(status: int, message: str) -> web.Response:
+    return web.Response(
+        status=status,
+        text=json.dumps({"error": message}) + "\n",
+        content_type=JSON,
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 class GatedSite(web.TCPSite):

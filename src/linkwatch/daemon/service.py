@@ -27,7 +27,8 @@ import os
 import signal
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,8 @@ from apscheduler.triggers.date import DateTrigger  # type: ignore[import-untyped
 from linkwatch import __version__
 from linkwatch.clock import Clock, system_clock
 from linkwatch.config.settings import RewriteMode, Settings
+from linkwatch.daemon.api import JSON, ApiQuery
+from linkwatch.daemon.api import render as render_api
 from linkwatch.daemon.jobs import (
     ARCHIVE,
     CHECK,
@@ -53,7 +56,7 @@ from linkwatch.daemon.jobs import (
     scan_job,
 )
 from linkwatch.daemon.logs import event
-from linkwatch.daemon.report_page import ReportPage
+from linkwatch.daemon.report_page import Page, Pages, ReportPage
 from linkwatch.daemon.schedule import JOB_DEFAULTS, add_cron_job, add_interval_job
 from linkwatch.daemon.server import Endpoints, Health, Metrics, start_server
 from linkwatch.daemon.workers import Stop, in_thread, start_fork_server
@@ -61,6 +64,7 @@ from linkwatch.digest.schedule import cron_trigger
 from linkwatch.errors import DaemonError, StoreError
 from linkwatch.report.build import build_report
 from linkwatch.report.charts import load_html_extras
+from linkwatch.report.rows import NO_FILTERS, Filters
 from linkwatch.report.to_html import render_html
 from linkwatch.store import Store, Totals
 from linkwatch.store.writer import AsyncStore
@@ -118,9 +122,12 @@ class Daemon:
         self._stops: dict[str, Stop] = {}  # per job run in a worker
         self._totals: Totals | None = None
         self.report_page = ReportPage(
-            self._render_report,
+            lambda: self._render_report(NO_FILTERS),
             lambda: self.db.read.data_version(),
             lambda render: in_thread(render, "report"),
+        )
+        self.pages = Pages(  # the filtered report and the API, one rendering per query
+            lambda: self.db.read.data_version(), lambda render: in_thread(render, "report")
         )
         self._register_jobs()
 
@@ -223,14 +230,29 @@ class Daemon:
             self._db.close()
             self._db = None
 
-    async def _start_endpoint(self) -> Any:
-        run = self.settings.run
-        endpoints = Endpoints(
+    def endpoints(self) -> Endpoints:
+        """What the HTTP routes read (the store must be open: `serve`, or `store_open`)."""
+        return Endpoints(
             health=self.health,
             metrics=self.metrics,
-            report=self.report_page.page,
-            allowed_hosts=run.allowed_hosts,
+            report=self._report_page,
+            api=self._api_page,
+            allowed_hosts=self.settings.run.report_hosts,
+            now=self.clock,
         )
+
+    @contextmanager
+    def store_open(self) -> Iterator[None]:
+        """The loop's store open without the scheduler: the endpoint alone (tests, bench)."""
+        self._db = self._open_store()
+        try:
+            yield
+        finally:
+            self._close_store()
+
+    async def _start_endpoint(self) -> Any:
+        run = self.settings.run
+        endpoints = self.endpoints()
         try:
             runner, self.url = await start_server(endpoints, run.listen_host, run.listen_port)
         except OSError as err:
@@ -444,8 +466,23 @@ class Daemon:
             "next_run": iso_or_none(job.next_run_time) if job is not None else None,
         }
 
-    def _render_report(self) -> str:
-        """The HTML report, as `linkwatch report --format html` writes it (in a thread)."""
+    async def _report_page(self, filters: Filters) -> Page:
+        """`/`: the whole report shared by all; a filtered one per query (`self.pages`)."""
+        if filters == NO_FILTERS:
+            return await self.report_page.page()
+        page = self.pages.get(filters, lambda: self._render_report(filters), "text/html")
+        return await page.page()
+
+    async def _api_page(self, query: ApiQuery) -> Page:
+        def render() -> bytes:
+            with Store.open(self.settings.state.dir, writing=False) as store:
+                return render_api(query, store, self.clock())
+
+        return await self.pages.get(query, render, JSON).page()
+
+    def _render_report(self, filters: Filters) -> str:
+        """The HTML report, as `linkwatch report --format html` writes it (in a thread),
+        with the filter form."""
         with Store.open(self.settings.state.dir, writing=False) as store:
-            report = build_report(store, now=self.clock())
-            return render_html(report, load_html_extras(store, report))
+            report = build_report(store, now=self.clock(), filters=filters)
+            return render_html(report, load_html_extras(store, report), form=True)

@@ -20,7 +20,7 @@ from linkwatch.sources.web import is_web_key
 from linkwatch.store import Store
 from linkwatch.store.archive import ArchiveEvent
 from linkwatch.store.reports import StateChange
-from linkwatch.text import plural
+from linkwatch.text import iso_utc, plural
 
 LIST_LIMIT = 40  # items per digest list; the rest is counted and left to `linkwatch report`
 
@@ -67,6 +67,17 @@ class ToRewrite:
 
 
 @dataclass(frozen=True, slots=True)
+class DriftedPage:
+    """A cited page found, in the period, to say something else than its snapshot."""
+
+    url: str
+    similarity: float | None
+    since: str
+    archive_url: str
+    releases: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Digest:
     """Everything one digest says; both the text and the HTML part render this."""
 
@@ -85,6 +96,7 @@ class Digest:
     to_rewrite: tuple[ToRewrite, ...]
     rewrite_mode: str
     totals: Summary
+    drifted: tuple[DriftedPage, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -96,6 +108,7 @@ class Digest:
                 self.recovered,
                 self.archived,
                 self.refused,
+                self.drifted,
             )
         )
 
@@ -109,6 +122,7 @@ class Digest:
             "saved": len(self.archived),
             "refused": len(self.refused),
             "without_copy": len(self.without_copy),
+            "drifted": len(self.drifted),
         }
 
     @property
@@ -126,6 +140,9 @@ class Digest:
         ):
             if counts[key]:
                 parts.append(f"{counts[key]} {words}")
+        if counts["drifted"]:
+            pages = "cited page now says" if counts["drifted"] == 1 else "cited pages now say"
+            parts.append(f"{counts['drifted']} {pages} something else")
         return ", ".join(parts) or "nothing changed"
 
     @property
@@ -174,7 +191,29 @@ def build_digest(
         to_rewrite=_to_rewrite(report, settings.rewrite.mode),
         rewrite_mode=settings.rewrite.mode.value,
         totals=report.summary,
+        drifted=_drifted(store, period_start, urls.values()),
     )
+
+
+def _drifted(
+    store: Store, period_start: dt.datetime, urls: Iterable[UrlLine]
+) -> tuple[DriftedPage, ...]:
+    """Pages whose drift began in the period, once each, with the releases citing them."""
+    cited_by = {url.first.target.key: url.releases for url in urls}
+    start = iso_utc(period_start)
+    pages: dict[str, DriftedPage] = {}
+    for drift in store.citation_drifts():
+        if not drift.drifted or drift.drifted_since is None or drift.drifted_since < start:
+            continue
+        if drift.url_key in cited_by and drift.url_key not in pages:
+            pages[drift.url_key] = DriftedPage(
+                drift.url,
+                drift.similarity,
+                drift.drifted_since,
+                drift.archive_url,
+                cited_by[drift.url_key],
+            )
+    return tuple(pages.values())
 
 
 def _entered(change: StateChange, state: State) -> bool:
@@ -216,6 +255,8 @@ def _to_rewrite(report: Report, mode: RewriteMode) -> tuple[ToRewrite, ...]:
 
     def pending(line: CitationLine) -> bool:
         wanted = mode is RewriteMode.ALL or line.state in ROTTEN
+        if mode is RewriteMode.DRIFTED and line.drifted and line.pinned is None:
+            wanted = True
         return wanted and line.archive_url is not None and not line.points_at_archive
 
     result = []

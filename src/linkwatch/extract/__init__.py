@@ -35,7 +35,12 @@ _FINDERS: dict[Format, Callable[[str], list[Found]]] = {
 
 
 def extract_citations(
-    text: str, fmt: Format, *, encoding: str = "utf-8", bom: bytes = b""
+    text: str,
+    fmt: Format,
+    *,
+    encoding: str = "utf-8",
+    bom: bytes = b"",
+    site_links: bool = False,
 ) -> list[Citation]:
     """Citations of one release, in document order.
 
@@ -49,12 +54,14 @@ def extract_citations(
 
     A link to an archived copy written right after a citation (as `rewrite` adds it)
     is not a citation: it comes back as that citation's `archived`. Nor is a share
-    button's link (`chrome.is_share_link`), in any format.
+    button's link (`chrome.is_share_link`), in any format. `site_links` keeps the links
+    of an HTML page's own blocks (for a page cut by a content selector).
     """
     finder = _FINDERS.get(Format(fmt))
     if finder is None:  # a programming error: documents have no text of their own
         raise ValueError(f"{fmt} releases are read with document_citations")
-    return _located(_kept(finder(text), text), text, encoding, bom)
+    found = find_html(text, site_links=True) if site_links and fmt is Format.HTML else finder(text)
+    return _located(_kept(found, text), text, encoding, bom)
 
 
 def document_citations(document: DocumentText) -> list[Citation]:

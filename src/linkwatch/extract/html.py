@@ -134,10 +134,12 @@ class _CitationScanner(HTMLParser):
         self._content_level = 0  # the most specific content mark seen in the page
         self._after_notes_heading = False  # the last block closed was "Notes", "Sources"...
 
-    def scan(self) -> list[Found]:
+    def scan(self, *, site_links: bool = False) -> list[Found]:
         self.feed(self._text)
         self.close()
         self._pop_from(1)
+        if site_links:  # a content selector chose the region: only share buttons go
+            return [self._found(link) for link in self.links if not is_share_link(link.url)]
         return [self._found(link) for link in self.links if not self._is_chrome(link)]
 
     def _is_chrome(self, link: _Link) -> bool:
@@ -443,8 +445,10 @@ def _href_span(tag_text: str, href: str) -> tuple[int, int] | None:
     return None
 
 
-def find_html(text: str) -> list[Found]:
-    """Citations of an HTML release (or fragment), in CHARACTER offsets."""
+def find_html(text: str, *, site_links: bool = False) -> list[Found]:
+    """Citations of an HTML release (or fragment), in CHARACTER offsets. With
+    `site_links`, the links of the site's own blocks (navigation, footer, comments) are
+    kept too: a `sources.content_selector` chooses the region instead."""
     if "://" not in text and "&" not in text:
         return []
-    return _CitationScanner(text).scan()
+    return _CitationScanner(text).scan(site_links=site_links)

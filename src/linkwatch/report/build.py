@@ -67,13 +67,14 @@ def _build_report(store: Store, now: dt.datetime, view: View, filters: Filters) 
     kept = {r.id: r.path for r in releases if filters.keeps_release(r.path)}
     urls = store.report_urls()
     snapshots = store.report_snapshots()
+    drifts = store.report_drift()
     changes = {c.url_id: c for c in store.state_changes(filters.since)} if filters.since else None
     states, by_host = filters.states, filters.host is not None
     hosts: dict[int, str] = {}  # of every URL looked at
     reported: dict[int, str] = {}  # host of every URL kept: the summary's counts
     state_counts: dict[str, int] = dict.fromkeys(STATE_ORDER, 0)
-    archived = rotten_bare = 0
-    new_line = tuple.__new__  # CitationLine._make without its length check: 12 values, always
+    archived = rotten_bare = drifted = 0
+    new_line = tuple.__new__  # CitationLine._make without its length check: 14 values, always
     by_release: dict[int, list[CitationLine]] = defaultdict(list)
     for release_id, label, written, url_id, footnote_archive, assumed in store.report_citations():
         path = kept.get(release_id)
@@ -95,6 +96,8 @@ def _build_report(store: Store, now: dt.datetime, view: View, filters: Filters) 
                 continue
         snapshot = snapshots.get((path, url.key))
         archive_url, archive_timestamp, archive = snapshot or (None, None, None)
+        drift = drifts.get((path, url.key)) if drifts else None
+        is_drifted, drift_similarity = drift or (None, None)
         line: CitationLine = new_line(
             CitationLine,
             (
@@ -110,11 +113,15 @@ def _build_report(store: Store, now: dt.datetime, view: View, filters: Filters) 
                 archive,
                 url.key if is_wrapped(written) else None,
                 bool(assumed),
+                is_drifted,
+                drift_similarity,
             ),
         )
         by_release[release_id].append(line)
         reported[url_id] = host
         state_counts[state] = state_counts.get(state, 0) + 1  # a state from a newer linkwatch
+        if is_drifted:
+            drifted += 1
         if archive_url is not None:
             archived += 1
         elif state in ROTTEN and not url.captures:
@@ -132,6 +139,7 @@ def _build_report(store: Store, now: dt.datetime, view: View, filters: Filters) 
         states=state_counts,
         archived=archived,
         rotten_without_archive=rotten_bare,
+        drifted=drifted,
     )
     return Report(now, view, filters, sections, len(releases), summary)
 

@@ -92,6 +92,8 @@ class CitationLine(NamedTuple):
     archive: str | None = None  # the archive holding the chosen snapshot
     unwrapped_url: str | None = None  # the target, when `url` is a redirect wrapper
     scheme_assumed: bool = False  # written `//host/path`: checked with `https:` assumed
+    drifted: bool | None = None  # the page no longer is its snapshot's document; None: not compared
+    drift_similarity: float | None = None  # 0..1, of the last comparison with the snapshot
 
     @property
     def url_id(self) -> int:
@@ -209,6 +211,7 @@ class Summary:
     states: Mapping[str, int]  # citations per effective state
     archived: int  # citations with a chosen snapshot
     rotten_without_archive: int
+    drifted: int = 0  # citations whose page now says something else than their snapshot
 
     @property
     def rotten(self) -> int:
@@ -345,4 +348,6 @@ def summary_sentence(summary: Summary) -> str:
     )
     if summary.rotten_without_archive:
         text += f", {summary.rotten_without_archive} rotten without any archived copy"
+    if summary.drifted:
+        text += f"; {summary.drifted} drifted (the page now says something else)"
     return text

@@ -33,6 +33,8 @@ RELEASE_COLUMNS = (
     "points_at_archive",
     "previous_state",
     "changed_at",
+    "drifted",
+    "drift_similarity",
 )
 
 URL_COLUMNS = (
@@ -52,6 +54,8 @@ URL_COLUMNS = (
     "changed_at",
     "citations",
     "releases",
+    "drifted",
+    "drift_similarity",
 )
 
 HOST_COLUMNS = ("host", "urls", "citations", "rotten", "rot_rate", *STATE_ORDER)

@@ -13,7 +13,7 @@ from linkwatch.paths import shown
 from linkwatch.report.charts import HtmlExtras, colour
 from linkwatch.report.rows import CitationLine, Report, View, day, summary_sentence
 from linkwatch.report.states import ROTTEN, STATE_COLOURS, STATE_ORDER
-from linkwatch.report.words import filters_text, percent, when
+from linkwatch.report.words import drift_words, filters_text, percent, when
 from linkwatch.text import plural
 
 ERROR_WORDS: dict[str, str] = {
@@ -73,6 +73,7 @@ def template_environment() -> jinja2.Environment:
     env.filters["percent"] = percent
     env.filters["href"] = _href
     env.filters["answer"] = answer_text
+    env.filters["drift_words"] = drift_words
     env.filters["code_spans"] = _code_spans
     env.globals["STATE_ORDER"] = STATE_ORDER
     env.globals["STATE_COLOURS"] = STATE_COLOURS
@@ -80,8 +81,12 @@ def template_environment() -> jinja2.Environment:
     return env
 
 
-def render_html(report: Report, extras: HtmlExtras) -> str:
-    """One self-contained page: inline CSS and SVG, no scripts, no fetched assets."""
+def render_html(report: Report, extras: HtmlExtras, *, form: bool = False) -> str:
+    """One self-contained page: inline CSS and SVG, no scripts, no fetched assets.
+
+    `form` adds the daemon's filter form (state, host, release: a GET form whose
+    query filters the page); a report written to a file has no server to ask.
+    """
     template = template_environment().get_template("report/report.html")
     return template.render(
         report=report,
@@ -91,4 +96,5 @@ def render_html(report: Report, extras: HtmlExtras) -> str:
         generated=when(report.generated_at),
         filters_text=filters_text(report.filters),
         View=View,
+        form=form,
     )

@@ -36,6 +36,8 @@ def citation_dict(line: CitationLine) -> dict[str, Any]:
         archive,
         unwrapped,
         assumed,
+        drifted,
+        drift_similarity,
     ) = line
     return {
         "label": label,
@@ -58,6 +60,8 @@ def citation_dict(line: CitationLine) -> dict[str, Any]:
         "previous_state": previous,
         "changed_at": changed,
         "scheme_assumed": assumed,
+        "drifted": bool(drifted),
+        "drift_similarity": drift_similarity,
     }
 
 
@@ -100,6 +104,7 @@ def report_dict(report: Report, *, with_lists: bool = True) -> dict[str, Any]:
             "archived": summary.archived,
             "rotten": summary.rotten,
             "rotten_without_archive": summary.rotten_without_archive,
+            "drifted": summary.drifted,
         },
     }
     if not with_lists:

@@ -21,7 +21,7 @@ from linkwatch.report.rows import (
     summary_sentence,
 )
 from linkwatch.report.states import ROTTEN
-from linkwatch.report.words import filters_text, percent, shorten, when
+from linkwatch.report.words import drift_words, filters_text, percent, shorten, when
 from linkwatch.text import printable
 
 MD_LINK_TEXT = 72  # characters of a URL shown as link text; the link itself is always whole
@@ -56,6 +56,8 @@ def _md_state(line: CitationLine) -> str:
         text += f" (pinned; checks say {line.evidence})"
     if line.previous_state is not None:
         text = f"{line.previous_state} → {text}"
+    if line.drifted:
+        text += f" · **drifted**: {drift_words(line.drift_similarity)}"
     return text
 
 

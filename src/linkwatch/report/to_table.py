@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 from linkwatch.paths import shown
 from linkwatch.report.rows import CitationLine, ReleaseSection, Report, View, day
 from linkwatch.report.states import ROTTEN, STATE_ORDER, STATE_STYLES
-from linkwatch.report.words import percent, shorten
+from linkwatch.report.words import DRIFT_MARK, drift_words, percent, shorten
 from linkwatch.text import plural, printable
 
 
@@ -27,6 +27,8 @@ def _state_text(line: CitationLine) -> Text:
     text.append(line.shown_state, style=STATE_STYLES.get(line.state, ""))
     if line.pinned:
         text.append("*", style="bold")
+    if line.drifted:
+        text.append(DRIFT_MARK, style="bold yellow")
     return text
 
 
@@ -55,6 +57,10 @@ def render_table(report: Report) -> RenderableType:
     parts.append(_summary_text(report))
     if any(line.pinned for line in report.citations()):
         parts.append(Text("* pinned by a person: `linkwatch mark URL --unpin` undoes it", "dim"))
+    if any(line.drifted for line in report.citations()):
+        parts.append(
+            Text(f"{DRIFT_MARK} drifted: the page {drift_words(None)} (content drift)", "dim")
+        )
     return Group(*parts)
 
 
@@ -73,6 +79,8 @@ def _summary_text(report: Report) -> Text:
         text.append(f"; {summary.archived} archived")
     if summary.rotten_without_archive:
         text.append(f", {summary.rotten_without_archive} rotten without a copy", style="red")
+    if summary.drifted:
+        text.append(f"; {summary.drifted} drifted", style="bold yellow")
     return text
 
 

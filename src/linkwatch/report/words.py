@@ -31,3 +31,12 @@ def filters_text(filters: Filters) -> str:
 def shorten(text: str, width: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+DRIFT_MARK = "~"  # after a state in the terminal table: the page now says something else
+
+
+def drift_words(similarity: float | None) -> str:
+    """'now says something else than its snapshot (similarity 0.12)', for every format."""
+    shown = "" if similarity is None else f" (similarity {similarity:.2f})"
+    return f"now says something else than its snapshot{shown}"

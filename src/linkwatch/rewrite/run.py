@@ -141,7 +141,8 @@ def rewrite_releases(
         return summary
     wording = Wording(settings.rewrite.template_dir)  # a broken template fails here, once
     states = [state.value for state in State if wants_archive(state.value, chosen)]
-    candidates = store.rewrite_candidates(states)
+    drifted = chosen is RewriteMode.DRIFTED
+    candidates = store.rewrite_candidates(states, drifted=drifted)
     by_path = _by_release(candidates)
     copies = _Copies(
         archive_names(settings.archive.lookup, settings.archive.lookup_file),

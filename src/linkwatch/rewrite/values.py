@@ -75,6 +75,6 @@ def wants_archive(state: str, mode: RewriteMode) -> bool:
     """Whether a citation in this (effective, pins applied) state gets its archived copy."""
     if mode is RewriteMode.ALL:
         return True
-    if mode is RewriteMode.DEAD:
-        return state in ROTTEN_STATES
+    if mode in (RewriteMode.DEAD, RewriteMode.DRIFTED):
+        return state in ROTTEN_STATES  # DRIFTED: drifted citations too, whatever their state
     return False

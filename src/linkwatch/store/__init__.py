@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from linkwatch.errors import SchemaTooNew
+from linkwatch.store.api import ApiMixin
 from linkwatch.store.archive import ArchiveMixin, m0004_archive, m0010_archive_lookups
 from linkwatch.store.base import DB_NAME, StoreBase, store_error
 from linkwatch.store.checks import (
@@ -34,6 +35,8 @@ from linkwatch.store.checks import (
     m0011_probes_by_shape,
 )
 from linkwatch.store.digests import DigestsMixin, m0006_digests
+from linkwatch.store.drift import DriftMixin, m0014_content_drift
+from linkwatch.store.notifications import NotificationsMixin, m0013_notifications
 from linkwatch.store.releases import (
     CitationRow,
     KnownRelease,
@@ -79,6 +82,8 @@ MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("0010_archive_lookups", m0010_archive_lookups),
     ("0011_probes_by_shape", m0011_probes_by_shape),
     ("0012_citation_scheme_assumed", m0012_citation_scheme_assumed),
+    ("0013_notifications", m0013_notifications),
+    ("0014_content_drift", m0014_content_drift),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 BUSY_WAIT_MS = 5000  # how long a write waits for another connection's transaction
@@ -116,8 +121,11 @@ class Store(
     ArchiveMixin,
     RewritesMixin,
     DigestsMixin,
+    NotificationsMixin,
+    DriftMixin,
     ReportsMixin,
     WebPagesMixin,
+    ApiMixin,
     StoreBase,
 ):
     """One open database. Create with `Store.open`; close when done.

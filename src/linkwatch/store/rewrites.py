@@ -86,14 +86,25 @@ _RECORD = "SELECT id, path, at, old_sha256, new_sha256, backup, citations, undon
 class RewritesMixin(StoreBase):
     """Queries of the rewrite concern; SQL stays inside the store package."""
 
-    def rewrite_candidates(self, states: Collection[str] | None = None) -> list[RewriteCandidate]:
+    def rewrite_candidates(
+        self, states: Collection[str] | None = None, *, drifted: bool = False
+    ) -> list[RewriteCandidate]:
         """Citations with a chosen snapshot, by release path and document order.
 
         `states` keeps only citations in those effective states; None keeps all.
+        `drifted` keeps as well the citations whose last drift comparison with
+        that snapshot found the page drifted, unless a person pinned the URL.
         """
         where, params = "", []
         if states is not None:
-            where = f"AND COALESCE(u.pinned, u.state) IN ({','.join('?' * len(states))}) "
+            where = f"AND (COALESCE(u.pinned, u.state) IN ({','.join('?' * len(states))}) "
+            if drifted:
+                where += (
+                    "OR (u.pinned IS NULL AND EXISTS (SELECT 1 FROM citation_drift d "
+                    "WHERE d.release_path = s.release_path AND d.url_key = s.url_key "
+                    "AND d.archive_url = s.archive_url AND d.drifted = 1))"
+                )
+            where += ") "
             params = list(states)
         rows = self.db.execute(
             'SELECT r.path, r.sha256, c.label, c.url, c.start, c."end", '
