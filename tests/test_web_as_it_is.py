@@ -642,3 +642,14 @@ def test_kept_probe_answers_carry_their_shape(tmp_path: Path) -> None:
     with Store.open(tmp_path / "state") as store:
         store.save_probe_answers(answers)
         assert sorted(store.probe_answers(since=asked), key=lambda a: a.shape) == answers
+
+
+def test_a_shaped_probe_is_never_the_cited_url_itself() -> None:
+    """A one-digit id drawn at random is the cited one one time in nine: never asked."""
+    from linkwatch.check.shapes import probe_url, url_shape
+
+    shape = url_shape("http://127.0.0.1:1/page/1")
+    assert shape is not None
+    probes = {probe_url(shape) for _ in range(200)}
+    assert "http://127.0.0.1:1/page/1" not in probes
+    assert len(probes) == 8  # /page/2 to /page/9

@@ -97,7 +97,14 @@ def _segment_randomised(segment: str) -> str:
 
 
 def probe_url(shape: Shape) -> str:
-    """A URL of `shape` on the same site that almost surely names nothing."""
+    """A URL of `shape` on the same site that almost surely names nothing, and never the
+    cited URL itself (a one-digit id is drawn again one time in nine)."""
+    while (probe := _probe_once(shape)) == shape.url:
+        pass
+    return probe
+
+
+def _probe_once(shape: Shape) -> str:
     parts = urlsplit(shape.url)
     path = "/".join(_segment_randomised(s) for s in parts.path.split("/"))
     query = "&".join(
