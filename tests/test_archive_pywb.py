@@ -184,6 +184,8 @@ async def test_archive_run_with_pywb_saves_and_chooses_its_capture(
 ) -> None:
     url = f"{site}/news/2"
     extra = f'backend = "pywb"\npywb_url = "{pywb}"\npywb_collection = "{COLLECTION}"\n'
+    # the cited site is on 127.0.0.1: a private address is recorded only when allowed
+    extra += "\n[check]\nallow_private = true\n"
     settings = load_settings(write_project(tmp_path, "http://127.0.0.1:9", [url], extra=extra))
     now = dt.datetime.now(dt.UTC)
     with Store.open(settings.state.dir) as store:
@@ -196,7 +198,7 @@ async def test_archive_run_with_pywb_saves_and_chooses_its_capture(
             summary = await archive_run(settings, db, environ={})
     with Store.open(settings.state.dir, writing=False) as store:
         [release] = store.releases_with_citations()
-    assert (summary.source, summary.saved, summary.chosen) == ("pywb", 1, 1)
+    assert (summary.source, summary.saved, summary.chosen) == ("pywb", 1, 1), summary
     assert (release.citations[0].archive_url or "").startswith(f"{pywb}/{COLLECTION}/")
 
 
