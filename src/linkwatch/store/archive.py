@@ -21,7 +21,7 @@ the pace holds across restarts and processes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -295,18 +295,26 @@ class ArchiveMixin(StoreBase):
     def verified_captures(self, url_ids: Iterable[int]) -> dict[int, list[Snapshot]]:
         """Captures whose replay was found to be a real page, per URL, oldest first."""
         result: dict[int, list[Snapshot]] = {}
+        for row in self._snapshot_rows(
+            "url_id, archive_url, timestamp, status, source",
+            url_ids,
+            "AND verified_at IS NOT NULL AND rejected IS NULL ORDER BY url_id, timestamp",
+        ):
+            result.setdefault(int(row[0]), []).append(_snapshot(row[1:]))
+        return result
+
+    def _snapshot_rows(
+        self, columns: str, url_ids: Iterable[int], condition: str
+    ) -> Iterator[tuple[Any, ...]]:
+        """Rows of `snapshots` for `url_ids`, read 500 ids at a time (SQLite bounds the
+        number of parameters of one statement)."""
         ids = list(url_ids)
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for row in self.db.execute(
-                "SELECT url_id, archive_url, timestamp, status, source FROM snapshots "
-                f"WHERE url_id IN ({marks}) AND verified_at IS NOT NULL AND rejected IS NULL "
-                "ORDER BY url_id, timestamp",
-                chunk,
-            ):
-                result.setdefault(int(row[0]), []).append(_snapshot(row[1:]))
-        return result
+            yield from self.db.execute(
+                f"SELECT {columns} FROM snapshots WHERE url_id IN ({marks}) {condition}", chunk
+            )
 
     def archive_events(self, since: dt.datetime) -> list[ArchiveEvent]:
         """Saves that ended in `saved` or `refused` at or after `since`, oldest first."""
@@ -636,35 +644,19 @@ class ArchiveMixin(StoreBase):
         their replay tells a page from a captured error.
         """
         result: dict[int, list[Snapshot]] = {}
-        ids = list(url_ids)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for row in self.db.execute(
-                "SELECT url_id, archive_url, timestamp, status, source FROM snapshots "
-                f"WHERE url_id IN ({marks}) AND rejected IS NULL "
-                "AND (status IS NULL OR status BETWEEN 200 AND 399) ORDER BY url_id, timestamp",
-                chunk,
-            ):
-                result.setdefault(int(row[0]), []).append(_snapshot(row[1:]))
+        for row in self._snapshot_rows(
+            "url_id, archive_url, timestamp, status, source",
+            url_ids,
+            "AND rejected IS NULL AND (status IS NULL OR status BETWEEN 200 AND 399) "
+            "ORDER BY url_id, timestamp",
+        ):
+            result.setdefault(int(row[0]), []).append(_snapshot(row[1:]))
         return result
 
     def verified_snapshots(self, url_ids: Iterable[int]) -> set[str]:
         """Archive URLs of the captures whose replay was already found to be a real page."""
-        ids = list(url_ids)
-        verified: set[str] = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            verified.update(
-                str(url)
-                for (url,) in self.db.execute(
-                    f"SELECT archive_url FROM snapshots WHERE url_id IN ({marks}) "
-                    "AND verified_at IS NOT NULL",
-                    chunk,
-                )
-            )
-        return verified
+        rows = self._snapshot_rows("archive_url", url_ids, "AND verified_at IS NOT NULL")
+        return {str(url) for (url,) in rows}
 
     def judge_snapshot(
         self, url_id: int, snapshot: Snapshot, rejection: str | None, now: dt.datetime
