@@ -256,8 +256,8 @@ def as_http_url(value: object, base_dir: Path) -> str:
     return text.rstrip("/")
 
 
-def _is_base_url(text: str) -> bool:
-    """http(s), a host, a valid port, maybe a path (pywb lives under one); nothing after it."""
+def is_http_url(text: str) -> bool:
+    """http(s), a host, a valid port, no white space."""
     try:
         parts = urlsplit(text)
         parts.port  # noqa: B018  (raises ValueError on a bad port)
@@ -266,9 +266,14 @@ def _is_base_url(text: str) -> bool:
     return (
         parts.scheme in ("http", "https")
         and bool(parts.hostname)
-        and not (parts.query or parts.fragment)
         and not any(c.isspace() for c in text)
     )
+
+
+def _is_base_url(text: str) -> bool:
+    """An http(s) URL, maybe with a path (pywb lives under one); nothing after it."""
+    parts = urlsplit(text)
+    return is_http_url(text) and not (parts.query or parts.fragment)
 
 
 _ADDRESS = r"[^@\s<>,\"]+@[^@\s<>,\"]+"

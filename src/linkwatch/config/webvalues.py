@@ -8,27 +8,13 @@ that one site's releases can be picked out of a sitemap holding everything.
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from linkwatch.config.settings import UrlList, WebSource
-from linkwatch.config.values import Invalid
+from linkwatch.config.values import Invalid, is_http_url
 
 _SOURCE_FIELDS = frozenset({"url", "include", "exclude", "content_selector"})
 
 _EXPECTED_SOURCES = "an array of http(s) URLs or {url = ..., include = [...], exclude = [...]}"
-
-
-def _is_page_url(text: str) -> bool:
-    try:
-        parts = urlsplit(text)
-        parts.port  # noqa: B018  (raises ValueError on a bad port)
-    except ValueError:
-        return False
-    return (
-        parts.scheme in ("http", "https")
-        and bool(parts.hostname)
-        and not any(c.isspace() for c in text)
-    )
 
 
 def _patterns(value: object) -> tuple[str, ...]:
@@ -49,13 +35,13 @@ def _selector(value: object) -> str:
 
 def _source(item: object) -> WebSource:
     if isinstance(item, str):
-        if not _is_page_url(item):
+        if not is_http_url(item):
             raise ValueError(item)
         return WebSource(item)
     if not isinstance(item, dict) or set(item) - _SOURCE_FIELDS or "url" not in item:
         raise ValueError(item)
     url = item["url"]
-    if not isinstance(url, str) or not _is_page_url(url):
+    if not isinstance(url, str) or not is_http_url(url):
         raise ValueError(item)
     selector = item.get("content_selector")
     return WebSource(
