@@ -1,9 +1,14 @@
-"""The container files, checked for structure (no Docker engine runs in the test suite).
+"""The container files, checked for structure (no container engine runs in the test suite).
 
-`.ci/run` also lints the Dockerfile with hadolint; these tests check what the
-image promises: a multi-stage build on a slim Python >= 3.11, a non-root user,
-/state as a volume, the config at /config/config.toml, port 8421, a health
-check that really works against `linkwatch run`, SIGTERM, `linkwatch run`.
+`.ci/run` also lints the Dockerfile with hadolint and ends with `.ci/container`, which
+builds the image with buildah and runs it with podman; these tests check what the
+image promises: a multi-stage build on a slim Python >= 3.11, dependencies from the
+hashed lock file (which holds every dependency pyproject.toml names), a CA secret and
+an index argument for the build, a non-root user, /state as a volume, the config at
+/config/config.toml, port 8421, a health check that really works against `linkwatch
+run`, SIGTERM, `linkwatch run`; and a compose file valid under the Compose
+Specification's own schema (tests/fixtures/container/compose-spec.json, from
+compose-spec/compose-spec, schema/compose-spec.json at 170098b, 2026-06-23).
 """
 
 from __future__ import annotations
@@ -14,12 +19,16 @@ import re
 import shlex
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from linkwatch.archive.backends.wayback import ACCESS_KEY_ENV, SECRET_KEY_ENV
 from linkwatch.config.loading import load_settings
@@ -28,6 +37,8 @@ from support.daemon import DaemonProcess, LoopbackWeb, write_project
 
 ROOT = Path(__file__).parents[1]
 DOCKERFILE = ROOT / "Dockerfile"
+LOCK = ROOT / "requirements.lock"
+COMPOSE_SPEC = Path(__file__).parent / "fixtures" / "container" / "compose-spec.json"
 CONTAINER_CONFIG = ROOT / "examples" / "container" / "config.toml"
 
 
@@ -78,6 +89,11 @@ def test_entrypoint_is_linkwatch_run_stopped_by_sigterm() -> None:
     assert json.loads(final("ENTRYPOINT")[0]) == ["linkwatch"]
     assert json.loads(final("CMD")[0]) == ["run"]
     assert final("STOPSIGNAL") == ["SIGTERM"]
+
+
+def test_temporary_files_go_to_the_state_volume() -> None:
+    """The worker pool's socket folder and SQLite's spill files: nothing outside /state."""
+    assert "TMPDIR=/state" in " ".join(final("ENV"))
 
 
 def test_config_comes_from_config_toml_or_linkwatch_config() -> None:
@@ -152,12 +168,41 @@ def compose() -> dict[str, Any]:
     return data
 
 
+def mounts() -> dict[str, dict[str, Any]]:
+    """The service's volumes by target, short syntax read as the long one."""
+    found: dict[str, dict[str, Any]] = {}
+    for volume in compose()["services"]["linkwatch"]["volumes"]:
+        if isinstance(volume, str):
+            source, target, *options = volume.split(":")
+            volume = {"source": source, "target": target, "read_only": "ro" in options}
+        found[volume["target"]] = volume
+    return found
+
+
 def test_compose_keeps_state_in_a_volume_and_restarts_the_service() -> None:
     service = compose()["services"]["linkwatch"]
     assert service["restart"] in ("always", "unless-stopped", "on-failure")
-    assert any(v.split(":")[1] == "/state" for v in service["volumes"])
-    assert any(v.split(":")[1] == "/config/config.toml" for v in service["volumes"])
+    assert mounts()["/state"]["source"] in compose()["volumes"]
+    assert mounts()["/config/config.toml"]["read_only"]
     assert service["environment"]["LINKWATCH_CONFIG"] == "/config/config.toml"
+
+
+def test_compose_is_valid_under_the_compose_specification() -> None:
+    # the schema says draft-07 by a URL jsonschema does not know (no trailing '#')
+    validator = jsonschema.Draft7Validator(json.loads(COMPOSE_SPEC.read_text(encoding="utf-8")))
+    validator.validate(compose())
+    broken = compose()
+    broken["services"]["linkwatch"]["volumes"][1]["bind"]["create_host_paths"] = False
+    with pytest.raises(jsonschema.ValidationError):  # the schema does judge bind options
+        validator.validate(broken)
+
+
+def test_compose_never_creates_the_releases_folder_root_owned() -> None:
+    """Short syntax creates a missing ./releases as root, which uid 10001 cannot write."""
+    releases = mounts()["/releases"]
+    assert releases["type"] == "bind" and releases["source"] == "./releases"
+    assert releases["bind"]["create_host_path"] is False
+    assert not releases.get("read_only", False)  # rewrite.mode is "dead" in the config
 
 
 def test_compose_passes_the_secrets_by_the_names_linkwatch_reads() -> None:
@@ -170,3 +215,97 @@ def test_compose_gives_the_grace_period_time_to_end() -> None:
     grace = load_settings(CONTAINER_CONFIG).run.grace.total_seconds()
     stop = compose()["services"]["linkwatch"]["stop_grace_period"]
     assert int(stop.removesuffix("s")) > grace
+
+
+# --------------------------------------------------------------------------- the lock
+
+
+def locked() -> dict[str, Requirement]:
+    """requirements.lock's pins by canonical name (continuation lines joined, hashes kept)."""
+    text = re.sub(r"\\\n\s*", " ", LOCK.read_text(encoding="utf-8"))
+    pins = {}
+    for line in text.splitlines():
+        if line and not line.startswith(("#", " ")):
+            requirement = Requirement(re.sub(r"--hash=\S+", "", line).strip())
+            assert "--hash=sha256:" in line, f"{requirement.name} has no hash"
+            pins[canonicalize_name(requirement.name)] = requirement
+    return pins
+
+
+def pyproject() -> dict[str, Any]:
+    with (ROOT / "pyproject.toml").open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def pinned_version(requirement: Requirement) -> str:
+    [spec] = requirement.specifier
+    assert spec.operator == "==", f"{requirement.name} is not pinned: {requirement.specifier}"
+    return spec.version
+
+
+@pytest.mark.parametrize("section", ["project.dependencies", "build-system.requires"])
+def test_every_dependency_of_pyproject_is_pinned_in_the_lock_within_its_bounds(
+    section: str,
+) -> None:
+    """A dependency added to pyproject.toml, or a bound raised, without `bash .ci/lock`
+    would be missing from the image (pip --require-hashes refuses what the lock lacks)."""
+    table, key = section.split(".")
+    wanted = [Requirement(text) for text in pyproject()[table][key]]
+    pins = locked()
+    assert wanted
+    for requirement in wanted:
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{requirement} of {section} is not in requirements.lock"
+        version = pinned_version(pins[name])
+        assert requirement.specifier.contains(version, prereleases=True), (
+            f"requirements.lock pins {name}=={version}, outside {section}'s {requirement}"
+        )
+
+
+def test_every_pin_of_the_lock_is_exact_and_hashed() -> None:
+    pins = locked()
+    assert len(pins) >= len(pyproject()["project"]["dependencies"])
+    for requirement in pins.values():
+        pinned_version(requirement)
+
+
+def run_steps() -> list[str]:
+    return [args for word, args in stages()[0] if word == "RUN"]
+
+
+def test_the_build_installs_the_lock_with_hashes_then_linkwatch_without_dependencies() -> None:
+    steps = run_steps()
+    [locked_step] = [step for step in steps if "-r requirements.lock" in step]
+    assert "--require-hashes" in locked_step
+    [project_step] = [step for step in steps if re.search(r"pip install [^&]*\.(\s|$)", step)]
+    assert "--no-deps" in project_step and "--no-index" in project_step
+    assert steps.index(locked_step) < steps.index(project_step)
+    copies = [args for word, args in stages()[0] if word == "COPY"]
+    assert "requirements.lock ./" in copies
+
+
+def test_the_build_takes_a_ca_secret_and_an_index_argument() -> None:
+    [locked_step] = [step for step in run_steps() if "-r requirements.lock" in step]
+    assert locked_step.startswith("--mount=type=secret,id=ca ")
+    assert "PIP_CERT=/run/secrets/ca" in locked_step
+    assert "if [ -s /run/secrets/ca ]" in locked_step  # without the secret, the image's store
+    assert "PIP_INDEX_URL=https://pypi.org/simple" in [
+        args for word, args in stages()[0] if word == "ARG"
+    ]
+
+
+def test_the_base_image_digest_is_written_down() -> None:
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    assert re.search(r"#\s+python:3\.12-slim-bookworm@sha256:[0-9a-f]{64}\n", text)
+    assert "--format docker" in text  # why HEALTHCHECK needs it under podman and buildah
+
+
+def test_ci_builds_and_runs_the_image_last() -> None:
+    steps = [
+        line
+        for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert steps[-1] == "bash .ci/container"
+    script = (ROOT / ".ci" / "container").read_text(encoding="utf-8")
+    assert "bud --format docker" in script

@@ -66,6 +66,7 @@ from linkwatch.report.build import build_report
 from linkwatch.report.charts import load_html_extras
 from linkwatch.report.rows import NO_FILTERS, Filters
 from linkwatch.report.to_html import render_html
+from linkwatch.rewrite.folders import release_folders, unwritable, unwritable_warning
 from linkwatch.store import Store, Totals
 from linkwatch.store.writer import AsyncStore
 from linkwatch.text import iso_or_none
@@ -163,6 +164,7 @@ class Daemon:
         signals = self._install_signal_handlers(loop)
         try:
             self._db = self._open_store()
+            self._warn_if_releases_unwritable()
             start_fork_server()
             runner = await self._start_endpoint()
             try:
@@ -183,6 +185,7 @@ class Daemon:
         """Every job once, in order: scan, check, and the others configured."""
         outcome = CycleOutcome()
         self._db = self._open_store()
+        self._warn_if_releases_unwritable()
         try:
             for job_id, body in self._bodies.items():
                 try:
@@ -224,6 +227,22 @@ class Daemon:
             return AsyncStore.open(self.settings.state.dir)
         except StoreError as err:
             raise DaemonError(str(err)) from err
+
+    def _warn_if_releases_unwritable(self) -> None:
+        """One warning, at start, when rewrites could not replace the releases (a root-owned
+        or read-only mount): better now than file by file at the first rotten link."""
+        mode = self.settings.rewrite.mode
+        if mode is RewriteMode.OFF:
+            return
+        folders = unwritable(release_folders(self.settings.sources.paths, self.settings.base_dir))
+        if folders:
+            event(
+                log,
+                logging.WARNING,
+                unwritable_warning(folders, mode.value),
+                folders=[str(folder) for folder in folders],
+                uid=os.geteuid(),
+            )
 
     def _close_store(self) -> None:
         if self._db is not None:
