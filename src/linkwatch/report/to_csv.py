@@ -35,6 +35,7 @@ RELEASE_COLUMNS = (
     "changed_at",
     "drifted",
     "drift_similarity",
+    "apply_by_hand",  # a web page's edit waiting for a person: the file holding it
 )
 
 URL_COLUMNS = (
@@ -99,11 +100,13 @@ def render_csv(report: Report) -> str:
     else:
         writer.writerow(RELEASE_COLUMNS)
         for release in report.releases:
+            waiting = release.apply_by_hand
             for line in release.citations:
                 row = citation_dict(line) | {
                     "release": shown(release.path),
                     "title": release.title,
                     "published": release.published,
+                    "apply_by_hand": None if waiting is None else waiting.output,
                 }
                 writer.writerow([_cell(row[c]) for c in RELEASE_COLUMNS])
     return out.getvalue()

@@ -104,6 +104,14 @@ def _release_table(release: ReleaseSection) -> list[RenderableType]:
     parts: list[RenderableType] = [heading]
     if release.title:
         parts.append(Text(shorten(plain(release.title), 78), style="italic"))
+    waiting = release.apply_by_hand
+    if waiting is not None:
+        note = Text("needs a person: ", style="bold yellow")
+        note.append(
+            f"edited page ({plural(waiting.citations, 'footnote')}) written to "
+            f"{plain(waiting.output)} on {day(waiting.at)}, to apply in the site's CMS"
+        )
+        parts.append(note)
     if not release.citations:
         return [*parts, Text("  no citations found", style="dim"), Text("")]
     changes = any(line.previous_state is not None for line in release.citations)
