@@ -162,8 +162,8 @@ def _md_hosts(report: Report) -> list[str]:
     if not report.hosts:
         return [f"_{report.empty_message or 'No hosts.'}_", ""]
     lines = [
-        _md_row(["host", "URLs", "citations", "dead", "soft404", "rotten share"]),
-        _md_row(["---", "---:", "---:", "---:", "---:", "---:"]),
+        _md_row(["host", "URLs", "citations", "dead", "usurped", "soft404", "rotten share"]),
+        _md_row(["---", "---:", "---:", "---:", "---:", "---:", "---:"]),
     ]
     for host in report.hosts:
         lines.append(
@@ -173,6 +173,7 @@ def _md_hosts(report: Report) -> list[str]:
                     str(host.urls),
                     str(host.citations),
                     str(host.states.get(State.DEAD, 0)),
+                    str(host.states.get(State.USURPED, 0)),
                     str(host.states.get(State.SOFT404, 0)),
                     percent(host.rot_rate),
                 ]
