@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 
 from linkwatch.check.page import read_page
+from linkwatch.check.parked import landing_signs
 from linkwatch.check.redirects import fetch, invalid_url_reason, retry_after
 from linkwatch.check.soft404 import SoftNotFoundProbe, judge_page
 from linkwatch.check.walls import is_bot_wall
@@ -35,7 +36,8 @@ async def check_url(
     caller that compares pages later (the archive's replays); a check only
     computes it to compare with the site's answer to a non-existent path.
     `content` asks for the page's content fingerprint (title and main text),
-    made from the body already read, for the content-drift comparison.
+    made from the body already read, for the content-drift comparison, and for
+    the page's parking or for-sale marks, weighed against the same archived copy.
     """
     checked_at = now() if now is not None else dt.datetime.now(dt.UTC)
     started = time.monotonic()
@@ -79,4 +81,9 @@ async def check_url(
         bot_wall=is_bot_wall(response),
         retry_after=retry_after(response),
         content=content_print(page.title, page.markup) if page is not None and content else None,
+        landing_signs=(
+            landing_signs(page)
+            if page is not None and content and judged.usurped is None and judged.soft404 is None
+            else None
+        ),
     )

@@ -76,6 +76,15 @@ def _containment(snapshot: ContentPrint, live: ContentPrint) -> float:
     return min(1.0, shared / snapshot.shingles)
 
 
+def still_held(snapshot: ContentPrint, live: ContentPrint) -> float | None:
+    """Share of the snapshot's main text the live page still holds, 0..1, whatever the live
+    page's length (a parking page has a few words); None when the snapshot has too little
+    text to say what the page was."""
+    if snapshot.shingles < MIN_SHINGLES:
+        return None
+    return _containment(snapshot, live)
+
+
 def similarity(snapshot: ContentPrint, live: ContentPrint) -> float | None:
     """How much the live page is still the snapshot's document, 0..1; None: cannot say."""
     if snapshot.shingles < MIN_SHINGLES or live.shingles < MIN_SHINGLES:
