@@ -18,7 +18,7 @@ from linkwatch.archive.run import archive_run
 from linkwatch.check.run import check_urls
 from linkwatch.config.loading import load_settings
 from linkwatch.config.settings import Settings
-from linkwatch.drift.compare import usurped_by_drift
+from linkwatch.drift.compare import LANDING_SHINGLES, usurped_by_drift
 from linkwatch.drift.prints import content_print
 from linkwatch.model import CheckResult
 from linkwatch.scan import scan
@@ -142,8 +142,10 @@ async def test_a_lapsed_domain_for_sale_is_usurped_a_redesigned_site_stays_alive
     for name in ("live home", "live article", "live quoting"):
         assert first[urls[name]].usurped_reason is None, name
         assert first[urls[name]].soft404_reason is None, name
-    # the quoting article bears the wording, and the redesign keeps little of the snapshot
-    assert first[urls["live quoting"]].landing_signs is not None
+    # the quoting article bears the wording, but is an article's length: not even searched
+    quoting = first[urls["live quoting"]]
+    assert quoting.content is not None and quoting.content.shingles > LANDING_SHINGLES
+    assert quoting.landing_signs is None
     # confirmed over days, as every rotten state is
     for day in (2, 4):
         await check_all(settings, NOW + dt.timedelta(days=day))
