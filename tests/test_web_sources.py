@@ -23,6 +23,7 @@ from linkwatch.clock import fixed_clock
 from linkwatch.config import load_settings
 from linkwatch.config.settings import RewriteMode, Settings
 from linkwatch.digest.build import build_digest
+from linkwatch.digest.render import render_digest
 from linkwatch.errors import ConfigError, WebSourceError
 from linkwatch.model import DateSource, State
 from linkwatch.report import OutputFormat, Report, build_report, render
@@ -33,6 +34,7 @@ from linkwatch.store import Store
 from linkwatch.store.archive import ChosenSnapshot
 from linkwatch.store.rewrites import WebOutput
 from support.press_site import PressSite
+from support.report_example import check
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
@@ -298,6 +300,16 @@ def test_the_report_marks_a_web_release_whose_edit_waits_for_a_person_until_appl
         console = Console(width=200, record=True)
         console.print(render(report, OutputFormat.TABLE).table)
         assert console.export_text().count("needs a person: ") == 1
+        # a citation of the page died this week: the digest has news, and lists the edit
+        died = store.url_status(site.releases[0].cited[0])
+        assert died is not None
+        check(store, died.id, NOW - dt.timedelta(days=2), State.DEAD, 404)
+        digest = build_digest(settings, store, period_start=NOW - dt.timedelta(days=7), now=NOW)
+        [pending] = [item for item in digest.to_rewrite if item.path == page]
+        assert pending.by_hand and pending.written == str(copy)
+        mail = render_digest(digest)
+        assert f"a person applies the edited page in the CMS, written to {copy}" in mail.text
+        assert f'written to <code style="font-size:12px">{copy}</code>' in mail.html
         csv_rows = list(csv.DictReader(io.StringIO(rendered(report, OutputFormat.CSV, store))))
         assert {row["apply_by_hand"] for row in csv_rows if row["release"] == page} == {str(copy)}
         assert {row["apply_by_hand"] for row in csv_rows if row["release"] != page} == {""}
