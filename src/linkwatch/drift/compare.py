@@ -6,8 +6,8 @@ page that answered as itself (2xx, not a soft 404, not a bot wall) is
 compared; any other answer leaves the last comparison as it was. Drift never
 touches the URL's state: it is stored beside it.
 
-With one exception, the usurped domain the snapshot shows best (`usurped_by_drift`):
-a live page that keeps almost nothing of every archived copy of it AND bears a
+One exception: a usurped domain, which the snapshot shows best (`usurped_by_drift`).
+A live page that keeps almost nothing of every archived copy of it AND bears a
 parking service's marks or a for-sale page's wording AND is as short as such a
 page is, is a lapsed domain sold or parked by someone else, even when it does
 not answer every path alike (the check's own test). Dissimilarity alone never
