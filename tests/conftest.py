@@ -13,8 +13,9 @@ from linkwatch.store import Store
 from support.daemon import LoopbackWeb
 from support.fake_wayback import FakeWayback, Serve
 
-# The hostile web's fixtures (its servers, a resolver, TLS sites) for every test module.
-pytest_plugins = ["support.hostile_web"]
+# The hostile web's fixtures (its servers, a resolver, TLS sites) and the live site's
+# for every test module.
+pytest_plugins = ["support.hostile_web", "support.live_site"]
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEED = FIXTURES / "2016-04-07-juncker-kazakhstan.md"

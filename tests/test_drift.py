@@ -13,6 +13,9 @@ README figures (Checking > Content drift) come from `test_error_rates_on_the_pai
 from __future__ import annotations
 
 import functools
+import hashlib
+import heapq
+import re
 
 import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -155,3 +158,50 @@ def test_the_stored_form_gives_back_the_same_fingerprint() -> None:
     assert len(made.sketch) == 128
     assert from_text(to_text(made)) == made
     assert len(to_text(made)) < 1600
+
+
+# Digests of the stored form of each shape's fingerprint as linkwatch has always made them
+# (BLAKE2b-64 of each word 3-shingle, the 128 smallest): fingerprints stored by an
+# earlier version must compare with those made now, so making them cheaper changes none.
+STORED_DIGESTS = {
+    Shape.WORDPRESS: "ec628cb1588a2b31",
+    Shape.DRUPAL: "606049fda0b86a69",
+    Shape.NEWS: "ec628cb1588a2b31",
+    Shape.LEGACY: "34364c82d0f9341f",
+}
+
+
+@pytest.mark.parametrize("shape", list(Shape))
+def test_fingerprints_are_those_earlier_versions_stored(shape: Shape) -> None:
+    article = ARTICLES[0]
+    made = content_print(article.title, page(shape, article.title, article.paragraphs, seed=1))
+    assert hashlib.sha256(to_text(made).encode()).hexdigest()[:16] == STORED_DIGESTS[shape]
+
+
+def _reference_sketch(text: str) -> tuple[tuple[int, ...], int]:
+    """The sketch by its definition, one shingle at a time."""
+    words = re.findall(r"\w+", text.lower())
+    hashes = {
+        int.from_bytes(
+            hashlib.blake2b(" ".join(words[i : i + 3]).encode(), digest_size=8).digest(), "big"
+        )
+        for i in range(max(1, len(words) - 2))
+    } if words else set()  # fmt: skip
+    return tuple(heapq.nsmallest(128, hashes)), len(hashes)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "one two three four",
+        "a b a b a b a b",
+        "Ünïcode — words, and: marks!",
+        " ".join(map(str, range(400))),
+    ],
+)
+def test_the_sketch_is_its_definition_for_any_length(text: str) -> None:
+    markup = f"<html><body><p>{text}</p></body></html>"
+    made = content_print(None, markup)
+    words = main_text(markup)
+    assert (made.sketch, made.shingles) == _reference_sketch(words)

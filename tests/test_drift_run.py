@@ -13,13 +13,9 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 from click.testing import CliRunner
 from yarl import URL
 
@@ -36,31 +32,11 @@ from linkwatch.store import Store
 from linkwatch.store.writer import AsyncStore
 from support.drift_pages import ARTICLES, REWRITES, Shape, page
 from support.fake_wayback import FakeWayback, Serve, write_project
+from support.live_site import LiveSite, ServeSite
 from test_report import validate
 
 NOW = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
-NOT_FOUND = "<title>Not found</title>"
 UPDATED_NOTE = "Updated on 12 May 2016: the authorities answered after publication."
-
-
-@dataclass
-class LiveSite:
-    """Pages by path, changeable between checks; counts the requests for each path."""
-
-    pages: dict[str, str] = field(default_factory=dict)
-    hits: dict[str, int] = field(default_factory=dict)
-
-    async def handle(self, request: web.Request) -> web.Response:
-        self.hits[request.path] = self.hits.get(request.path, 0) + 1
-        body = self.pages.get(request.path)
-        if body is None:
-            return web.Response(status=404, text=NOT_FOUND, content_type="text/html")
-        return web.Response(text=body, content_type="text/html")
-
-    def app(self) -> web.Application:
-        app = web.Application()
-        app.router.add_route("GET", "/{tail:.*}", self.handle)
-        return app
 
 
 @dataclass
@@ -70,18 +46,6 @@ class World:
     site: LiveSite
     base: str  # the archive's
     urls: dict[str, str]  # name -> cited URL
-
-
-ServeSite = Callable[[LiveSite], Awaitable[str]]
-
-
-@pytest.fixture
-def serve_site(aiohttp_server: Callable[..., Awaitable[TestServer]]) -> ServeSite:
-    async def start(site: LiveSite) -> str:
-        server = await aiohttp_server(site.app())
-        return str(server.make_url("")).rstrip("/")
-
-    return start
 
 
 async def world(tmp_path: Path, serve: Serve, serve_site: ServeSite) -> World:

@@ -166,6 +166,46 @@ def test_host_view_groups_www_with_the_bare_domain(example: Store) -> None:
     assert osce.urls == 2  # www.osce.org and osce.org
 
 
+def test_host_views_count_usurped_sites_and_csv_adds_the_column_at_the_end(
+    fresh_store: Store,
+) -> None:
+    ids = seed(
+        fresh_store, ["http://lapsed.example/a", "http://lapsed.example/b", "http://ok.example/"]
+    )
+    when = NOW - dt.timedelta(days=1)
+    check(fresh_store, ids[0], when, State.USURPED, 200)
+    check(fresh_store, ids[1], when, State.DEAD, 404)
+    check(fresh_store, ids[2], when, State.ALIVE, 200)
+    report = report_of(fresh_store, view=View.HOST)
+    markdown = render_markdown(report)
+    assert "| host | URLs | citations | dead | usurped | soft404 | rotten share |" in markdown
+    assert "| lapsed.example | 2 | 2 | 1 | 1 | 0 | 100% |" in markdown
+    lines = table_text(report).splitlines()
+    header = [cell.strip() for cell in lines[0].split("┃")]
+    assert header == ["host", "urls", "dead", "usurped", "soft404", "ok", "rotten"]
+    lapsed_row = [cell.strip() for cell in lines[2].split("│")]
+    assert lapsed_row[:6] == ["lapsed.example", "2", "1", "1", "0", "0"]
+    rows = list(csv.reader(io.StringIO(render_csv(report))))
+    # the columns written before usurped existed keep their places; it comes last
+    assert rows[0][5:] == [
+        "dead",
+        "soft404",
+        "transient",
+        "blocked",
+        "moved",
+        "alive",
+        "unchecked",
+        "usurped",
+    ]
+    lapsed = dict(zip(rows[0], rows[1], strict=True))
+    assert (lapsed["host"], lapsed["dead"], lapsed["usurped"], lapsed["soft404"]) == (
+        "lapsed.example",
+        "1",
+        "1",
+        "0",
+    )
+
+
 # --------------------------------------------------------------------------- filters
 
 

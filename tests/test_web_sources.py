@@ -6,27 +6,35 @@ asserted from the receiving end: an unchanged rescan asks the listings only.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import gzip
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
+import orjson
 import pytest
 from click.testing import CliRunner
+from rich.console import Console
 
 from linkwatch.cli import main
 from linkwatch.clock import fixed_clock
 from linkwatch.config import load_settings
 from linkwatch.config.settings import RewriteMode, Settings
 from linkwatch.digest.build import build_digest
+from linkwatch.digest.render import render_digest
 from linkwatch.errors import ConfigError, WebSourceError
 from linkwatch.model import DateSource, State
+from linkwatch.report import OutputFormat, Report, build_report, render
 from linkwatch.rewrite.run import rewrite_releases
 from linkwatch.scan import scan
 from linkwatch.sources.web.listing import MAX_LISTING, parse_sitemap
 from linkwatch.store import Store
 from linkwatch.store.archive import ChosenSnapshot
+from linkwatch.store.rewrites import WebOutput
 from support.press_site import PressSite
+from support.report_example import check
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
@@ -248,6 +256,73 @@ def test_a_web_release_is_rewritten_only_to_output_for_a_person_to_apply(
         # only the article's links were rewritten: the chrome is as the site served it
         assert edited.count("web.archive.org") == 4  # two links, each an attribute and a link
         assert len(site.requests) == asked  # the site itself was never written to, nor asked
+
+
+def rendered(report: Report, fmt: OutputFormat, store: Store) -> str:
+    data = render(report, fmt, store).data
+    assert data is not None
+    return data.decode()
+
+
+def test_the_report_marks_a_web_release_whose_edit_waits_for_a_person_until_applied(
+    tmp_path: Path, site: PressSite
+) -> None:
+    settings = project(tmp_path, f'sitemaps = ["{site.base}/sitemap.xml"]')
+    page = site.url(site.releases[0])
+    out = tmp_path / "out"
+    with Store.open(settings.state.dir) as store:
+        scan(settings, store, now=NOW, workers=1)
+        _dead_with_snapshots(store, page)
+        rewrite_releases(settings, store, mode=RewriteMode.DEAD, now=NOW, workers=1)
+        # nothing written yet: no edit waits
+        assert all(r.apply_by_hand is None for r in build_report(store, now=NOW).releases)
+        written = rewrite_releases(
+            settings, store, mode=RewriteMode.DEAD, output=out, now=NOW, workers=1
+        )
+        [copy] = written.written
+        report = build_report(store, now=NOW)
+        waiting = {r.path: r.apply_by_hand for r in report.releases}
+        assert [path for path, w in waiting.items() if w is not None] == [page]
+        assert waiting[page] == WebOutput(page, NOW.isoformat(), str(copy), 2)
+        data = orjson.loads(rendered(report, OutputFormat.JSON, store))
+        by_path = {r["path"]: r["apply_by_hand"] for r in data["releases"]}
+        assert by_path[page] == {
+            "output": str(copy),
+            "written_at": "2026-01-01T00:00:00+00:00",
+            "citations": 2,
+        }
+        assert sum(value is not None for value in by_path.values()) == 1
+        markdown = rendered(report, OutputFormat.MARKDOWN, store)
+        assert markdown.count("**Needs a person:**") == 1
+        assert f"is written to `{copy}`" in markdown
+        html = rendered(report, OutputFormat.HTML, store)
+        assert html.count('class="by-hand"') == 1 and f"<code>{copy}</code>" in html
+        console = Console(width=200, record=True)
+        console.print(render(report, OutputFormat.TABLE).table)
+        assert console.export_text().count("needs a person: ") == 1
+        # a citation of the page died this week: the digest has news, and lists the edit
+        died = store.url_status(site.releases[0].cited[0])
+        assert died is not None
+        check(store, died.id, NOW - dt.timedelta(days=2), State.DEAD, 404)
+        digest = build_digest(settings, store, period_start=NOW - dt.timedelta(days=7), now=NOW)
+        [pending] = [item for item in digest.to_rewrite if item.path == page]
+        assert pending.by_hand and pending.written == str(copy)
+        mail = render_digest(digest)
+        assert f"a person applies the edited page in the CMS, written to {copy}" in mail.text
+        assert f'written to <code style="font-size:12px">{copy}</code>' in mail.html
+        csv_rows = list(csv.DictReader(io.StringIO(rendered(report, OutputFormat.CSV, store))))
+        assert {row["apply_by_hand"] for row in csv_rows if row["release"] == page} == {str(copy)}
+        assert {row["apply_by_hand"] for row in csv_rows if row["release"] != page} == {""}
+        # A person pastes the edited page into the CMS: the next scan stores that version,
+        # the edit no longer waits, and the citations link their archived copies.
+        later = NOW + dt.timedelta(days=1)
+        site.publish(0, copy.read_text(encoding="utf-8"), at=later)
+        assert scan(settings, store, now=later, workers=1).parsed == 1
+        after = build_report(store, now=later)
+        [section] = [r for r in after.releases if r.path == page]
+        assert section.apply_by_hand is None
+        assert all(line.points_at_archive for line in section.citations)
+        assert "Needs a person" not in rendered(after, OutputFormat.MARKDOWN, store)
 
 
 def test_the_scan_command_reads_web_sources_and_says_what_it_asked(

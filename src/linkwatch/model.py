@@ -190,6 +190,9 @@ class CheckResult:
     bot_wall: bool = False  # a challenge page (Cloudflare, captcha) rather than the content
     retry_after: float | None = None  # seconds the server asked us to wait, if it did
     content: ContentPrint | None = None  # of the page, when asked for (content drift)
+    # with `content`, on a page as short as a lander: a parking service's or a for-sale
+    # page's marks, weighed against the archived copy (`drift.compare.usurped_by_drift`)
+    landing_signs: str | None = None
 
     @property
     def permanently_moved(self) -> bool:

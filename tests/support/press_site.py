@@ -47,6 +47,7 @@ class Release:
     modified: dt.datetime
     cited: list[str]  # the article's links, in order
     extra: str = ""  # more article text (an edit)
+    body: str | None = None  # the whole page a person pasted in the CMS, served as it is
 
     def content(self) -> str:
         """What WordPress stores and the API's `content.rendered` gives: the article alone."""
@@ -92,6 +93,8 @@ class PressSite:
         return f"{self.base}/press/{release.slug}/"
 
     def page(self, release: Release) -> str:
+        if release.body is not None:
+            return release.body
         stamp = release.published.isoformat()
         ld = json.dumps(
             {
@@ -170,6 +173,11 @@ class PressSite:
 
     def edit(self, index: int, text: str, *, at: dt.datetime) -> None:
         self.releases[index].extra = text
+        self.releases[index].modified = at
+
+    def publish(self, index: int, body: str, *, at: dt.datetime) -> None:
+        """A person applies an edited page in the CMS: the site serves it from now on."""
+        self.releases[index].body = body
         self.releases[index].modified = at
 
     def _etag(self, body: bytes) -> str:

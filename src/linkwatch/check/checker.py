@@ -12,9 +12,11 @@ import time
 from collections.abc import Callable
 
 from linkwatch.check.page import read_page
+from linkwatch.check.parked import landing_signs
 from linkwatch.check.redirects import fetch, invalid_url_reason, retry_after
 from linkwatch.check.soft404 import SoftNotFoundProbe, judge_page
 from linkwatch.check.walls import is_bot_wall
+from linkwatch.drift.compare import LANDING_SHINGLES
 from linkwatch.drift.prints import content_print
 from linkwatch.model import CheckResult, ErrorKind
 from linkwatch.net.polite import Net
@@ -35,7 +37,8 @@ async def check_url(
     caller that compares pages later (the archive's replays); a check only
     computes it to compare with the site's answer to a non-existent path.
     `content` asks for the page's content fingerprint (title and main text),
-    made from the body already read, for the content-drift comparison.
+    made from the body already read, for the content-drift comparison, and for
+    the page's parking or for-sale marks, weighed against the same archived copy.
     """
     checked_at = now() if now is not None else dt.datetime.now(dt.UTC)
     started = time.monotonic()
@@ -63,6 +66,7 @@ async def check_url(
     finally:
         if probes is not probe_cache:
             await probes.close()
+    printed = content_print(page.title, page.markup) if page is not None and content else None
     return CheckResult(
         url=url,
         checked_at=checked_at,
@@ -78,5 +82,14 @@ async def check_url(
         refresh_to=judged.moved_to,
         bot_wall=is_bot_wall(response),
         retry_after=retry_after(response),
-        content=content_print(page.title, page.markup) if page is not None and content else None,
+        content=printed,
+        landing_signs=(
+            landing_signs(page)
+            if page is not None
+            and printed is not None
+            and printed.shingles <= LANDING_SHINGLES  # a lander is short: no search otherwise
+            and judged.usurped is None
+            and judged.soft404 is None
+            else None
+        ),
     )

@@ -67,6 +67,35 @@ _PARKING_MARKUP = re.compile(
 )
 
 
+# A domain's new owner selling it, in words too common to call a page parked on their own
+# ("this website is for sale" may be an article's quote): they count only beside the
+# evidence that the page no longer is the one archived (`landing_signs`).
+_SALE_WORDING = (
+    "this website is for sale",
+    "this site is for sale",
+    "website for sale",
+    "domain for sale",
+    "is available for purchase",
+    "purchase this domain",
+    "lease this domain",
+    "own this domain",
+    "interested in this domain",
+    "this domain is available",
+    "acquire this domain",
+)
+
+
+def landing_signs(page: Page) -> str | None:
+    """A parking service's trace, or a for-sale page's wording: the weaker evidence a check
+    weighs only against an archived copy the live page no longer resembles."""
+    signs = parking_signs(page)
+    if signs is not None:
+        return signs
+    text = " ".join(page.markup.lower().split())
+    wording = next((w for w in _SALE_WORDING if w in text), None)
+    return f"for-sale wording ({wording!r})" if wording else None
+
+
 def parking_signs(page: Page) -> str | None:
     """The parking service's trace in the page (markup first, then wording), or None."""
     found = _PARKING_MARKUP.search(page.markup)

@@ -165,7 +165,7 @@ async def check_urls(
                 net, target.key, now=now, probe_cache=probe, content=wants_content
             )
             if wants_content:
-                drift.judge(target.id, result, result.checked_at)
+                result = drift.judge(target.id, result, result.checked_at)
             await judge.add(target, result)
             if on_result is not None:
                 on_result(target, result)

@@ -154,7 +154,8 @@ def _print_by_hand(summary: RewriteSummary) -> None:
         err.print(
             f"{len(summary.by_hand)} web pages need a person to apply them in their CMS "
             "(linkwatch cannot write to a website); each edited page is written under "
-            "the output folder as <host>/<path>:",
+            "the output folder as <host>/<path> (`linkwatch report` marks each page until a "
+            "scan finds it changed):",
             highlight=False,
             markup=False,
         )

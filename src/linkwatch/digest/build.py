@@ -64,6 +64,7 @@ class ToRewrite:
     # a web page: linkwatch cannot write to the website, a person applies the edited page
     # that `rewrite --output DIR` writes
     by_hand: bool = False
+    written: str | None = None  # the edited page `rewrite --output` wrote, waiting to be applied
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,5 +265,14 @@ def _to_rewrite(report: Report, mode: RewriteMode) -> tuple[ToRewrite, ...]:
         count = sum(1 for line in release.citations if pending(line))
         if count:
             web = is_web_key(release.path)
-            result.append(ToRewrite(shown(release.path), release.title, count, by_hand=web))
+            waiting = release.apply_by_hand
+            result.append(
+                ToRewrite(
+                    shown(release.path),
+                    release.title,
+                    count,
+                    by_hand=web,
+                    written=None if waiting is None else waiting.output,
+                )
+            )
     return tuple(result)

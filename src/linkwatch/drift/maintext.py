@@ -14,6 +14,7 @@ changes it.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from dataclasses import dataclass, field
@@ -50,7 +51,8 @@ _VOID_TAGS = frozenset(
 )  # fmt: skip
 _MIN_BLOCK_WORDS = 4  # shorter blocks are bylines, dates, buttons
 _MAX_LINK_SHARE = 0.5  # blocks whose text is more links than this are link lists
-_WORD = re.compile(r"\w+")
+# A block of that many words or more: searched, not counted, so a long block stops early.
+_ENOUGH_WORDS = re.compile(r"\w+" + r"\W+\w+" * (_MIN_BLOCK_WORDS - 1))
 
 
 @dataclass(slots=True)
@@ -58,13 +60,6 @@ class _Block:
     parts: list[str] = field(default_factory=list)
     link_chars: int = 0
     in_article: bool = False
-
-
-@dataclass(slots=True)
-class _Open:
-    tag: str
-    skipped: bool
-    article: bool
 
 
 # One pass over the markup at C speed: comments and elements whose content is never
@@ -78,88 +73,97 @@ _TOKENS = re.compile(
     r"|([^<]++|<)",
     re.I | re.S,
 )
-_NAMED = ("class", "id", "role", "itemprop", "aria-hidden")
+# A tag giving class, id, role, itemprop or aria-hidden a value: only then are its
+# attributes read (most tags of a long page are links and list items: an href or nothing).
+_NAMES_ONE = re.compile(r"(?:class|id|role|itemprop|aria-hidden)\s*=", re.I)
 
 
-class _MainTextReader:
-    """Blocks of text with what they sit in: the article, boilerplate, links."""
+def _read_flags(rest: str) -> tuple[bool, bool]:
+    """Whether a tag's attributes name boilerplate, and whether they mark the article body."""
+    attrs = attribute_values(rest)
+    names = f"{attrs.get('class', '')} {attrs.get('id', '')} {attrs.get('role', '')}"
+    boilerplate = bool(names.strip() and _BOILERPLATE.search(names))
+    boilerplate = boilerplate or attrs.get("aria-hidden") == "true"
+    return boilerplate, attrs.get("itemprop") == "articleBody"
 
-    def __init__(self) -> None:
-        self.blocks: list[_Block] = []
-        self._stack: list[_Open] = []
-        self._skipped = 0  # open elements that are not the article
-        self._articles = 0  # open elements that mark the article
-        self._links = 0
-        self._block = _Block()
 
-    def feed(self, markup: str) -> None:
-        for token in _TOKENS.finditer(markup):
-            text = token.group(5)
-            if text is not None:
-                self.handle_data(text)
+# The attribute text of a site's menus, list items and paragraphs repeats within a page
+# and from page to page, and reading attributes is the costly part: the flags of short
+# attribute texts are kept (at most 4,096 of at most 256 characters, about 1.5 MB).
+_CACHED_FLAGS = functools.lru_cache(maxsize=4096)(_read_flags)
+_CACHED_LENGTH = 256
+
+
+def _attribute_flags(rest: str) -> tuple[bool, bool]:
+    return _CACHED_FLAGS(rest) if len(rest) <= _CACHED_LENGTH else _read_flags(rest)
+
+
+def _blocks(markup: str) -> list[_Block]:
+    """Blocks of text with what they sit in: the article, boilerplate, links.
+
+    One loop with its state in locals, as it runs once per tag and text run of a page
+    of up to `check.max_body`: no method call per token. An element is opened as
+    (tag, not the article, marks the article); tag soup closes up to the nearest open
+    element of that name, as a browser does, and an end tag with no open element is
+    ignored. A block holds the text runs between two block-level tags.
+    """
+    blocks: list[_Block] = []
+    stack: list[tuple[str, bool, bool]] = []
+    skipped = articles = links = 0  # open elements not the article, marking it, links
+    block = _Block()
+    for token in _TOKENS.finditer(markup):
+        kind = token.lastindex  # 5: a text run; 4: a tag; else nothing that holds text
+        if kind == 5:
+            if skipped:
                 continue
-            name = token.group(3)
-            if name is None:
-                continue  # a comment, a declaration, an element without text
-            if token.group(2):
-                self.handle_endtag(name.lower())
-            else:
-                self.handle_starttag(name.lower(), token.group(4))
-        self._end_block()
-
-    def handle_starttag(self, tag: str, rest: str) -> None:
-        if tag in _BLOCK_TAGS:
-            self._end_block()
+            data = token.group(5)
+            if data.isspace():
+                continue
+            block.parts.append(data)
+            if articles:
+                block.in_article = True
+            if links:
+                block.link_chars += len(data.strip())
+            continue
+        if kind != 4:
+            continue
+        closing, name, rest = token.group(2, 3, 4)
+        tag = name.lower()
+        if tag in _BLOCK_TAGS and block.parts:
+            blocks.append(block)
+            block = _Block()
+        if closing:
+            for depth in range(len(stack) - 1, -1, -1):
+                if stack[depth][0] == tag:
+                    for closed, was_skipped, was_article in stack[depth:]:
+                        skipped -= was_skipped
+                        articles -= was_article
+                        links -= closed == "a"
+                    del stack[depth:]
+                    break
+            continue
         if tag in _VOID_TAGS:
-            return
-        attrs = attribute_values(rest) if "=" in rest else {}
-        names = " ".join(attrs.get(name, "") for name in _NAMED[:3])
-        skipped = tag in _SKIPPED_TAGS or bool(names.strip() and _BOILERPLATE.search(names))
-        skipped = skipped or attrs.get("aria-hidden") == "true"
-        article = tag in _ARTICLE_TAGS or attrs.get("itemprop") == "articleBody"
-        article = article and not self._skipped  # a card in a sidebar is not the article
-        self._stack.append(_Open(tag, skipped, article))
-        self._skipped += skipped
-        self._articles += article
-        if tag == "a":
-            self._links += 1
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _BLOCK_TAGS:
-            self._end_block()
-        # Tag soup: close up to the nearest open element of that name, as a browser
-        # does; an end tag with no open element is ignored.
-        for depth in range(len(self._stack) - 1, -1, -1):
-            if self._stack[depth].tag == tag:
-                for closed in self._stack[depth:]:
-                    self._skipped -= closed.skipped
-                    self._articles -= closed.article
-                    self._links -= closed.tag == "a"
-                del self._stack[depth:]
-                return
-
-    def handle_data(self, data: str) -> None:
-        if self._skipped or data.isspace():
-            return
-        self._block.parts.append(data)
-        self._block.in_article = self._block.in_article or self._articles > 0
-        if self._links:
-            self._block.link_chars += len(data.strip())
-
-    def _end_block(self) -> None:
-        if self._block.parts:
-            self.blocks.append(self._block)
-        self._block = _Block()
+            continue
+        boilerplate, article = tag in _SKIPPED_TAGS, tag in _ARTICLE_TAGS
+        if _NAMES_ONE.search(rest):
+            named, body = _attribute_flags(rest)
+            boilerplate, article = boilerplate or named, article or body
+        article = article and not skipped  # a card in a sidebar is not the article
+        stack.append((tag, boilerplate, article))
+        skipped += boilerplate
+        articles += article
+        links += tag == "a"
+    if block.parts:
+        blocks.append(block)
+    return blocks
 
 
 def main_text(markup: str) -> str:
     """The page's main text as one string of words; empty when it has none."""
-    reader = _MainTextReader()
-    reader.feed(markup)
     candidates: list[tuple[str, bool]] = []
-    for block in reader.blocks:
+    for block in _blocks(markup):
         text = " ".join(html.unescape(" ".join(block.parts)).split())
-        if len(_WORD.findall(text)) < _MIN_BLOCK_WORDS:
+        if _ENOUGH_WORDS.search(text) is None:
             continue
         if block.link_chars > _MAX_LINK_SHARE * len(text):
             continue

@@ -17,8 +17,10 @@ flagged.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import heapq
+import operator
 import re
 from collections.abc import Iterable
 
@@ -38,23 +40,35 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-def _shingle_hashes(words: list[str]) -> set[int]:
-    return {
-        int.from_bytes(
-            hashlib.blake2b(" ".join(words[i : i + 3]).encode(), digest_size=8).digest(), "big"
-        )
-        for i in range(max(1, len(words) - 2))
-    } if words else set()  # fmt: skip
+_BLAKE2B_64 = functools.partial(hashlib.blake2b, digest_size=8)
+_DIGEST = operator.methodcaller("digest")
+
+
+def _sketch(words: list[str]) -> tuple[tuple[int, ...], int]:
+    """The `SKETCH` smallest 64-bit BLAKE2b hashes of the distinct word 3-shingles, and how
+    many distinct shingles there are.
+
+    The hashes are those fingerprints were always made of (a stored one must compare
+    with a new one), made cheaper: each distinct shingle is hashed once (a page repeats
+    itself), the shingles are encoded in one call, and the digests are ranked as bytes
+    (big-endian, so in the order of their integers) and only the kept ones made ints.
+    """
+    if not words:
+        return (), 0
+    if len(words) < 3:
+        shingles = {" ".join(words)}
+    else:
+        shingles = set(map(" ".join, zip(words, words[1:], words[2:], strict=False)))
+    encoded = "\n".join(shingles).encode().split(b"\n")  # words hold no line break
+    digests = map(_DIGEST, map(_BLAKE2B_64, encoded))
+    kept = heapq.nsmallest(SKETCH, digests)
+    return tuple(int.from_bytes(digest, "big") for digest in kept), len(shingles)
 
 
 def content_print(title: str | None, markup: str) -> ContentPrint:
     """The fingerprint of a page from its title and decoded markup."""
-    hashes = _shingle_hashes(_words(main_text(markup)))
-    return ContentPrint(
-        title=" ".join(_words(title or "")),
-        sketch=tuple(heapq.nsmallest(SKETCH, hashes)),
-        shingles=len(hashes),
-    )
+    sketch, shingles = _sketch(_words(main_text(markup)))
+    return ContentPrint(title=" ".join(_words(title or "")), sketch=sketch, shingles=shingles)
 
 
 def _resemblance(a: Iterable[str], b: Iterable[str]) -> float:
@@ -74,6 +88,15 @@ def _containment(snapshot: ContentPrint, live: ContentPrint) -> float:
     jaccard = both / len(union)
     shared = jaccard / (1 + jaccard) * (snapshot.shingles + live.shingles)
     return min(1.0, shared / snapshot.shingles)
+
+
+def still_held(snapshot: ContentPrint, live: ContentPrint) -> float | None:
+    """Share of the snapshot's main text the live page still holds, 0..1, whatever the live
+    page's length (a parking page has a few words); None when the snapshot has too little
+    text to say what the page was."""
+    if snapshot.shingles < MIN_SHINGLES:
+        return None
+    return _containment(snapshot, live)
 
 
 def similarity(snapshot: ContentPrint, live: ContentPrint) -> float | None:

@@ -126,8 +126,16 @@ def _build_report(store: Store, now: dt.datetime, view: View, filters: Filters) 
             archived += 1
         elif state in ROTTEN and not url.captures:
             rotten_bare += 1
+    waiting = store.waiting_web_outputs()
     sections = tuple(
-        ReleaseSection(r.path, r.title, r.published, r.date_source, tuple(by_release[r.id]))
+        ReleaseSection(
+            r.path,
+            r.title,
+            r.published,
+            r.date_source,
+            tuple(by_release[r.id]),
+            waiting.get(r.path),
+        )
         for r in releases
         if r.id in kept and (by_release[r.id] or not _narrowed(filters))
     )

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from linkwatch.model import State
 from linkwatch.store.reports import ReportUrl
+from linkwatch.store.rewrites import WebOutput
 
 if TYPE_CHECKING:
     pass
@@ -162,6 +163,8 @@ class ReleaseSection:
     published: str | None
     date_source: str | None
     citations: tuple[CitationLine, ...]
+    # a web page whose edit `rewrite --output` wrote, waiting for a person to apply it
+    apply_by_hand: WebOutput | None = None
 
 
 @dataclass(frozen=True, slots=True)

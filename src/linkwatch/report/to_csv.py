@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     pass
+from linkwatch.model import State
 from linkwatch.paths import shown
 from linkwatch.report.rows import Report, View
 from linkwatch.report.states import STATE_ORDER
@@ -35,6 +36,7 @@ RELEASE_COLUMNS = (
     "changed_at",
     "drifted",
     "drift_similarity",
+    "apply_by_hand",  # a web page's edit waiting for a person: the file holding it
 )
 
 URL_COLUMNS = (
@@ -58,7 +60,14 @@ URL_COLUMNS = (
     "drift_similarity",
 )
 
-HOST_COLUMNS = ("host", "urls", "citations", "rotten", "rot_rate", *STATE_ORDER)
+# States in the order the host CSV first had them; a state added later (usurped) goes at
+# the end of the row, so that a spreadsheet or script reading columns by position still
+# finds each where it was.
+HOST_STATES = (
+    *(state for state in STATE_ORDER if state != State.USURPED),
+    State.USURPED.value,
+)
+HOST_COLUMNS = ("host", "urls", "citations", "rotten", "rot_rate", *HOST_STATES)
 
 
 # OWASP's rule against CSV injection: a cell a spreadsheet would take for a formula
@@ -88,7 +97,7 @@ def render_csv(report: Report) -> str:
             row = host_dict(host)
             writer.writerow(
                 [_cell(row[c]) for c in HOST_COLUMNS[:5]]
-                + [str(row["states"][s]) for s in STATE_ORDER]
+                + [str(row["states"][s]) for s in HOST_STATES]
             )
     elif report.view is View.URL:
         writer.writerow(URL_COLUMNS)
@@ -99,11 +108,13 @@ def render_csv(report: Report) -> str:
     else:
         writer.writerow(RELEASE_COLUMNS)
         for release in report.releases:
+            waiting = release.apply_by_hand
             for line in release.citations:
                 row = citation_dict(line) | {
                     "release": shown(release.path),
                     "title": release.title,
                     "published": release.published,
+                    "apply_by_hand": None if waiting is None else waiting.output,
                 }
                 writer.writerow([_cell(row[c]) for c in RELEASE_COLUMNS])
     return out.getvalue()

@@ -128,7 +128,16 @@ def _release_dict(release: ReleaseSection, citations: Sequence[Any]) -> dict[str
         "published": release.published,
         "date_source": release.date_source,
         "citations": citations,
+        "apply_by_hand": _by_hand_dict(release),
     }
+
+
+def _by_hand_dict(release: ReleaseSection) -> dict[str, Any] | None:
+    """A web page's edit written by `rewrite --output`, waiting for a person to apply it."""
+    waiting = release.apply_by_hand
+    if waiting is None:
+        return None
+    return {"output": waiting.output, "written_at": waiting.at, "citations": waiting.citations}
 
 
 def _json_default(value: object) -> dict[str, Any]:

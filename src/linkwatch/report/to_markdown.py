@@ -22,7 +22,7 @@ from linkwatch.report.rows import (
 )
 from linkwatch.report.states import ROTTEN
 from linkwatch.report.words import drift_words, filters_text, percent, shorten, when
-from linkwatch.text import printable
+from linkwatch.text import plural, printable
 
 MD_LINK_TEXT = 72  # characters of a URL shown as link text; the link itself is always whole
 
@@ -100,6 +100,8 @@ def _md_release(release: ReleaseSection) -> list[str]:
     if release.published:
         facts.append(f"published {release.published}")
     lines += [" · ".join(facts), ""]
+    if release.apply_by_hand is not None:
+        lines += [_md_by_hand(release), ""]
     if not release.citations:
         return [*lines, "_No citations found._", ""]
     changes = any(line.previous_state is not None for line in release.citations)
@@ -121,6 +123,16 @@ def _md_release(release: ReleaseSection) -> list[str]:
             )
         )
     return [*lines, ""]
+
+
+def _md_by_hand(release: ReleaseSection) -> str:
+    waiting = release.apply_by_hand
+    assert waiting is not None
+    return (
+        f"**Needs a person:** this web page's edit ({plural(waiting.citations, 'footnote')} "
+        f"pointed at archived copies) is written to {_md_code(waiting.output)} "
+        f"({day(waiting.at)}) and waits to be applied in the site's CMS."
+    )
 
 
 def _md_urls(report: Report) -> list[str]:
@@ -150,8 +162,8 @@ def _md_hosts(report: Report) -> list[str]:
     if not report.hosts:
         return [f"_{report.empty_message or 'No hosts.'}_", ""]
     lines = [
-        _md_row(["host", "URLs", "citations", "dead", "soft404", "rotten share"]),
-        _md_row(["---", "---:", "---:", "---:", "---:", "---:"]),
+        _md_row(["host", "URLs", "citations", "dead", "usurped", "soft404", "rotten share"]),
+        _md_row(["---", "---:", "---:", "---:", "---:", "---:", "---:"]),
     ]
     for host in report.hosts:
         lines.append(
@@ -161,6 +173,7 @@ def _md_hosts(report: Report) -> list[str]:
                     str(host.urls),
                     str(host.citations),
                     str(host.states.get(State.DEAD, 0)),
+                    str(host.states.get(State.USURPED, 0)),
                     str(host.states.get(State.SOFT404, 0)),
                     percent(host.rot_rate),
                 ]

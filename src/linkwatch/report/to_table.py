@@ -104,6 +104,14 @@ def _release_table(release: ReleaseSection) -> list[RenderableType]:
     parts: list[RenderableType] = [heading]
     if release.title:
         parts.append(Text(shorten(plain(release.title), 78), style="italic"))
+    waiting = release.apply_by_hand
+    if waiting is not None:
+        note = Text("needs a person: ", style="bold yellow")
+        note.append(
+            f"edited page ({plural(waiting.citations, 'footnote')}) written to "
+            f"{plain(waiting.output)} on {day(waiting.at)}, to apply in the site's CMS"
+        )
+        parts.append(note)
     if not release.citations:
         return [*parts, Text("  no citations found", style="dim"), Text("")]
     changes = any(line.previous_state is not None for line in release.citations)
@@ -158,6 +166,7 @@ def _host_table(report: Report) -> Table:
         ("host", {"overflow": "fold"}),
         ("urls", {"justify": "right"}),
         ("dead", {"justify": "right", "style": STATE_STYLES[State.DEAD]}),
+        ("usurped", {"justify": "right", "style": STATE_STYLES[State.USURPED]}),
         ("soft404", {"justify": "right", "style": STATE_STYLES[State.SOFT404]}),
         ("ok", {"justify": "right", "style": STATE_STYLES[State.ALIVE]}),
         ("rotten", {"justify": "right", "no_wrap": True}),
@@ -168,6 +177,7 @@ def _host_table(report: Report) -> Table:
             Text(plain(host.host)),
             str(host.urls),
             str(host.states.get(State.DEAD, 0)),
+            str(host.states.get(State.USURPED, 0)),
             str(host.states.get(State.SOFT404, 0)),
             str(ok),
             _bar(host.rot_rate),

@@ -49,7 +49,7 @@ from linkwatch.sources.files import read_bytes
 from linkwatch.sources.web import is_web_key
 from linkwatch.sources.web.pages import body_file, output_name
 from linkwatch.store import ParsedRelease, Store
-from linkwatch.store.rewrites import NewRewrite, RewriteCandidate
+from linkwatch.store.rewrites import NewRewrite, NewWebOutput, RewriteCandidate
 from linkwatch.wrappers import unwrap
 
 BATCH = 256  # releases written per batch: one fsync per folder, one transaction
@@ -400,6 +400,7 @@ class _Writer:
     def _write_copies(self, batch: Sequence[_Prepared]) -> None:
         assert self.output is not None
         folders: set[Path] = set()
+        pages: list[NewWebOutput] = []
         for prepared in batch:
             web = is_web_key(prepared.key)
             copy = self.output / (output_name(prepared.key) if web else _relative(prepared.key))
@@ -416,8 +417,20 @@ class _Writer:
             self.summary.written.append(copy)
             if web:
                 self.summary.by_hand.append(prepared.key)
+                pages.append(
+                    NewWebOutput(
+                        path=prepared.key,
+                        sha256=sha256_of(prepared.old),
+                        output=str(copy),
+                        citations=sum(o.changed for o in prepared.outcomes),
+                    )
+                )
         for folder in folders:
             fsync_directory(folder)
+        # Only web pages are remembered: the report says which edits wait for a person.
+        # A copy of a file release is the person's own business (the release is the truth).
+        if pages:
+            self.store.record_web_outputs(pages, self.now)
 
     def _replace_releases(self, batch: Sequence[_Prepared]) -> None:
         """Backups first (durable), then the new versions to temporary files, then the log,

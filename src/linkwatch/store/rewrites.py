@@ -39,6 +39,21 @@ def m0005_rewrites(db: Database) -> None:
     db.table("rewrites").create_index(["path", "id"])
 
 
+def m0015_web_outputs(db: Database) -> None:
+    """Edited web pages written by `rewrite --output` for a person to apply in the CMS."""
+    db.table("web_outputs").create(
+        {
+            "path": str,  # the web release, as releases.path (its URL)
+            "at": str,
+            "sha256": str,  # of the page body the edit was computed from
+            "output": str,  # the file written, absolute
+            "citations": int,  # how many citations the edited page adds or replaces
+        },
+        pk="path",
+        not_null={"at", "sha256", "output"},
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class RewriteCandidate:
     """A present release's citation that has a chosen snapshot, with what rewrite needs."""
@@ -78,6 +93,26 @@ class RewriteRecord:
     backup: str
     citations: int
     undone_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewWebOutput:
+    """An edited web page just written under --output, to remember until it is applied."""
+
+    path: str
+    sha256: str  # of the page body it was computed from
+    output: str  # the file written, absolute
+    citations: int  # added or replaced
+
+
+@dataclass(frozen=True, slots=True)
+class WebOutput:
+    """An edited web page waiting for a person: the page still holds what it was made from."""
+
+    path: str
+    at: str
+    output: str
+    citations: int
 
 
 _RECORD = "SELECT id, path, at, old_sha256, new_sha256, backup, citations, undone_at FROM rewrites"
@@ -173,3 +208,33 @@ class RewritesMixin(StoreBase):
             self.db.execute(
                 "UPDATE rewrites SET undone_at = ? WHERE id = ?", [iso_utc(now), record_id]
             )
+
+    def record_web_outputs(self, outputs: Sequence[NewWebOutput], now: dt.datetime) -> None:
+        """Remember the edited pages `rewrite --output` wrote.
+
+        One row per page, the latest: a page is applied by a person once, from its newest edit.
+        """
+        stamp = iso_utc(now)
+        with self.db.atomic():
+            self.db.conn.executemany(
+                "INSERT INTO web_outputs (path, at, sha256, output, citations) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET at = excluded.at, "
+                "sha256 = excluded.sha256, output = excluded.output, "
+                "citations = excluded.citations",
+                [(o.path, stamp, o.sha256, o.output, o.citations) for o in outputs],
+            )
+
+    def waiting_web_outputs(self) -> dict[str, WebOutput]:
+        """Per web release, the edited page still waiting to be applied.
+
+        Waiting means the page as last scanned is the one the edit was made from:
+        once a person applies it (or the page changes otherwise), the next scan
+        stores another version and the edit is no longer news.
+        """
+        return {
+            row[0]: WebOutput(*row)
+            for row in self.db.execute(
+                "SELECT w.path, w.at, w.output, w.citations FROM web_outputs w "
+                "JOIN releases r ON r.path = w.path AND r.sha256 = w.sha256 WHERE r.missing = 0"
+            )
+        }
