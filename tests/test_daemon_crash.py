@@ -102,18 +102,23 @@ def kill_point(
     spent: set[str],
 ) -> tuple[str, Callable[[], bool]]:
     """What to wait for before the kill: a random amount of more work of the job killed
-    least so far among those with work left (saving and rewriting end; checking never
-    does), so that each job is killed mid-work several times whatever the timing. Rewriting
-    has work only once something was saved (it links captures); a job that had no more
-    work when last chosen (`spent`) is not chosen again."""
+    least so far among those with work left, saving and rewriting first until each was
+    killed 3 times (they end; checking never does), so that each job is killed mid-work
+    several times whatever the timing. Rewriting has work only once something was saved
+    (it links captures); a job that had no more work when last chosen (`spent`) is not
+    chosen again."""
     left = ["check"]
     saves = len(fake.save_requests)
     if saves < URLS and "archive" not in spent:
         left.append("archive")
     if saves and backups(state) < URLS and "rewrite" not in spent:
         left.append("rewrite")
-    fewest = min(kills[job] for job in left)
-    job = rng.choice([job for job in left if kills[job] == fewest])
+    # Saving and rewriting run dry (checking never does): while either has work left and
+    # fewer than 3 kills it goes first, or a busy machine may finish them between kills.
+    ending = [job for job in left if job != "check" and kills[job] < 3]
+    pool = ending or left
+    fewest = min(kills[job] for job in pool)
+    job = rng.choice([job for job in pool if kills[job] == fewest])
     if job == "archive":
         wanted = saves + rng.randrange(1, 6)
         return job, lambda: len(fake.save_requests) >= min(wanted, URLS)
