@@ -189,9 +189,7 @@ class RuleSet:
         return tuple(left)
 
     def unmatched_warnings(self, urls: Iterable[str]) -> tuple[str, ...]:
-        return tuple(
-            f"{rule.describe()}: matches no cited URL" for rule in self.unmatched(urls)
-        )
+        return tuple(f"{rule.describe()}: matches no cited URL" for rule in self.unmatched(urls))
 
 
 NO_RULE_SET = RuleSet()

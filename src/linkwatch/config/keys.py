@@ -13,19 +13,19 @@ from dataclasses import dataclass, field
 
 from linkwatch import __version__
 from linkwatch.archive.archives import as_archive_list
-from linkwatch.config.settings import (
-    SMTP_PASSWORD_ENV,
-    ArchiveBackend,
-    LogFormat,
-    RewriteMode,
-    SmtpTls,
-)
 from linkwatch.config.rulevalues import (
     as_headers,
     as_rule_host,
     as_rule_url,
     as_statuses,
     as_treat_as,
+)
+from linkwatch.config.settings import (
+    SMTP_PASSWORD_ENV,
+    ArchiveBackend,
+    LogFormat,
+    RewriteMode,
+    SmtpTls,
 )
 from linkwatch.config.values import (
     Convert,

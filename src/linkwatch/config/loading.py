@@ -142,7 +142,9 @@ def _rule(number: int, table: dict[str, Any], base_dir: Path) -> Rule:
                 where += "." + _toml_key(invalid.subkey)
                 raw = raw[invalid.subkey] if isinstance(raw, dict) else raw
             # a header's value may be a secret: never repeated in a message
-            got = "" if leaf == "headers" else ", got " + describe(raw, with_type=invalid.wrong_type)
+            got = (
+                "" if leaf == "headers" else f", got {describe(raw, with_type=invalid.wrong_type)}"
+            )
             raise _Problem(key_path, f"{where}: expected {invalid.expected}{got}") from None
     if ("host" in values) == ("url" in values):
         raise _Problem((RULES, index), f"{name}: give one of host or url")

@@ -10,7 +10,8 @@ from linkwatch.config.values import Invalid, expand_variables
 from linkwatch.redact import register
 from linkwatch.rules import TreatAs
 
-_HOST = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\]")
+_LABEL = r"[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?"
+_HOST = re.compile(rf"{_LABEL}(\.{_LABEL})*|\[[0-9a-f:.]+\]")
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an RFC 9110 token
 # Headers the checker owns: a rule setting them would break the request or its framing.
 _OWNED_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})

@@ -1,0 +1,322 @@
+"""`[[rules]]` per site: loading, matching, and their effect on check, archive, rewrite
+and report, against real servers on 127.0.0.1 and a real SQLite file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from pathlib import Path
+
+import pytest
+
+from linkwatch.check.run import CheckRunSummary, check_urls
+from linkwatch.config.loading import load_settings
+from linkwatch.config.settings import Settings
+from linkwatch.errors import ConfigError
+from linkwatch.redact import redact
+from linkwatch.rules import Rule, RuleSet, TreatAs
+from linkwatch.scan import scan
+from linkwatch.store import Store
+from linkwatch.store.writer import AsyncStore
+from support.hostile_web import HostileWeb, NameResolver
+
+START = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+
+BASE_CONFIG = (
+    '[sources]\npaths = ["releases/*.md"]\n\n'
+    '[check]\nallow_private = true\nhost_delay = "0s"\ntimeout = "2s"\n'
+)
+
+
+def load(tmp_path: Path, rules: str) -> Settings:
+    path = tmp_path / "config.toml"
+    path.write_text(BASE_CONFIG + "\n" + rules, encoding="utf-8")
+    return load_settings(path)
+
+
+def load_error(tmp_path: Path, rules: str) -> str:
+    with pytest.raises(ConfigError) as info:
+        load(tmp_path, rules)
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def test_rules_load_in_file_order_with_their_lines(tmp_path: Path) -> None:
+    settings = load(
+        tmp_path,
+        '[[rules]]\nhost = "Example.ORG."\nsubdomains = true\naccept = [403, 429]\n\n'
+        '[[rules]]\nurl = "https://intranet.example/*"\nexclude = true\n'
+        'per_host = 1\nhost_delay = "5s"\ntimeout = "30s"\narchive = false\n'
+        'treat_as = "blocked"\n',
+    )
+    first, second = settings.rules.rules
+    assert (first.number, first.host, first.subdomains, first.accept) == (
+        1, "example.org", True, frozenset({403, 429})
+    )  # fmt: skip
+    assert first.line == 9
+    assert (second.url, second.exclude, second.per_host, second.archive) == (
+        "https://intranet.example/*", True, 1, False
+    )  # fmt: skip
+    assert second.host_delay == dt.timedelta(seconds=5)
+    assert second.timeout == dt.timedelta(seconds=30)
+    assert second.treat_as is TreatAs.BLOCKED
+    assert second.line == 14
+
+
+def test_no_rules_is_an_empty_rule_set(tmp_path: Path) -> None:
+    assert not load(tmp_path, "").rules
+
+
+BAD_RULES = [
+    (
+        '[[rules]]\nhost = "a.test"\naccept = [403, 1000]\n',
+        ":11: rules[1].accept: expected",
+    ),
+    (
+        '[[rules]]\nhost = "a.test"\ntreat_as = "dead"\n',
+        ':11: rules[1].treat_as: expected one of "alive", "blocked", got \'dead\'',
+    ),
+    (
+        '[[rules]]\nhost = "a.test"\nexclude = "yes"\n',
+        ":11: rules[1].exclude: expected true or false",
+    ),
+    (
+        '[[rules]]\nhost = "https://a.test/"\nexclude = true\n',
+        ":10: rules[1].host: expected a host name",
+    ),
+    (
+        '[[rules]]\nhost = "a.test"\nexclude = true\n\n[[rules]]\nhost = "b.test"\nper_host = 0\n',
+        ":15: rules[2].per_host: expected an integer >= 1",
+    ),
+    (
+        '[[rules]]\nhost = "a.test"\nhost_delay = "soon"\n',
+        ":11: rules[1].host_delay: expected a duration",
+    ),
+    (
+        '[[rules]]\nhost = "a.test"\nexclud = true\n',
+        ":11: unknown key 'rules[1].exclud' (did you mean exclude?)",
+    ),
+    (
+        "[[rules]]\nexclude = true\n",
+        ":9: rules[1]: give one of host or url",
+    ),
+    (
+        '[[rules]]\nhost = "a.test"\nurl = "https://a.test/*"\nexclude = true\n',
+        ":9: rules[1]: give one of host or url",
+    ),
+    (
+        '[[rules]]\nurl = "https://a.test/*"\nsubdomains = true\n',
+        ":11: rules[1].subdomains: only goes with host",
+    ),
+    (
+        '[[rules]]\nhost = "a.test"\n',
+        ":9: rules[1]: says nothing to do",
+    ),
+    (
+        '[[rules]]\nurl = "a.test/*"\nexclude = true\n',
+        ":10: rules[1].url: expected an http(s) URL glob",
+    ),
+    (
+        '[rules]\nhost = "a.test"\n',
+        ":9: rules: expected [[rules]] tables, got a table",
+    ),
+    (
+        '[[rules]]\nhost = "a.test"\nheaders = { Host = "x" }\n',
+        ":11: rules[1].headers: expected a header name",
+    ),
+]
+
+
+@pytest.mark.parametrize(("rules", "expected"), BAD_RULES)
+def test_a_bad_rule_is_one_line_naming_file_line_and_key(
+    tmp_path: Path, rules: str, expected: str
+) -> None:
+    message = load_error(tmp_path, rules)
+    assert message.startswith(str(tmp_path / "config.toml"))
+    assert expected in message, message
+
+
+def test_header_values_come_from_the_environment_and_are_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LINKWATCH_PARTNER_COOKIE", "session=s3cr3t-partner")
+    settings = load(
+        tmp_path,
+        '[[rules]]\nhost = "partner.test"\n'
+        'headers = { Cookie = "${LINKWATCH_PARTNER_COOKIE}", X-Partner = "yes" }\n',
+    )
+    [rule] = settings.rules.rules
+    assert dict(rule.headers) == {"Cookie": "session=s3cr3t-partner", "X-Partner": "yes"}
+    assert "s3cr3t" not in repr(rule) and "s3cr3t" not in rule.describe()
+    assert redact("sent session=s3cr3t-partner") == "sent ***"
+
+
+def test_a_missing_header_variable_names_it_without_the_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LINKWATCH_PARTNER_COOKIE", raising=False)
+    message = load_error(
+        tmp_path,
+        '[[rules]]\nhost = "partner.test"\nheaders = { Cookie = "${LINKWATCH_PARTNER_COOKIE}" }\n',
+    )
+    assert ":11: rules[1].headers.Cookie: expected the environment variable" in message
+    assert "LINKWATCH_PARTNER_COOKIE to be set" in message
+
+
+# --------------------------------------------------------------------------- matching
+
+
+def test_a_host_rule_matches_its_host_and_subdomains_only_when_asked() -> None:
+    exact = Rule(1, host="example.org", exclude=True)
+    wide = Rule(2, host="example.org", subdomains=True, exclude=True)
+    assert exact.matches("https://EXAMPLE.org./a") and wide.matches("https://example.org/a")
+    assert not exact.matches("https://www.example.org/a")
+    assert wide.matches("https://news.www.example.org/a")
+    assert not wide.matches("https://notexample.org/a")
+    assert not wide.matches("https://example.org.evil.test/a")
+
+
+def test_a_url_rule_is_a_glob_over_the_whole_url() -> None:
+    rule = Rule(1, url="https://intranet.example/*", exclude=True)
+    assert rule.matches("https://intranet.example/a/b/c?x=1")
+    assert not rule.matches("http://intranet.example/a")
+    assert not rule.matches("https://intranet.example.org/a")
+
+
+def test_every_matching_rule_applies_and_the_first_to_set_a_key_wins() -> None:
+    rules = RuleSet(
+        (
+            Rule(1, url="https://example.org/private/*", exclude=True, headers=(("Cookie", "a"),)),
+            Rule(2, host="example.org", accept=frozenset({403}), exclude=False, archive=False),
+            Rule(3, host="example.org", headers=(("cookie", "b"), ("X-Key", "k"))),
+        )
+    )
+    private = rules.for_url("https://example.org/private/page")
+    assert private.exclude and private.accept == {403} and not private.archive
+    assert private.headers == {"Cookie": "a", "X-Key": "k"}
+    public = rules.for_url("https://example.org/news")
+    assert not public.exclude and public.headers == {"cookie": "b", "X-Key": "k"}
+    assert [r.number for r in public.rules] == [2, 3]
+    assert not rules.for_url("https://other.test/").rules
+
+
+def test_rules_matching_no_url_are_named() -> None:
+    rules = RuleSet((Rule(1, host="a.test", exclude=True), Rule(2, host="typo.test", exclude=True)))
+    assert [r.number for r in rules.unmatched(["http://a.test/x", "http://b.test/"])] == [2]
+    [warning] = rules.unmatched_warnings(["http://a.test/x"])
+    assert warning == "rule 2 (host typo.test): exclude = true: matches no cited URL"
+
+
+# --------------------------------------------------------------------------- check
+
+
+def project(tmp_path: Path, urls: list[str], rules: str) -> Settings:
+    """A release citing `urls`, scanned into a fresh store, with these [[rules]]."""
+    (tmp_path / "releases").mkdir()
+    notes = "\n\n".join(f"[^{n}]: <{url}>" for n, url in enumerate(urls, start=1))
+    refs = " ".join(f"[^{n}]" for n in range(1, len(urls) + 1))
+    (tmp_path / "releases" / "r.md").write_text(f"Warsaw, 7 April 2016\n\nText {refs}\n\n{notes}\n")
+    settings = load(tmp_path, rules)
+    with Store.open(settings.state.dir) as store:
+        scan(settings, store)
+    return settings
+
+
+async def run_check(settings: Settings) -> CheckRunSummary:
+    with AsyncStore.open(settings.state.dir) as db:
+        return await check_urls(
+            settings, db, db.read.urls_to_check(), resolver=NameResolver(), now=lambda: START
+        )
+
+
+def states(settings: Settings) -> dict[str, str]:
+    with Store.open(settings.state.dir) as store:
+        [release] = store.releases_with_citations()
+    return {c.url: c.state for c in release.citations}
+
+
+async def test_an_excluded_url_gets_no_request_at_all(
+    tmp_path: Path, hostile_web: HostileWeb
+) -> None:
+    kept = hostile_web.url("plain.test", "/page")
+    excluded = hostile_web.url("partner.test", "/page")
+    rules = '[[rules]]\nhost = "partner.test"\nexclude = true\n'
+    settings = project(tmp_path, [kept, excluded], rules)
+    summary = await run_check(settings)
+    assert summary.checked == 1 and summary.excluded == 1
+    assert hostile_web.requests_to("partner.test") == []
+    assert hostile_web.requests_to("plain.test", "/page")
+    assert states(settings) == {kept: "alive", excluded: "unchecked"}
+
+
+async def test_accepted_403_is_alive_for_that_site_only(
+    tmp_path: Path, hostile_web: HostileWeb
+) -> None:
+    partner = hostile_web.url("partner.test", "/forbidden")
+    bot = hostile_web.url("bot.test", "/forbidden")
+    rules = '[[rules]]\nhost = "partner.test"\naccept = [403]\n'
+    settings = project(tmp_path, [partner, bot], rules)
+    await run_check(settings)
+    assert states(settings) == {partner: "alive", bot: "blocked"}
+
+
+async def test_headers_reach_only_the_matched_host_not_a_redirect_elsewhere(
+    tmp_path: Path, hostile_web: HostileWeb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LINKWATCH_PARTNER_COOKIE", "partner=s3cr3t")
+    page, away = hostile_web.url("partner.test", "/page"), hostile_web.url("partner.test", "/away")
+    other = hostile_web.url("plain.test", "/gone")
+    settings = project(
+        tmp_path,
+        [page, away, other],
+        '[[rules]]\nhost = "partner.test"\n'
+        'headers = { Cookie = "${LINKWATCH_PARTNER_COOKIE}", X-Partner = "yes" }\n',
+    )
+    await run_check(settings)
+    to_partner = hostile_web.requests_to("partner.test")
+    assert to_partner and all(
+        ("Cookie", "partner=s3cr3t") in seen.headers and ("X-Partner", "yes") in seen.headers
+        for seen in to_partner
+    )
+    elsewhere = hostile_web.requests_to("plain.test")
+    assert {seen.path for seen in elsewhere} >= {"/page", "/gone"}  # /away led to plain.test
+    for seen in elsewhere:
+        names = {name.lower() for name, _ in seen.headers}
+        values = " ".join(value for _, value in seen.headers)
+        assert "x-partner" not in names and "s3cr3t" not in values
+    with Store.open(settings.state.dir) as store:
+        assert b"s3cr3t" not in (settings.state.database).read_bytes()
+        assert store.url_status(away) is not None
+
+
+async def test_treat_as_shows_a_state_whatever_the_checks_say_and_a_pin_still_wins(
+    tmp_path: Path, hostile_web: HostileWeb
+) -> None:
+    gone = hostile_web.url("partner.test", "/gone")
+    page = hostile_web.url("partner.test", "/page")
+    rules = '[[rules]]\nhost = "partner.test"\ntreat_as = "alive"\n'
+    settings = project(tmp_path, [gone, page], rules)
+    summary = await run_check(settings)
+    assert summary.states == {"alive": 2}
+    with Store.open(settings.state.dir) as store:
+        status = store.url_status(gone)
+        assert status is not None and status.state == "transient"  # the evidence is kept
+
+
+async def test_a_rule_per_host_and_delay_set_the_site_s_politeness(
+    tmp_path: Path, hostile_web: HostileWeb
+) -> None:
+    urls = [hostile_web.url("partner.test", f"/p{n}") for n in range(3)]
+    urls += [hostile_web.url("plain.test", f"/q{n}") for n in range(3)]
+    settings = project(
+        tmp_path, urls, '[[rules]]\nhost = "partner.test"\nper_host = 1\nhost_delay = "150ms"\n'
+    )
+    await run_check(settings)
+    partner = sorted(seen.at for seen in hostile_web.requests_to("partner.test"))
+    assert len(partner) >= 3 and hostile_web.peak_in_flight["partner.test"] == 1
+    assert min(b - a for a, b in itertools.pairwise(partner)) >= 0.14
+    assert hostile_web.peak_in_flight["plain.test"] >= 1
