@@ -9,15 +9,20 @@ from pathlib import Path
 
 import pytest
 
+from linkwatch.archive.run import archive_run
+from linkwatch.archive.run_state import ArchiveRunSummary
 from linkwatch.check.run import CheckRunSummary, check_urls
+from linkwatch.check.verdict import Streak, Verdict
 from linkwatch.config.loading import load_settings
 from linkwatch.config.settings import Settings
 from linkwatch.errors import ConfigError
+from linkwatch.model import CheckResult, State
 from linkwatch.redact import redact
 from linkwatch.rules import Rule, RuleSet, TreatAs
 from linkwatch.scan import scan
-from linkwatch.store import Store
+from linkwatch.store import CheckRecord, Store
 from linkwatch.store.writer import AsyncStore
+from support.fake_wayback import FakeWayback, Serve, write_project
 from support.hostile_web import HostileWeb, NameResolver
 
 START = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
@@ -320,3 +325,83 @@ async def test_a_rule_per_host_and_delay_set_the_site_s_politeness(
     assert len(partner) >= 3 and hostile_web.peak_in_flight["partner.test"] == 1
     assert min(b - a for a, b in itertools.pairwise(partner)) >= 0.14
     assert hostile_web.peak_in_flight["plain.test"] >= 1
+
+
+# --------------------------------------------------------------------------- archive
+
+
+def archive_project(tmp_path: Path, base: str, urls: list[str], rules: str) -> Settings:
+    """A scanned release citing `urls`, all judged alive, archived at the fake `base`."""
+    settings = load_settings(write_project(tmp_path, base, urls, extra="\n" + rules))
+    with Store.open(settings.state.dir) as store:
+        scan(settings, store)
+        ids = {target.key: target.id for target in store.urls_to_check()}
+        store.record_checks(
+            [
+                CheckRecord(
+                    ids[url],
+                    CheckResult(url=url, checked_at=START, status=200),
+                    Verdict(State.ALIVE, Streak(), "alive in the test"),
+                    START + dt.timedelta(days=1),
+                )
+                for url in urls
+            ]
+        )
+    return settings
+
+
+async def run_archive(settings: Settings) -> ArchiveRunSummary:
+    with AsyncStore.open(settings.state.dir) as db:
+        return await archive_run(settings, db, environ={})
+
+
+PAGE = "http://news.example/2016/04/story"
+SHY = "http://shy.example/page"
+
+
+async def test_archive_false_means_no_save_request_reaches_the_archive(
+    tmp_path: Path, serve: Serve
+) -> None:
+    fake = FakeWayback()
+    fake.add_capture(SHY, "20160301090000")  # made before the site asked: still used
+    base = await serve(fake)
+    rules = '[[rules]]\nhost = "shy.example"\narchive = false\n'
+    settings = archive_project(tmp_path, base, [PAGE, SHY], rules)
+    summary = await run_archive(settings)
+    assert summary.not_by_rule == 1 and summary.saved == 1
+    assert fake.saves_of(PAGE) == 1 and fake.saves_of(SHY) == 0
+    assert [r.url for r in fake.save_requests] == [PAGE]
+    with Store.open(settings.state.dir) as store:
+        [release] = store.releases_with_citations()
+    chosen = {c.url: c.archive_url for c in release.citations}
+    assert chosen[SHY] == f"{base}/web/20160301090000/{SHY}"
+
+
+async def test_an_excluded_url_is_neither_looked_up_nor_saved_nor_given_a_snapshot(
+    tmp_path: Path, serve: Serve
+) -> None:
+    fake = FakeWayback()
+    fake.add_capture(SHY, "20160301090000")
+    base = await serve(fake)
+    settings = archive_project(
+        tmp_path, base, [PAGE, SHY], '[[rules]]\nurl = "http://shy.example/*"\nexclude = true\n'
+    )
+    summary = await run_archive(settings)
+    assert summary.looked_up == 1 and fake.saves_of(SHY) == 0
+    with Store.open(settings.state.dir) as store:
+        [release] = store.releases_with_citations()
+    assert {c.url: c.archive_url for c in release.citations}[SHY] is None
+
+
+async def test_a_save_queued_before_the_rule_is_dropped(tmp_path: Path, serve: Serve) -> None:
+    fake = FakeWayback()
+    base = await serve(fake)
+    settings = archive_project(tmp_path, base, [SHY], "")
+    with AsyncStore.open(settings.state.dir) as db:  # queue it, save nothing yet
+        await archive_run(settings, db, environ={}, until=START)
+    path = tmp_path / "config.toml"
+    path.write_text(
+        path.read_text() + '\n[[rules]]\nhost = "shy.example"\narchive = false\n', encoding="utf-8"
+    )
+    summary = await run_archive(load_settings(path))
+    assert summary.dropped == 1 and fake.saves_of(SHY) == 0
