@@ -18,9 +18,11 @@ from linkwatch.config.settings import Settings
 from linkwatch.errors import ConfigError
 from linkwatch.model import CheckResult, State
 from linkwatch.redact import redact
+from linkwatch.rewrite.run import rewrite_releases
 from linkwatch.rules import Rule, RuleSet, TreatAs
 from linkwatch.scan import scan
 from linkwatch.store import CheckRecord, Store
+from linkwatch.store.archive import ChosenSnapshot
 from linkwatch.store.writer import AsyncStore
 from support.fake_wayback import FakeWayback, Serve, write_project
 from support.hostile_web import HostileWeb, NameResolver
@@ -405,3 +407,67 @@ async def test_a_save_queued_before_the_rule_is_dropped(tmp_path: Path, serve: S
     )
     summary = await run_archive(load_settings(path))
     assert summary.dropped == 1 and fake.saves_of(SHY) == 0
+
+
+# --------------------------------------------------------------------------- rewrite
+
+SEED_KEY = "releases/2016-04-07-juncker-kazakhstan.md"
+APRIL_6 = dt.datetime(2016, 4, 6, 12, 0, tzinfo=dt.UTC)
+DEAD_LABELS = {"1", "4", "9", "12"}
+
+
+def seeded(project: Path, rules: str) -> tuple[Settings, Store]:
+    """The seed release scanned, footnotes 1, 4, 9 and 12 found dead and given snapshots."""
+    config = project / "config.toml"
+    config.write_text(config.read_text() + "\n" + rules, encoding="utf-8")
+    settings = load_settings(config)
+    store = Store.open(settings.state.dir)
+    scan(settings, store)
+    [release] = store.releases_with_citations()
+    records = []
+    for citation in release.citations:
+        if citation.label not in DEAD_LABELS:
+            continue
+        status = store.url_status(citation.url_key)
+        assert status is not None
+        result = CheckResult(url=citation.url_key, checked_at=START, status=404)
+        verdict = Verdict(State.DEAD, Streak(), "dead in the test")
+        records.append(CheckRecord(status.id, result, verdict, START + dt.timedelta(days=7)))
+        archive_url = f"https://web.archive.org/web/{APRIL_6:%Y%m%d%H%M%S}/{citation.url}"
+        snapshot = ChosenSnapshot(archive_url, APRIL_6, 200)
+        store.set_chosen_snapshot(SEED_KEY, citation.url_key, snapshot, APRIL_6)
+    store.record_checks(records)
+    return settings, store
+
+
+def changed_lines(before: bytes, after: bytes) -> list[bytes]:
+    pairs = zip(before.split(b"\n"), after.split(b"\n"), strict=True)
+    return [old for old, new in pairs if old != new]
+
+
+def test_rewrite_does_not_touch_excluded_citations_nor_those_treated_as_alive(
+    project: Path,
+) -> None:
+    settings, store = seeded(
+        project,
+        '[[rules]]\nhost = "euobserver.com"\nexclude = true\n\n'
+        '[[rules]]\nurl = "http://en.odfoundation.eu/a/7228*"\ntreat_as = "alive"\n',
+    )
+    release = project / SEED_KEY
+    before = release.read_bytes()
+    with store:
+        summary = rewrite_releases(settings, store)
+    changed = changed_lines(before, release.read_bytes())
+    assert summary.added == 2 and summary.excluded == 1
+    assert len(changed) == 2
+    assert all(b"ec.europa.eu" in line or b"europarl" in line for line in changed)
+
+
+def test_a_pin_wins_over_treat_as_in_a_rewrite(project: Path) -> None:
+    settings, store = seeded(project, '[[rules]]\nhost = "euobserver.com"\ntreat_as = "alive"\n')
+    with store:
+        status = store.url_status("https://euobserver.com/foreign/132858")
+        assert status is not None
+        store.set_pin(status.id, State.DEAD)
+        summary = rewrite_releases(settings, store)
+    assert summary.added == len(DEAD_LABELS)

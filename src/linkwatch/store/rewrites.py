@@ -55,6 +55,7 @@ class RewriteCandidate:
     archive_timestamp: str
     url_id: int = 0
     archive_source: str | None = None  # the archive holding the chosen snapshot
+    pinned: bool = False  # `state` is a person's pin
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +109,8 @@ class RewritesMixin(StoreBase):
             params = list(states)
         rows = self.db.execute(
             'SELECT r.path, r.sha256, c.label, c.url, c.start, c."end", '
-            "COALESCE(u.pinned, u.state), c.archived, s.archive_url, s.timestamp, u.id, s.source "
+            "COALESCE(u.pinned, u.state), c.archived, s.archive_url, s.timestamp, u.id, s.source, "
+            "u.pinned IS NOT NULL "
             "FROM citation_snapshots s "
             "JOIN releases r ON r.path = s.release_path "
             "JOIN citations c ON c.release_id = r.id "
@@ -118,8 +120,10 @@ class RewritesMixin(StoreBase):
             params,
         ).fetchall()
         return [
-            RewriteCandidate(path, sha, label, url, start, end, state_of(state), *rest)
-            for path, sha, label, url, start, end, state, *rest in rows
+            RewriteCandidate(
+                path, sha, label, url, start, end, state_of(state), *rest, pinned=bool(pinned)
+            )
+            for path, sha, label, url, start, end, state, *rest, pinned in rows
         ]
 
     def release_sha256(self, path: str) -> str | None:
