@@ -119,12 +119,7 @@ class RewritesMixin(StoreBase):
             "ORDER BY r.path, c.position",
             params,
         ).fetchall()
-        return [
-            RewriteCandidate(
-                path, sha, label, url, start, end, state_of(state), *rest, pinned=bool(pinned)
-            )
-            for path, sha, label, url, start, end, state, *rest, pinned in rows
-        ]
+        return [_candidate(*row) for row in rows]
 
     def release_sha256(self, path: str) -> str | None:
         """The hash recorded at the last scan of a present release, None if there is none."""
@@ -177,3 +172,35 @@ class RewritesMixin(StoreBase):
             self.db.execute(
                 "UPDATE rewrites SET undone_at = ? WHERE id = ?", [iso_utc(now), record_id]
             )
+
+
+def _candidate(
+    path: str,
+    sha256: str,
+    label: str | None,
+    url: str,
+    start: int,
+    end: int,
+    state: str,
+    archived: str | None,
+    archive_url: str,
+    timestamp: str,
+    url_id: int,
+    source: str | None,
+    pinned: int,
+) -> RewriteCandidate:
+    return RewriteCandidate(
+        path,
+        sha256,
+        label,
+        url,
+        start,
+        end,
+        state_of(state),
+        archived,
+        archive_url,
+        timestamp,
+        url_id,
+        source,
+        bool(pinned),
+    )
