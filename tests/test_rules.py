@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
 from linkwatch.archive.run import archive_run
 from linkwatch.archive.run_state import ArchiveRunSummary
 from linkwatch.check.run import CheckRunSummary, check_urls
 from linkwatch.check.verdict import Streak, Verdict
+from linkwatch.cli import main
 from linkwatch.config.loading import load_settings
 from linkwatch.config.settings import Settings
 from linkwatch.errors import ConfigError
@@ -471,3 +474,73 @@ def test_a_pin_wins_over_treat_as_in_a_rewrite(project: Path) -> None:
         store.set_pin(status.id, State.DEAD)
         summary = rewrite_releases(settings, store)
     assert summary.added == len(DEAD_LABELS)
+
+
+# --------------------------------------------------------------------------- report
+
+
+def report_cli(settings: Settings, *args: str) -> Result:
+    assert settings.config_path is not None
+    return CliRunner().invoke(main, ["--config", str(settings.config_path), "report", *args])
+
+
+async def test_report_by_host_shows_each_rule_with_the_citations_it_affects(
+    tmp_path: Path, hostile_web: HostileWeb
+) -> None:
+    excluded = hostile_web.url("partner.test", "/page")
+    gone = hostile_web.url("plain.test", "/gone")
+    page = hostile_web.url("plain.test", "/page")
+    settings = project(
+        tmp_path,
+        [excluded, gone, page],
+        '[[rules]]\nhost = "partner.test"\nexclude = true\n\n'
+        f'[[rules]]\nurl = "{gone}"\ntreat_as = "blocked"\n\n'
+        '[[rules]]\nhost = "typo.test"\naccept = [403]\n',
+    )
+    await run_check(settings)
+    table = report_cli(settings, "--by", "host")
+    assert table.exit_code == 0, table.output
+    text = " ".join(table.output.split())
+    assert "rule 1 (host partner.test): exclude = true (line 9): 1 citation of 1 URL" in text
+    assert f"releases/r.md [1] excluded {excluded}" in text
+    assert f'rule 2 (url {gone}): treat_as = "blocked" (line 13): 1 citation' in text
+    assert f"releases/r.md [2] blocked {gone}" in text
+    assert "rule 3 (host typo.test): accept = [403] (line 17): matches no cited URL" in text
+    assert "warning:" in table.output and "matches no cited URL" in table.output
+
+    as_json = report_cli(settings, "--by", "host", "--format", "json")
+    data = json.loads(as_json.stdout)
+    [first, second, third] = data["rules"]
+    assert (first["host"], first["settings"], first["urls"]) == (
+        "partner.test", ["exclude = true"], 1
+    )  # fmt: skip
+    assert first["citations"] == [
+        {"release": "releases/r.md", "label": "1", "url": excluded, "state": "unchecked",
+         "excluded": True}
+    ]  # fmt: skip
+    assert second["citations"][0]["state"] == "blocked" and third["citations"] == []
+    hosts = {h["host"]: h["states"] for h in data["hosts"]}
+    assert hosts["plain.test"]["blocked"] == 1 and hosts["plain.test"]["alive"] == 1
+
+    by_release = json.loads(report_cli(settings, "--format", "json").stdout)
+    citations = {c["url"]: c for c in by_release["releases"][0]["citations"]}
+    assert citations[excluded]["excluded"] and not citations[page]["excluded"]
+    assert (
+        citations[gone]["state"] == "blocked" and citations[gone]["evidence_state"] == "transient"
+    )
+    assert "rules" not in by_release  # the release view carries citations only
+
+
+def test_a_header_value_never_shows_in_a_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LINKWATCH_PARTNER_COOKIE", "partner=s3cr3t")
+    settings = project(
+        tmp_path,
+        ["http://partner.test/page"],
+        '[[rules]]\nhost = "partner.test"\nheaders = { Cookie = "${LINKWATCH_PARTNER_COOKIE}" }\n',
+    )
+    for args in (("--by", "host"), ("--by", "host", "--format", "json")):
+        result = report_cli(settings, *args)
+        assert result.exit_code == 0 and "Cookie" in result.output
+        assert "s3cr3t" not in result.output
