@@ -20,6 +20,8 @@ from linkwatch.config.loading import load_settings
 from linkwatch.config.settings import Settings
 from linkwatch.errors import ConfigError
 from linkwatch.model import CheckResult, State
+from linkwatch.notify.events import find_events
+from linkwatch.notify.kinds import NotifyEvent
 from linkwatch.redact import redact
 from linkwatch.rewrite.run import rewrite_releases
 from linkwatch.rules import Rule, RuleSet, TreatAs
@@ -544,3 +546,28 @@ def test_a_header_value_never_shows_in_a_report(
         result = report_cli(settings, *args)
         assert result.exit_code == 0 and "Cookie" in result.output
         assert "s3cr3t" not in result.output
+
+
+# --------------------------------------------------------------------------- notify
+
+
+def test_nothing_is_told_of_a_url_a_rule_excludes_or_treats_as_alive_unless_pinned(
+    project: Path,
+) -> None:
+    settings, store = seeded(
+        project,
+        '[[rules]]\nhost = "euobserver.com"\nexclude = true\n\n'
+        '[[rules]]\nhost = "ec.europa.eu"\ntreat_as = "alive"\n',
+    )
+    with store:
+        told = {e.subject for e in find_events(store, {NotifyEvent.DEAD}, settings.rules)}
+        assert {url.split("/")[2] for url in told} == {
+            "en.odfoundation.eu",
+            "www.europarl.europa.eu",
+        }
+        status = store.url_status("http://ec.europa.eu/avservices/video/player.cfm?ref=I118702")
+        assert status is not None
+        store.set_pin(status.id, State.DEAD)  # a person's word wins over the rule
+        told = {e.subject for e in find_events(store, {NotifyEvent.DEAD}, settings.rules)}
+        assert "http://ec.europa.eu/avservices/video/player.cfm?ref=I118702" in told
+        assert len(told) == 3
