@@ -19,7 +19,7 @@ from linkwatch.cli import main
 from linkwatch.config.loading import load_settings
 from linkwatch.config.settings import Settings
 from linkwatch.errors import ConfigError
-from linkwatch.model import CheckResult, State
+from linkwatch.model import CheckResult, ErrorKind, State
 from linkwatch.notify.events import find_events
 from linkwatch.notify.kinds import NotifyEvent
 from linkwatch.redact import redact
@@ -571,3 +571,23 @@ def test_nothing_is_told_of_a_url_a_rule_excludes_or_treats_as_alive_unless_pinn
         told = {e.subject for e in find_events(store, {NotifyEvent.DEAD}, settings.rules)}
         assert "http://ec.europa.eu/avservices/video/player.cfm?ref=I118702" in told
         assert len(told) == 3
+
+
+async def test_a_rule_timeout_replaces_the_checker_s_for_its_urls(
+    tmp_path: Path, hostile_web: HostileWeb
+) -> None:
+    slow, page = hostile_web.url("plain.test", "/slow"), hostile_web.url("plain.test", "/page")
+    rules = '[[rules]]\nurl = "http://plain.test:*/slow"\ntimeout = "20ms"\n'
+    settings = project(tmp_path, [slow, page], rules)  # /slow answers in 100ms
+    results: dict[str, CheckResult] = {}
+    with AsyncStore.open(settings.state.dir) as db:
+        await check_urls(
+            settings,
+            db,
+            db.read.urls_to_check(),
+            resolver=NameResolver(),
+            now=lambda: START,
+            on_result=lambda target, result: results.__setitem__(target.key, result),
+        )
+    assert results[slow].error is ErrorKind.TIMEOUT
+    assert results[page].status == 200  # same host, not matched: the checker's timeout
