@@ -591,3 +591,24 @@ async def test_a_rule_timeout_replaces_the_checker_s_for_its_urls(
         )
     assert results[slow].error is ErrorKind.TIMEOUT
     assert results[page].status == 200  # same host, not matched: the checker's timeout
+
+
+async def test_a_redirect_to_an_excluded_url_is_not_followed(
+    tmp_path: Path, hostile_web: HostileWeb
+) -> None:
+    away = hostile_web.url("partner.test", "/away")  # a redirect to plain.test/page
+    settings = project(tmp_path, [away], '[[rules]]\nhost = "plain.test"\nexclude = true\n')
+    results: list[CheckResult] = []
+    with AsyncStore.open(settings.state.dir) as db:
+        await check_urls(
+            settings,
+            db,
+            db.read.urls_to_check(),
+            resolver=NameResolver(),
+            now=lambda: START,
+            on_result=lambda target, result: results.append(result),
+        )
+    [result] = results
+    assert result.error is ErrorKind.EXCLUDED and [h.status for h in result.hops] == [302]
+    assert hostile_web.requests_to("plain.test") == []
+    assert states(settings) == {away: "transient"}  # inconclusive: never counts toward dead

@@ -8,9 +8,10 @@ concurrency over all hosts.
 The `[[rules]]` of the config are applied here, per request, from the URL of that
 request alone: a rule's headers go to the URLs it matches and nowhere else (a
 redirect to another host is a request of its own, to a URL the rule does not
-match), and a rule's `per_host`, `host_delay` and `timeout` replace the checker's
-for its site. A host's limits are those of the first request that opens its slot,
-which is why they are per host: a URL-glob rule setting them shares its host's.
+match); a redirect to a URL a rule excludes is not followed; and a rule's
+`per_host`, `host_delay` and `timeout` replace the checker's for its site. A
+host's limits are those of the first request that opens its slot, which is why
+they are per host: a URL-glob rule setting them shares its host's.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from typing import Self
 from aiohttp.abc import AbstractResolver
 from yarl import URL
 
+from linkwatch.errors import NetError
+from linkwatch.model import ErrorKind
 from linkwatch.net.gate import HostGate
 from linkwatch.net.response import BodyLimit, HttpResponse
 from linkwatch.net.session import HttpSession, NetOptions
@@ -69,6 +72,8 @@ class Net(HttpSession):
         except ValueError as exc:
             raise translate_error(exc) from exc
         applied = self.rules.for_url(url)
+        if applied.exclude:  # a redirect to it: the run never starts with an excluded URL
+            raise NetError(ErrorKind.EXCLUDED, f"{url} is excluded by [[rules]]: not asked")
         if applied.headers:
             headers = _with_rule_headers(headers, applied.headers)
         delay = None if applied.host_delay is None else applied.host_delay.total_seconds()
