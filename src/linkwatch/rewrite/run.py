@@ -206,7 +206,7 @@ def _ruled(
         return [_Ruled(c, excluded=False) for c in candidates]
     ruled = []
     for candidate in candidates:
-        applied = rules.for_url(candidate.url)
+        applied = rules.for_url(candidate.url_key or candidate.url)
         if applied.exclude:
             ruled.append(_Ruled(candidate, excluded=True))
         elif applied.treat_as is None or candidate.pinned or mode is RewriteMode.ALL:

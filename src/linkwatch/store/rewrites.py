@@ -56,6 +56,7 @@ class RewriteCandidate:
     url_id: int = 0
     archive_source: str | None = None  # the archive holding the chosen snapshot
     pinned: bool = False  # `state` is a person's pin
+    url_key: str = ""  # the URL as checked (normalised, unwrapped): what rules match
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +111,7 @@ class RewritesMixin(StoreBase):
         rows = self.db.execute(
             'SELECT r.path, r.sha256, c.label, c.url, c.start, c."end", '
             "COALESCE(u.pinned, u.state), c.archived, s.archive_url, s.timestamp, u.id, s.source, "
-            "u.pinned IS NOT NULL "
+            "u.pinned IS NOT NULL, u.key "
             "FROM citation_snapshots s "
             "JOIN releases r ON r.path = s.release_path "
             "JOIN citations c ON c.release_id = r.id "
@@ -188,6 +189,7 @@ def _candidate(
     url_id: int,
     source: str | None,
     pinned: int,
+    url_key: str,
 ) -> RewriteCandidate:
     return RewriteCandidate(
         path,
@@ -203,4 +205,5 @@ def _candidate(
         url_id,
         source,
         bool(pinned),
+        url_key,
     )
