@@ -19,9 +19,12 @@ import fnmatch
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from linkwatch.model import State
+
+_T = TypeVar("_T")
 
 
 class TreatAs(StrEnum):
@@ -135,31 +138,31 @@ class Applied:
 NO_RULES = Applied()
 
 
+def _first(values: Iterable[_T | None]) -> _T | None:
+    return next((value for value in values if value is not None), None)
+
+
 def merge(rules: Iterable[Rule]) -> Applied:
+    """What `rules` (those matching one URL, in file order) say together."""
     matched = tuple(rules)
     if not matched:
         return NO_RULES
-
-    def first(name: str) -> object:
-        return next((v for r in matched if (v := getattr(r, name)) is not None), None)
-
     headers: dict[str, str] = {}
     for rule in matched:
         for name, value in rule.headers:
             if not any(known.lower() == name.lower() for known in headers):
                 headers[name] = value
-    accept = next((r.accept for r in matched if r.accept), frozenset[int]())
-    exclude, archive = first("exclude"), first("archive")
+    archive = _first(r.archive for r in matched)
     return Applied(
         rules=matched,
-        exclude=bool(exclude),
-        accept=accept,
-        treat_as=first("treat_as"),  # type: ignore[arg-type]
+        exclude=bool(_first(r.exclude for r in matched)),
+        accept=next((r.accept for r in matched if r.accept), frozenset()),
+        treat_as=_first(r.treat_as for r in matched),
         headers=headers,
-        per_host=first("per_host"),  # type: ignore[arg-type]
-        host_delay=first("host_delay"),  # type: ignore[arg-type]
-        timeout=first("timeout"),  # type: ignore[arg-type]
-        archive=True if archive is None else bool(archive),
+        per_host=_first(r.per_host for r in matched),
+        host_delay=_first(r.host_delay for r in matched),
+        timeout=_first(r.timeout for r in matched),
+        archive=True if archive is None else archive,
     )
 
 
