@@ -85,6 +85,10 @@ def test_no_rules_is_an_empty_rule_set(tmp_path: Path) -> None:
 
 BAD_RULES = [
     (
+        '[[rule]]\nhost = "a.test"\nexclude = true\n',
+        ":9: unknown table 'rule' (did you mean rules?)",
+    ),
+    (
         '[[rules]]\nhost = "a.test"\naccept = [403, 1000]\n',
         ":11: rules[1].accept: expected",
     ),

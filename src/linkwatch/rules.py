@@ -5,8 +5,8 @@ subdomains too) or a URL glob (`url = "https://intranet.example/*"`, `*` spannin
 `/`). Every rule that matches a URL applies, and where two of them set the same
 key the one written first wins (headers are merged by name, likewise): a narrow
 rule written above a broad one refines it, as in a firewall's list, without
-repeating it. Check, archive, rewrite and report all ask `RuleSet.for_url`, so
-the four cannot disagree about a URL.
+repeating it. Check (through `net.polite.Net`), archive, rewrite, report and
+notify all ask `RuleSet.for_url`, so they cannot disagree about a URL.
 
 Header values are secrets (a partner's cookie): they are registered with
 `redact` at load, are never part of `describe`, and `Rule.__repr__` leaves them out.
