@@ -61,8 +61,8 @@ def _hint(name: str, candidates: tuple[str, ...] | list[str]) -> str:
 
 
 def _unknown_section(section: str, value: object) -> _Problem:
-    tables = isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
-    if isinstance(value, dict) or tables:  # [name] or [[name]]
+    array = isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+    if isinstance(value, dict) or array:  # [name] or [[name]]
         tables = (*SECTIONS, RULES)
         return _Problem((section,), f"unknown table '{section}'" + _hint(section, tables))
     return _Problem((section,), f"unknown key '{section}'" + _hint(section, list(KEY_BY_NAME)))
