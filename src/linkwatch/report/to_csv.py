@@ -35,6 +35,7 @@ RELEASE_COLUMNS = (
     "changed_at",
     "drifted",
     "drift_similarity",
+    "excluded",
 )
 
 URL_COLUMNS = (
@@ -56,6 +57,7 @@ URL_COLUMNS = (
     "releases",
     "drifted",
     "drift_similarity",
+    "excluded",
 )
 
 HOST_COLUMNS = ("host", "urls", "citations", "rotten", "rot_rate", *STATE_ORDER)
