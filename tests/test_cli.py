@@ -226,8 +226,8 @@ def test_console_script_reports_its_version() -> None:
 
 
 def test_every_config_key_is_documented_in_the_readme() -> None:
-    from linkwatch.config.keys import KEYS
+    from linkwatch.config.keys import KEYS, RULE_KEYS
 
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
-    for key in KEYS:
+    for key in KEYS + RULE_KEYS:
         assert f"| `{key.name}` |" in readme, key.name

@@ -110,6 +110,7 @@ class ErrorKind(StrEnum):
     TOO_MANY_REDIRECTS = "too_many_redirects"
     REDIRECT_LOOP = "redirect_loop"
     PROTOCOL = "protocol"  # the server spoke broken HTTP
+    EXCLUDED = "excluded"  # a redirect led to a URL a [[rules]] table excludes: not asked
 
     @property
     def is_failure(self) -> bool:

@@ -257,6 +257,15 @@ async def consent(request: web.Request) -> web.StreamResponse:
     return web.Response(text=html("Consented", "Thanks."), content_type="text/html")
 
 
+def _to_other_host(host: str, path: str) -> Handler:
+    """A redirect to another virtual host on the same port."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        raise web.HTTPFound(f"http://{host}:{request.url.port}{path}")
+
+    return handler
+
+
 async def absolute_to_page(request: web.Request) -> web.StreamResponse:
     location = str(request.url.with_path("/page").with_query(None))
     return web.Response(status=308, headers={"Location": location})
@@ -275,6 +284,7 @@ class Seen:
     path: str
     user_agent: str
     at: float  # time.monotonic() when the request arrived
+    headers: tuple[tuple[str, str], ...] = ()  # every request header, as sent
 
 
 class HostileWeb:
@@ -302,6 +312,16 @@ class HostileWeb:
                 redirect("/oops"),
             ),
             "bot.test": ({"/in/someone": linkedin, "/forbidden": refused_to_robots}, bot_wall),
+            # a partner site: what a site's [[rules]] table is for
+            "partner.test": (
+                {
+                    "/": page("Partner home", "Welcome, partner."),
+                    "/page": page("Partner page", "A page for partners, behind a cookie."),
+                    "/forbidden": plain_status(403),
+                    "/away": _to_other_host("plain.test", "/page"),
+                },
+                not_found,
+            ),
         }
 
     def _plain_routes(self) -> dict[str, Handler]:
@@ -390,6 +410,7 @@ class HostileWeb:
                 request.path,
                 request.headers.get("User-Agent", ""),
                 time.monotonic(),
+                tuple(request.headers.items()),
             )
         )
         self._in_flight[host] += 1

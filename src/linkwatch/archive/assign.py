@@ -37,6 +37,9 @@ class _UrlChoices:
 
 async def choose(run: Run, replays: ReplayChecker) -> None:
     citations = run.db.read.citations_to_choose()
+    rules = run.settings.rules
+    if rules:  # an excluded URL is given no snapshot: its citations are left as they are
+        citations = [c for c in citations if not rules.for_url(c.url_key).exclude]
     by_url: dict[int, list[CitationToChoose]] = {}
     for citation in citations:
         by_url.setdefault(citation.url_id, []).append(citation)

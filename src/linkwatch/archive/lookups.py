@@ -93,7 +93,9 @@ async def look_up(run: Run, sources: Sequence[LookupSource]) -> None:
             until, reason = rest
             run.summary.rested[source.archive.name] = f"resting until {until:%H:%M} UTC: {reason}"
             continue
-        source.todo = deque(run.db.read.urls_to_look_up(source.archive.name, moment))
+        todo = run.db.read.urls_to_look_up(source.archive.name, moment)
+        rules = run.settings.rules
+        source.todo = deque(t for t in todo if not (rules and rules.for_url(t.url).exclude))
         active.append(source)
     run.progress.phase("looking up", sum(len(source.todo) for source in active))
     await run_together(_look_up_in(run, source) for source in active if source.todo)

@@ -70,6 +70,7 @@ class ArchiveRunSummary:
     failed: int = 0  # save attempts that did not work (retried later, up to a limit)
     dropped: int = 0  # queued saves no longer wanted (the URL died meanwhile)
     not_savable: int = 0  # looked up but not saved in their state (dead, unchecked, ...)
+    not_by_rule: int = 0  # not saved: a [[rules]] table excludes them or says archive = false
     chosen: int = 0  # citations given a (different) snapshot
     rejected: int = 0  # captures whose replay was not the cited page
     no_snapshot: int = 0  # citations left without a snapshot

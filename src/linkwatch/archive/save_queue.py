@@ -38,7 +38,11 @@ async def decide(run: Run) -> None:
     moment = run.now()
     fresh_within = run.settings.archive.fresh_within
     wanted: list[int] = []
+    rules = run.settings.rules
     for candidate in run.db.read.save_candidates(run.source):
+        if rules and not rules.for_url(candidate.url).archived:
+            run.summary.not_by_rule += 1
+            continue
         decision = decide_save(
             candidate.state,
             candidate.newest_capture,
@@ -119,7 +123,11 @@ async def _attempt(run: Run, entry: QueuedSave) -> ArchiveStep | None:
     so it does not wait for the pace.
     """
     reason = None
-    if entry.state not in SAVABLE_STATES:
+    rules = run.settings.rules.for_url(entry.url)
+    if not rules.archived:  # queued before the rule was written
+        said = "exclude = true" if rules.exclude else "archive = false"
+        reason = f"not saved: a [[rules]] table says {said}"
+    elif entry.state not in SAVABLE_STATES:
         reason = f"not saved: the URL is {entry.state.value} now"
     else:
         reason = await _private_target(run, entry.url)

@@ -30,6 +30,7 @@ from linkwatch.config.settings import Settings
 from linkwatch.drift.compare import DriftStep
 from linkwatch.model import CheckResult
 from linkwatch.net.polite import Net, NetOptions
+from linkwatch.rules import RuleSet
 from linkwatch.store import CheckRecord, Store, UrlToCheck
 from linkwatch.store.writer import AsyncStore
 from linkwatch.tasks import run_together
@@ -47,6 +48,7 @@ class CheckRunSummary:
     outage: list[str] = field(default_factory=list)  # one line per batch judged an outage
     interrupted: bool = False
     drifted: int = 0  # citations whose page no longer is the document of their snapshot
+    excluded: int = 0  # URLs a rule excludes: not asked anything
 
 
 def net_options(settings: Settings) -> NetOptions:
@@ -56,7 +58,8 @@ def net_options(settings: Settings) -> NetOptions:
         timeout=check.timeout.total_seconds(),
         read_timeout=min(10.0, check.timeout.total_seconds()),
         concurrency=check.concurrency,
-        per_host=check.per_host,
+        # the connector's own cap per host: as high as any rule's, the gate keeps each host's
+        per_host=max([check.per_host, *(r.per_host or 0 for r in settings.rules.rules)]),
         host_delay=check.host_delay.total_seconds(),
         allow_private=check.allow_private,
         max_body=check.max_body,
@@ -92,9 +95,15 @@ class _Judge:
     """
 
     def __init__(
-        self, db: AsyncStore, policy: CheckPolicy, summary: CheckRunSummary, drift: DriftStep
+        self,
+        db: AsyncStore,
+        policy: CheckPolicy,
+        summary: CheckRunSummary,
+        drift: DriftStep,
+        rules: RuleSet,
     ) -> None:
         self.db = db
+        self.rules = rules
         self.drift = drift
         self.policy = policy
         self.summary = summary
@@ -119,13 +128,20 @@ class _Judge:
             self.summary.outage.append(why)
         records = []
         for target, result in batch:
+            applied = self.rules.for_url(target.key)
             verdict = decide(
-                target.state, target.streak, result, self.policy, result.checked_at, outage=outage
+                target.state,
+                target.streak,
+                result,
+                self.policy,
+                result.checked_at,
+                outage=outage,
+                accept=applied.accept,
             )
             due = next_check_at(verdict.state, result.checked_at, self.policy, rand=random.random())
             records.append(CheckRecord(target.id, result, verdict, due))
             self.summary.checked += 1
-            self.summary.states[(target.pinned or verdict.state).value] += 1
+            self.summary.states[applied.shown_state(verdict.state, target.pinned).value] += 1
         await self.db.write(Store.record_checks, records)
 
 
@@ -147,8 +163,13 @@ async def check_urls(
     checks in flight finish.
     """
     summary = CheckRunSummary()
+    rules = settings.rules
+    if rules:
+        kept = [target for target in targets if not rules.for_url(target.key).exclude]
+        summary.excluded = len(targets) - len(kept)
+        targets = kept
     drift = DriftStep(db.read.drift_targets())
-    judge = _Judge(db, policy(settings), summary, drift)
+    judge = _Judge(db, policy(settings), summary, drift, rules)
     probe = SoftNotFoundProbe(
         db.read.probe_answers(since=now() - settings.check.probe_every), now=now, shaped=True
     )
@@ -176,7 +197,7 @@ async def check_urls(
     slots = max(settings.check.concurrency * 2, len(groups) * settings.check.per_host)
     workers = max(1, min(len(targets), slots))
     try:
-        async with Net(net_options(settings), resolver=resolver) as net:
+        async with Net(net_options(settings), resolver=resolver, rules=rules) as net:
             try:
                 await run_together(worker(net) for _ in range(workers))
             finally:

@@ -123,10 +123,16 @@ class Verdict:
     reason: str  # one line for history and logs
 
 
-def classify(result: CheckResult) -> CheckOutcome:
-    """Judge one check on its own. Transport errors win over any status they came with."""
+def classify(result: CheckResult, accept: frozenset[int] = frozenset()) -> CheckOutcome:
+    """Judge one check on its own. Transport errors win over any status they came with.
+
+    `accept`: statuses a site's rule says mean alive there (a 403 from a site that
+    answers robots so, known to the operator): a success, wall or not.
+    """
     if result.error is not None:
         return _classify_error(result.error)
+    if result.status is not None and result.status in accept:
+        return CheckOutcome.SUCCESS
     if result.bot_wall:
         return CheckOutcome.BLOCKED
     status = result.status
@@ -168,9 +174,11 @@ def decide(
     *,
     pinned: State | None = None,
     outage: bool = False,
+    accept: frozenset[int] = frozenset(),
 ) -> Verdict:
     """The state after `result`, given the previous state and failure streak."""
-    verdict = _judge(previous, streak, result, classify(result), policy, now, outage)
+    outcome = classify(result, accept)
+    verdict = _judge(previous, streak, result, outcome, policy, now, outage)
     if pinned is None:
         return verdict
     reason = f"pinned {pinned}; evidence says {verdict.state}: {verdict.reason}"

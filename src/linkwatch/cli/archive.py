@@ -34,7 +34,7 @@ from linkwatch.model import QueueStatus
 from linkwatch.store import Store
 from linkwatch.store.lock import hold_state_lock
 from linkwatch.store.writer import AsyncStore
-from linkwatch.text import printable
+from linkwatch.text import plural, printable
 
 
 class _Bar:
@@ -146,6 +146,8 @@ def _print_summary(summary: ArchiveRunSummary) -> None:
         f"no snapshot {summary.no_snapshot}; {summary.chosen} citations given a snapshot, "
         f"{summary.queue_left} saves still queued"
     )
+    if summary.not_by_rule:
+        click.echo(f"not saved, as [[rules]] say: {plural(summary.not_by_rule, 'URL')}")
     others = {k: v for k, v in summary.looked_up_in.items() if k != summary.source}
     if others:
         counts = ", ".join(f"{name} {count}" for name, count in sorted(others.items()))

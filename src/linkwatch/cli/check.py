@@ -16,6 +16,7 @@ from linkwatch.cli.common import (
     settings_from,
     stderr_console,
     url_key,
+    warn_unmatched_rules,
 )
 from linkwatch.model import CheckResult
 from linkwatch.store.lock import hold_state_lock
@@ -44,6 +45,7 @@ def check_command(ctx: click.Context, urls: tuple[str, ...], check_all: bool) ->
     settings = settings_from(ctx)
     err = stderr_console()
     with hold_state_lock(settings.state.dir), AsyncStore.open(settings.state.dir) as db:
+        warn_unmatched_rules(settings, db.read)
         if urls:
             keys = [url_key(db.read, url) for url in urls]
             targets = [t for t in (db.read.url_to_check(k) for k in keys) if t is not None]
@@ -94,6 +96,8 @@ def check_command(ctx: click.Context, urls: tuple[str, ...], check_all: bool) ->
         err.print(f"[yellow]warning:[/] {line}")
     states = ", ".join(f"{count} {state}" for state, count in sorted(summary.states.items()))
     click.echo(f"checked {summary.checked} URLs: {states or 'none'}")
+    if summary.excluded:
+        click.echo(f"excluded by [[rules]]: {plural(summary.excluded, 'URL')}, not asked")
     if summary.drifted:
         click.echo(
             f"content drift: {plural(summary.drifted, 'citation')} now say something else "

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from linkwatch.clock import Clock, system_clock
 from linkwatch.config.loading import load_settings
@@ -81,6 +82,23 @@ def url_key(store: Store, url: str) -> str:
     if store.url_status(key) is None:
         raise click.BadParameter(f"{url} is not cited by any scanned release", param_hint="URL")
     return key
+
+
+def warn_unmatched_rules(settings: Settings, store: Store) -> None:
+    """One warning line per `[[rules]]` table that matches none of the URLs cited: a
+    rule can only be judged once the URLs are known, so `check` and `report` tell."""
+    if not settings.rules:
+        return
+    keys = [url.key for url in store.report_urls().values()]
+    if not keys:
+        return
+    where = f"{settings.config_path}:" if settings.config_path else ""
+    for rule in settings.rules.unmatched(keys):
+        line = f"{where}{rule.line}: " if where and rule.line else (f"{where} " if where else "")
+        stderr_console().print(
+            f"[yellow]warning:[/] {escape(line + rule.describe())}: matches no cited URL",
+            highlight=False,
+        )
 
 
 def notify_after(settings: Settings, clock: Clock, db: AsyncStore | None = None) -> None:

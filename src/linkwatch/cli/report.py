@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from linkwatch.cli.common import clock_from, open_store, settings_from
+from linkwatch.cli.common import clock_from, open_store, settings_from, warn_unmatched_rules
 from linkwatch.config.settings import Settings
 from linkwatch.config.values import parse_duration
 from linkwatch.model import State
@@ -142,7 +142,8 @@ def _write_report(
 ) -> int:
     """Build, render and write the report; the number of citations failing `fail_on`."""
     with open_store(settings, writing=False) as store:
-        report = build_report(store, now=now, view=view, filters=filters)
+        warn_unmatched_rules(settings, store)
+        report = build_report(store, now=now, view=view, filters=filters, rules=settings.rules)
         rendered = render(report, output_format, store)
     if rendered.data is not None:
         _emit(rendered.data, output)

@@ -135,6 +135,8 @@ def _print(summary: RewriteSummary, verbose: bool) -> None:
         f"{summary.unchanged} already did, {len(summary.skipped_citations)} not rewritten, "
         f"{len(summary.skipped)} files skipped"
     )
+    if summary.excluded:
+        line += f", {summary.excluded} citations left alone as [[rules]] exclude them"
     if summary.dry_run:
         err.print(line, highlight=False, markup=False)
     else:

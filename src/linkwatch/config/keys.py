@@ -13,6 +13,13 @@ from dataclasses import dataclass, field
 
 from linkwatch import __version__
 from linkwatch.archive.archives import as_archive_list
+from linkwatch.config.rulevalues import (
+    as_headers,
+    as_rule_host,
+    as_rule_url,
+    as_statuses,
+    as_treat_as,
+)
 from linkwatch.config.settings import (
     SMTP_PASSWORD_ENV,
     ArchiveBackend,
@@ -481,6 +488,94 @@ KEYS: tuple[KeySpec, ...] = (
 )
 
 KEY_BY_NAME = {spec.name: spec for spec in KEYS}
+
+# The keys of each `[[rules]]` table (see linkwatch.rules). A rule has no defaults of its
+# own: a key left out says nothing, and the `check.*` and `archive.*` values apply. The
+# default column tells what a rule that leaves the key out does.
+RULE_KEYS: tuple[KeySpec, ...] = (
+    KeySpec(
+        "rules.host",
+        "host name",
+        '""',
+        "The host the rule is for (give host or url, not both).",
+        as_rule_host,
+    ),
+    KeySpec(
+        "rules.subdomains",
+        "boolean",
+        "false",
+        "With host: its subdomains too (www.example.org is one of example.org).",
+        as_boolean,
+    ),
+    KeySpec(
+        "rules.url",
+        "URL glob",
+        '""',
+        "The URLs the rule is for, as a glob over the whole URL ('*' spans '/').",
+        as_rule_url,
+    ),
+    KeySpec(
+        "rules.exclude",
+        "boolean",
+        "false",
+        "Never check, archive or rewrite these URLs; reports show them as excluded.",
+        as_boolean,
+    ),
+    KeySpec(
+        "rules.accept",
+        "array of HTTP statuses",
+        "[]",
+        "Statuses that count as alive for these URLs (as lychee's accept), e.g. [403, 429].",
+        as_statuses,
+    ),
+    KeySpec(
+        "rules.treat_as",
+        "alive | blocked",
+        '""',
+        "The state shown for these URLs whatever the checks say (a pin for a whole site;"
+        " `linkwatch mark` still wins for one URL).",
+        as_treat_as,
+    ),
+    KeySpec(
+        "rules.headers",
+        "table: header = value",
+        "{}",
+        "Request headers sent to these URLs only (never on a redirect elsewhere);"
+        " ${LINKWATCH_...} is filled in from the environment, never logged or stored.",
+        as_headers,
+    ),
+    KeySpec(
+        "rules.per_host",
+        "integer >= 1",
+        "check.per_host",
+        "Most requests in flight to this site's host at once.",
+        as_integer(1),
+    ),
+    KeySpec(
+        "rules.host_delay",
+        "duration",
+        "check.host_delay",
+        "Minimum pause between two requests to this site's host.",
+        as_duration(allow_zero=True),
+    ),
+    KeySpec(
+        "rules.timeout",
+        "duration > 0",
+        "check.timeout",
+        "Time allowed for one request to these URLs.",
+        as_duration(allow_zero=False),
+    ),
+    KeySpec(
+        "rules.archive",
+        "boolean",
+        "true",
+        "false: never ask an archive to save these URLs (a site that asked not to be"
+        " archived); snapshots already made are still looked up and used.",
+        as_boolean,
+    ),
+)
+
+RULE_KEY_BY_LEAF = {spec.leaf: spec for spec in RULE_KEYS}
 
 SECTIONS = tuple(dict.fromkeys(spec.section for spec in KEYS))
 

@@ -14,10 +14,19 @@ import keyword
 import re
 import tomllib
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from linkwatch.config.keys import FORBIDDEN, KEY_BY_NAME, KEYS, SECTIONS, KeySpec, toml_string
+from linkwatch.config.keys import (
+    FORBIDDEN,
+    KEY_BY_NAME,
+    KEYS,
+    RULE_KEY_BY_LEAF,
+    SECTIONS,
+    KeySpec,
+    toml_string,
+)
 from linkwatch.config.settings import (
     ArchiveSettings,
     CheckSettings,
@@ -32,6 +41,9 @@ from linkwatch.config.settings import (
 )
 from linkwatch.config.values import Invalid, describe
 from linkwatch.errors import ConfigError
+from linkwatch.rules import Rule, RuleSet
+
+RULES = "rules"  # the one array of tables: [[rules]]
 
 
 class _Problem(Exception):
@@ -49,8 +61,10 @@ def _hint(name: str, candidates: tuple[str, ...] | list[str]) -> str:
 
 
 def _unknown_section(section: str, value: object) -> _Problem:
-    if isinstance(value, dict):
-        return _Problem((section,), f"unknown table '{section}'" + _hint(section, SECTIONS))
+    array = isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+    if isinstance(value, dict) or array:  # [name] or [[name]]
+        tables = (*SECTIONS, RULES)
+        return _Problem((section,), f"unknown table '{section}'" + _hint(section, tables))
     return _Problem((section,), f"unknown key '{section}'" + _hint(section, list(KEY_BY_NAME)))
 
 
@@ -83,6 +97,9 @@ def _validate(document: Mapping[str, object], base_dir: Path) -> dict[str, Any]:
     """Typed values by dotted name, in file order, defaults filled in; the first problem raises."""
     values: dict[str, Any] = {}
     for section, table in document.items():
+        if section == RULES:
+            values[RULES] = _rules(table, base_dir)
+            continue
         if section not in SECTIONS:
             raise _unknown_section(section, table)
         if not isinstance(table, dict):
@@ -97,6 +114,46 @@ def _validate(document: Mapping[str, object], base_dir: Path) -> dict[str, Any]:
         if spec.name not in values:
             values[spec.name] = _convert(spec, tomllib.loads(f"v = {spec.default}")["v"], base_dir)
     return values
+
+
+def _rules(tables: object, base_dir: Path) -> RuleSet:
+    """`[[rules]]` tables -> a RuleSet; a problem names `rules[N].key` (N from 1)."""
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        got = describe(tables, with_type=True)
+        raise _Problem((RULES,), f"rules: expected [[rules]] tables, got {got}")
+    return RuleSet(tuple(_rule(number, table, base_dir) for number, table in enumerate(tables, 1)))
+
+
+def _rule(number: int, table: dict[str, Any], base_dir: Path) -> Rule:
+    index = str(number - 1)
+    name = f"rules[{number}]"
+    values: dict[str, Any] = {}
+    for leaf, raw in table.items():
+        spec = RULE_KEY_BY_LEAF.get(leaf)
+        if spec is None:
+            hint = _hint(leaf, list(RULE_KEY_BY_LEAF))
+            raise _Problem((RULES, index, leaf), f"unknown key '{name}.{leaf}'" + hint)
+        try:
+            values[leaf] = spec.convert(raw, base_dir)
+        except Invalid as invalid:
+            key_path: tuple[str, ...] = (RULES, index, leaf)
+            where = f"{name}.{leaf}"
+            if invalid.subkey is not None:
+                key_path += (invalid.subkey,)
+                where += "." + _toml_key(invalid.subkey)
+                raw = raw[invalid.subkey] if isinstance(raw, dict) else raw
+            # a header's value may be a secret: never repeated in a message
+            got = (
+                "" if leaf == "headers" else f", got {describe(raw, with_type=invalid.wrong_type)}"
+            )
+            raise _Problem(key_path, f"{where}: expected {invalid.expected}{got}") from None
+    if ("host" in values) == ("url" in values):
+        raise _Problem((RULES, index), f"{name}: give one of host or url")
+    if "subdomains" in values and "host" not in values:
+        raise _Problem((RULES, index, "subdomains"), f"{name}.subdomains: only goes with host")
+    if not set(values) - {"host", "url", "subdomains"}:
+        raise _Problem((RULES, index), f"{name}: says nothing to do (exclude, accept, ...)")
+    return Rule(number=number, **values)
 
 
 _T = TypeVar("_T")
@@ -132,6 +189,7 @@ def _assemble(values: Mapping[str, Any], base_dir: Path, config_path: Path | Non
         digest=_section(DigestSettings, "digest", values),
         notify=_section(NotifySettings, "notify", values),
         run=_section(RunSettings, "run", values),
+        rules=values.get(RULES, RuleSet()),
     )
 
 
@@ -175,12 +233,20 @@ def load_settings(path: Path) -> Settings:
     document = _parse(text, path)
     config_path = path.resolve()
     base_dir = config_path.parent
+    lines = _KeyLines(text)
     try:
         values = _validate(document, base_dir)
     except _Problem as problem:
-        line = _KeyLines(text).find(problem.key_path)
+        line = lines.find(problem.key_path)
         where = f"{path}:{line}" if line is not None else str(path)
         raise ConfigError(f"{where}: {problem.message}") from None
+    if RULES in values:
+        values[RULES] = RuleSet(
+            tuple(
+                replace(rule, line=lines.find((RULES, str(rule.number - 1))))
+                for rule in values[RULES].rules
+            )
+        )
     return _assemble(values, base_dir, config_path)
 
 
@@ -214,10 +280,15 @@ class _KeyLines:
         self.headers: dict[tuple[str, ...], int] = {}
         self.assignments: dict[tuple[str, ...], int] = {}
         table: tuple[str, ...] = ()
+        arrays: dict[tuple[str, ...], int] = {}  # [[name]] tables seen so far, by name
         for number, line in enumerate(text.splitlines(), start=1):
             if header := _HEADER.match(line):
                 table = _parse_key_path(header["key"])
                 self.headers.setdefault(table, number)
+                if line.lstrip().startswith("[["):  # the Nth of an array of tables: name, N-1
+                    count = arrays[table] = arrays.get(table, 0) + 1
+                    table += (str(count - 1),)
+                    self.headers.setdefault(table, number)
             elif assignment := _ASSIGNMENT.match(line):
                 key_path = table + _parse_key_path(assignment["key"])
                 for length in range(len(table) + 1, len(key_path) + 1):

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from linkwatch.archive.archives import ArchiveSpec
 from linkwatch.config.values import split_listen
 from linkwatch.notify.kinds import NotifyEvent, NotifyTarget
+from linkwatch.rules import NO_RULE_SET, RuleSet
 
 SMTP_PASSWORD_ENV = "LINKWATCH_SMTP_PASSWORD"
 
@@ -195,3 +196,4 @@ class Settings:
     digest: DigestSettings
     notify: NotifySettings
     run: RunSettings
+    rules: RuleSet = NO_RULE_SET  # the [[rules]] tables, in file order

@@ -40,7 +40,17 @@ def _starter_lines() -> Iterator[str]:
         yield f"# {spec.leaf} = {spec.default}\n"
 
 
-STARTER_CONFIG: str = "".join(_starter_lines())
+_STARTER_RULES = """
+# Rules per site, any number of [[rules]] tables (the README's "Rules per site"):
+#   [[rules]]
+#   host = "partner.example.org"    # or url = "https://intranet.example/*"
+#   subdomains = true
+#   accept = [403, 429]
+#   headers = { Cookie = "${LINKWATCH_PARTNER_COOKIE}" }
+#   exclude, treat_as, per_host, host_delay, timeout, archive: see the README
+"""
+
+STARTER_CONFIG: str = "".join(_starter_lines()) + _STARTER_RULES
 
 
 def write_starter_config(path: Path, *, force: bool = False) -> None:

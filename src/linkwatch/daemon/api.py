@@ -29,6 +29,7 @@ from linkwatch.report.build import build_report, collector_paused
 from linkwatch.report.rows import NO_FILTERS, Filters, View
 from linkwatch.report.states import STATE_ORDER
 from linkwatch.report.to_json import citation_dict, render_json
+from linkwatch.rules import NO_RULE_SET, RuleSet
 from linkwatch.store import Store
 from linkwatch.text import iso_or_none
 
@@ -107,11 +108,13 @@ def parse_view(query: Mapping[str, Sequence[str]]) -> View:
         raise BadQuery(f"by: one of {', '.join(v.value for v in View)}, not {text!r}") from None
 
 
-def render(query: ApiQuery, store: Store, now: dt.datetime) -> bytes:
+def render(query: ApiQuery, store: Store, now: dt.datetime, rules: RuleSet = NO_RULE_SET) -> bytes:
     """The response body of one API query (in a thread, on its own connection)."""
     if query.resource is Resource.REPORT:
         with collector_paused():  # until the rows are freed, as the command does
-            report = build_report(store, now=now, view=query.view, filters=query.filters)
+            report = build_report(
+                store, now=now, view=query.view, filters=query.filters, rules=rules
+            )
             body = render_json(report)
             del report
             return body
@@ -119,14 +122,14 @@ def render(query: ApiQuery, store: Store, now: dt.datetime) -> bytes:
         assert query.url_id is not None
         data = history_dict(store, query.url_id)
     elif query.resource is Resource.CITATIONS:
-        data = citations_dict(store, now, query.filters)
+        data = citations_dict(store, now, query.filters, rules)
     else:
-        data = releases_dict(store, now)
+        data = releases_dict(store, now, rules)
     return orjson.dumps(data, option=orjson.OPT_APPEND_NEWLINE)
 
 
-def releases_dict(store: Store, now: dt.datetime) -> dict[str, Any]:
-    report = build_report(store, now=now)
+def releases_dict(store: Store, now: dt.datetime, rules: RuleSet = NO_RULE_SET) -> dict[str, Any]:
+    report = build_report(store, now=now, rules=rules)
     releases = []
     for release in report.releases:
         states = dict.fromkeys(STATE_ORDER, 0)
@@ -146,8 +149,10 @@ def releases_dict(store: Store, now: dt.datetime) -> dict[str, Any]:
     return {"generated_at": iso_or_none(report.generated_at), "releases": releases}
 
 
-def citations_dict(store: Store, now: dt.datetime, filters: Filters) -> dict[str, Any]:
-    report = build_report(store, now=now, filters=filters)
+def citations_dict(
+    store: Store, now: dt.datetime, filters: Filters, rules: RuleSet = NO_RULE_SET
+) -> dict[str, Any]:
+    report = build_report(store, now=now, filters=filters, rules=rules)
     citations = [
         citation_dict(line) | {"release": release.path, "url_id": line.url_id}
         for release in report.releases

@@ -164,6 +164,13 @@ async def notify_after(host: JobHost, job: str) -> None:
         event(log, logging.INFO, summary.line, job=NOTIFY, after=job, **summary_fields(summary))
 
 
+def unmatched_rules(settings: Settings) -> tuple[str, ...]:
+    """The `[[rules]]` matching no cited URL (in a thread: it reads every URL's key)."""
+    with Store.open(settings.state.dir, writing=False) as store:
+        keys = [url.key for url in store.report_urls().values()]
+    return settings.rules.unmatched_warnings(keys) if keys else ()
+
+
 async def scan_job(host: JobHost, *, first: bool) -> JobReport:
     summary, counts = await in_process(
         scan_in_worker, host.settings, host.clock(), host.stopper(SCAN), name=SCAN
@@ -172,6 +179,9 @@ async def scan_job(host: JobHost, *, first: bool) -> JobReport:
     warn_each(SCAN, (f"cannot read {line}" for line in summary.errors), len(summary.errors))
     missing = (f"{path} is missing (kept in the store)" for path in summary.missing)
     warn_each(SCAN, missing, len(summary.missing))
+    if host.settings.rules and (first or summary.new_urls):
+        unmatched = await asyncio.to_thread(unmatched_rules, host.settings)
+        warn_each(SCAN, unmatched, len(unmatched))
     if summary.new_urls:
         host.kick(CHECK)
     if summary.parsed or first:  # changed releases, or a rewrite cut short by a crash

@@ -495,7 +495,7 @@ class Daemon:
     async def _api_page(self, query: ApiQuery) -> Page:
         def render() -> bytes:
             with Store.open(self.settings.state.dir, writing=False) as store:
-                return render_api(query, store, self.clock())
+                return render_api(query, store, self.clock(), self.settings.rules)
 
         return await self.pages.get(query, render, JSON).page()
 
@@ -503,5 +503,7 @@ class Daemon:
         """The HTML report, as `linkwatch report --format html` writes it (in a thread),
         with the filter form."""
         with Store.open(self.settings.state.dir, writing=False) as store:
-            report = build_report(store, now=self.clock(), filters=filters)
+            report = build_report(
+                store, now=self.clock(), filters=filters, rules=self.settings.rules
+            )
             return render_html(report, load_html_extras(store, report), form=True)

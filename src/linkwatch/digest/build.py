@@ -160,7 +160,7 @@ def build_digest(
     now: dt.datetime,
 ) -> Digest:
     """Collect what changed between `period_start` and `now`, and what needs a person."""
-    report = build_report(store, now=now)
+    report = build_report(store, now=now, rules=settings.rules)
     urls = {url.first.url_id: url for url in report.urls}
     changes = [c for c in store.state_changes(period_start) if c.url_id in urls]
     events = store.archive_events(period_start)

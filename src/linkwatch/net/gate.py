@@ -12,6 +12,7 @@ from dataclasses import dataclass
 @dataclass(slots=True)
 class _HostSlot:
     in_flight: asyncio.Semaphore
+    delay: float  # minimum seconds between two starts
     next_start: float = 0.0  # time.monotonic() before which no request may start
     users: int = 0  # requests holding or waiting for this slot
 
@@ -33,10 +34,17 @@ class HostGate:
         self._hosts: dict[str, _HostSlot] = {}
 
     @asynccontextmanager
-    async def turn(self, host_key: str) -> AsyncIterator[None]:
+    async def turn(
+        self, host_key: str, *, per_host: int | None = None, delay: float | None = None
+    ) -> AsyncIterator[None]:
+        """`per_host` and `delay` replace the gate's own for this host (a site's rule); the
+        host's slot keeps those it was opened with while it is in use."""
         slot = self._hosts.get(host_key)
         if slot is None:
-            slot = self._hosts[host_key] = _HostSlot(asyncio.Semaphore(self._per_host))
+            slot = self._hosts[host_key] = _HostSlot(
+                asyncio.Semaphore(per_host or self._per_host),
+                delay=self._delay if delay is None else delay,
+            )
         slot.users += 1
         try:
             async with slot.in_flight:
@@ -59,6 +67,6 @@ class HostGate:
             await self._global.acquire()
             now = time.monotonic()
             if now >= slot.next_start:
-                slot.next_start = now + self._delay
+                slot.next_start = now + slot.delay
                 return
             self._global.release()  # another request of this host started meanwhile

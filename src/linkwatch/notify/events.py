@@ -13,18 +13,28 @@ from collections.abc import Collection
 from itertools import groupby
 
 from linkwatch.notify.kinds import NotifyEvent
+from linkwatch.rules import NO_RULE_SET, RuleSet
 from linkwatch.store import Store
 from linkwatch.store.notifications import FoundEvent, StateCitation
 from linkwatch.text import one_line
 
 
-def find_events(store: Store, on: Collection[NotifyEvent]) -> list[FoundEvent]:
-    """Every event of the kinds in `on` that the store shows now, told or not."""
+def find_events(
+    store: Store, on: Collection[NotifyEvent], rules: RuleSet = NO_RULE_SET
+) -> list[FoundEvent]:
+    """Every event of the kinds in `on` that the store shows now, told or not.
+
+    A URL that `[[rules]]` exclude, or show as alive or blocked (`treat_as`, unless a
+    person pinned it), is in no state an event watches: nothing is told about it.
+    """
     found: list[FoundEvent] = []
     states = sorted(event.value for event in on if event.is_state)
     rows = store.notify_state_citations(states)
     for (url_key, state), group in groupby(rows, key=lambda row: (row.url_key, row.state)):
         citations = list(group)
+        said = rules.for_url(url_key)
+        if said.exclude or (said.treat_as is not None and not citations[0].pinned):
+            continue
         found.append(_state_event(url_key, state, citations))
     if NotifyEvent.SAVE_REFUSED in on:
         for refusal in store.notify_refused_saves():

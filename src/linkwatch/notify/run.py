@@ -51,7 +51,7 @@ def _find_events(settings: Settings) -> list[FoundEvent]:
     """In a thread, on a connection of its own: a store with thousands of dead links
     gives thousands of rows, which the daemon's loop must not wait for."""
     with Store.open(settings.state.dir, writing=False) as store:
-        return find_events(store, settings.notify.on)
+        return find_events(store, settings.notify.on, settings.rules)
 
 
 def backoff(attempts: int) -> dt.timedelta:

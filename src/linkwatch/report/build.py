@@ -10,7 +10,9 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from linkwatch.model import State
+from linkwatch.rules import NO_RULE_SET, Applied, RuleSet
 from linkwatch.store import Store
+from linkwatch.store.reports import ReportUrl
 from linkwatch.wrappers import is_wrapped
 
 if TYPE_CHECKING:
@@ -55,17 +57,42 @@ def build_report(
     now: dt.datetime,
     view: View = View.RELEASE,
     filters: Filters = NO_FILTERS,
+    rules: RuleSet = NO_RULE_SET,
 ) -> Report:
-    """Everything the renderers need, filtered, in the order every format shows it."""
+    """Everything the renderers need, filtered, in the order every format shows it.
+
+    `rules` are applied first: a rule's `treat_as` is the state of its URLs (filters
+    and counts included) unless a person pinned one, and its excluded URLs are marked.
+    """
     with collector_paused():
-        return _build_report(store, now, view, filters)
+        return _build_report(store, now, view, filters, rules)
 
 
-def _build_report(store: Store, now: dt.datetime, view: View, filters: Filters) -> Report:
+def _ruled_urls(
+    urls: dict[int, ReportUrl], rules: RuleSet
+) -> tuple[dict[int, ReportUrl], dict[int, Applied]]:
+    """The URLs with the rules' `treat_as` applied, and what the rules say of each one."""
+    applied: dict[int, Applied] = {}
+    if not rules:
+        return urls, applied
+    for url_id, url in urls.items():
+        said = rules.for_url(url.key)
+        if not said.rules:
+            continue
+        applied[url_id] = said
+        shown = said.shown_state(url.state, url.pinned)
+        if shown != url.state:
+            urls[url_id] = url._replace(state=shown)
+    return urls, applied
+
+
+def _build_report(
+    store: Store, now: dt.datetime, view: View, filters: Filters, rules: RuleSet
+) -> Report:
     """The hot loop of every report: locals and plain tuples, as it may run 150,000 times."""
     releases = store.report_releases()
     kept = {r.id: r.path for r in releases if filters.keeps_release(r.path)}
-    urls = store.report_urls()
+    urls, ruled = _ruled_urls(store.report_urls(), rules)
     snapshots = store.report_snapshots()
     drifts = store.report_drift()
     changes = {c.url_id: c for c in store.state_changes(filters.since)} if filters.since else None
@@ -74,7 +101,7 @@ def _build_report(store: Store, now: dt.datetime, view: View, filters: Filters) 
     reported: dict[int, str] = {}  # host of every URL kept: the summary's counts
     state_counts: dict[str, int] = dict.fromkeys(STATE_ORDER, 0)
     archived = rotten_bare = drifted = 0
-    new_line = tuple.__new__  # CitationLine._make without its length check: 14 values, always
+    new_line = tuple.__new__  # CitationLine._make without its length check: 16 values, always
     by_release: dict[int, list[CitationLine]] = defaultdict(list)
     for release_id, label, written, url_id, footnote_archive, assumed in store.report_citations():
         path = kept.get(release_id)
@@ -98,6 +125,7 @@ def _build_report(store: Store, now: dt.datetime, view: View, filters: Filters) 
         archive_url, archive_timestamp, archive = snapshot or (None, None, None)
         drift = drifts.get((path, url.key)) if drifts else None
         is_drifted, drift_similarity = drift or (None, None)
+        said = ruled.get(url_id) if ruled else None
         line: CitationLine = new_line(
             CitationLine,
             (
@@ -115,6 +143,8 @@ def _build_report(store: Store, now: dt.datetime, view: View, filters: Filters) 
                 bool(assumed),
                 is_drifted,
                 drift_similarity,
+                said is not None and said.exclude,
+                () if said is None else tuple(rule.number for rule in said.rules),
             ),
         )
         by_release[release_id].append(line)
@@ -149,7 +179,7 @@ def _build_report(store: Store, now: dt.datetime, view: View, filters: Filters) 
         rotten_without_archive=rotten_bare,
         drifted=drifted,
     )
-    return Report(now, view, filters, sections, len(releases), summary)
+    return Report(now, view, filters, sections, len(releases), summary, rules)
 
 
 def _narrowed(filters: Filters) -> bool:

@@ -17,6 +17,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from linkwatch.model import State
+from linkwatch.rules import NO_RULE_SET, Rule, RuleSet
 from linkwatch.store.reports import ReportUrl
 from linkwatch.store.rewrites import WebOutput
 
@@ -95,6 +96,8 @@ class CitationLine(NamedTuple):
     scheme_assumed: bool = False  # written `//host/path`: checked with `https:` assumed
     drifted: bool | None = None  # the page no longer is its snapshot's document; None: not compared
     drift_similarity: float | None = None  # 0..1, of the last comparison with the snapshot
+    excluded: bool = False  # a [[rules]] table excludes the URL: never checked nor archived
+    rules: tuple[int, ...] = ()  # the numbers of the [[rules]] tables matching the URL
 
     @property
     def url_id(self) -> int:
@@ -152,7 +155,10 @@ class CitationLine(NamedTuple):
 
     @property
     def shown_state(self) -> str:
-        """What a person should read: a URL that cannot be checked is not 'unchecked'."""
+        """What a person should read: a URL that cannot be checked is not 'unchecked', nor
+        one that a rule excludes."""
+        if self.excluded:
+            return "excluded"
         return "invalid" if self.target.invalid is not None else self.target.state
 
 
@@ -225,6 +231,18 @@ class Summary:
         return self.citations - self.states.get(State.UNCHECKED, 0)
 
 
+@dataclass(frozen=True, slots=True)
+class RuleLine:
+    """A `[[rules]]` table with the reported citations it applies to."""
+
+    rule: Rule
+    citations: tuple[tuple[str, CitationLine], ...]  # (release path, citation), report order
+
+    @property
+    def urls(self) -> int:
+        return len({line.url_id for _, line in self.citations})
+
+
 @dataclass(eq=False)
 class Report:
     """The filtered citations; the per-URL and per-host groupings are made on first use."""
@@ -235,6 +253,7 @@ class Report:
     releases: tuple[ReleaseSection, ...]
     store_releases: int  # releases in the store before filtering: tells the empty states apart
     summary: Summary
+    rule_set: RuleSet = NO_RULE_SET  # the config's [[rules]], applied to the rows already
 
     def citations(self) -> Iterator[CitationLine]:
         for release in self.releases:
@@ -247,6 +266,19 @@ class Report:
     @cached_property
     def hosts(self) -> tuple[HostLine, ...]:
         return host_lines(self.urls)
+
+    @cached_property
+    def rules(self) -> tuple[RuleLine, ...]:
+        """Every rule of the config, with the reported citations it matches (none: a rule
+        that matches no cited URL, most likely a typo)."""
+        affected: dict[int, list[tuple[str, CitationLine]]] = {
+            rule.number: [] for rule in self.rule_set.rules
+        }
+        for release in self.releases:
+            for line in release.citations:
+                for number in line.rules:
+                    affected[number].append((release.path, line))
+        return tuple(RuleLine(rule, tuple(affected[rule.number])) for rule in self.rule_set.rules)
 
     @property
     def empty_message(self) -> str | None:

@@ -37,6 +37,7 @@ RELEASE_COLUMNS = (
     "drifted",
     "drift_similarity",
     "apply_by_hand",  # a web page's edit waiting for a person: the file holding it
+    "excluded",
 )
 
 URL_COLUMNS = (
@@ -58,6 +59,7 @@ URL_COLUMNS = (
     "releases",
     "drifted",
     "drift_similarity",
+    "excluded",
 )
 
 # States in the order the host CSV first had them; a state added later (usurped) goes at

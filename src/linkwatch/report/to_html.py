@@ -28,6 +28,7 @@ ERROR_WORDS: dict[str, str] = {
     "too_many_redirects": "too many redirects",
     "redirect_loop": "redirect loop",
     "protocol": "broken HTTP answer",
+    "excluded": "redirects to an excluded URL (not asked)",
 }
 
 

@@ -15,7 +15,15 @@ import orjson
 if TYPE_CHECKING:
     pass
 from linkwatch.report.build import collector_paused
-from linkwatch.report.rows import CitationLine, HostLine, ReleaseSection, Report, UrlLine, View
+from linkwatch.report.rows import (
+    CitationLine,
+    HostLine,
+    ReleaseSection,
+    Report,
+    RuleLine,
+    UrlLine,
+    View,
+)
 from linkwatch.report.states import STATE_ORDER
 from linkwatch.text import iso_or_none
 
@@ -38,6 +46,8 @@ def citation_dict(line: CitationLine) -> dict[str, Any]:
         assumed,
         drifted,
         drift_similarity,
+        excluded,
+        _rules,
     ) = line
     return {
         "label": label,
@@ -62,6 +72,7 @@ def citation_dict(line: CitationLine) -> dict[str, Any]:
         "scheme_assumed": assumed,
         "drifted": bool(drifted),
         "drift_similarity": drift_similarity,
+        "excluded": excluded,
     }
 
 
@@ -85,6 +96,29 @@ def host_dict(host: HostLine) -> dict[str, Any]:
         "rotten": host.rotten,
         "rot_rate": None if host.rot_rate is None else round(host.rot_rate, 4),
         "states": {state: host.states.get(state, 0) for state in STATE_ORDER},
+    }
+
+
+def rule_dict(line: RuleLine) -> dict[str, Any]:
+    rule = line.rule
+    return {
+        "number": rule.number,
+        "line": rule.line,
+        "host": rule.host,
+        "subdomains": rule.subdomains,
+        "url": rule.url,
+        "settings": list(rule.settings()),
+        "urls": line.urls,
+        "citations": [
+            {
+                "release": path,
+                "label": citation.label,
+                "url": citation.url,
+                "state": citation.state,
+                "excluded": citation.excluded,
+            }
+            for path, citation in line.citations
+        ],
     }
 
 
@@ -113,6 +147,7 @@ def report_dict(report: Report, *, with_lists: bool = True) -> dict[str, Any]:
         data["urls"] = [url_dict(url) for url in report.urls]
     elif report.view is View.HOST:
         data["hosts"] = [host_dict(host) for host in report.hosts]
+        data["rules"] = [rule_dict(rule) for rule in report.rules]
     else:
         data["releases"] = [
             _release_dict(release, [citation_dict(line) for line in release.citations])

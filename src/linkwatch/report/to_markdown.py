@@ -179,4 +179,21 @@ def _md_hosts(report: Report) -> list[str]:
                 ]
             )
         )
+    return [*lines, "", *_md_rules(report)]
+
+
+def _md_rules(report: Report) -> list[str]:
+    """Each [[rules]] table with the citations it applies to."""
+    if not report.rules:
+        return []
+    lines = ["### Rules", ""]
+    for line in report.rules:
+        lines.append(f"- {_md_text(line.rule.describe())}")
+        if not line.citations:
+            lines.append("  - _matches no cited URL_")
+        for path, citation in line.citations:
+            label = f" [{citation.label}]" if citation.label else ""
+            lines.append(
+                f"  - {_md_text(path + label)}: {citation.shown_state} {_md_text(citation.url)}"
+            )
     return [*lines, ""]

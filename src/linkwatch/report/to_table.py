@@ -47,6 +47,7 @@ def render_table(report: Report) -> RenderableType:
     parts: list[RenderableType] = []
     if report.view is View.HOST:
         parts.append(_host_table(report))
+        parts += _rules_text(report)
     elif report.view is View.URL:
         parts.append(_url_table(report))
     else:
@@ -183,6 +184,34 @@ def _host_table(report: Report) -> Table:
             _bar(host.rot_rate),
         )
     return table
+
+
+RULE_CITATIONS_SHOWN = 10  # per rule in the terminal; the JSON report lists them all
+
+
+def _rules_text(report: Report) -> list[RenderableType]:
+    """Each [[rules]] table: what it says, then the citations it applies to."""
+    parts: list[RenderableType] = []
+    for line in report.rules:
+        text = Text("\n")
+        text.append(plain(line.rule.describe()), style="bold")
+        where = f" (line {line.rule.line})" if line.rule.line else ""
+        if not line.citations:
+            text.append(f"{where}: matches no cited URL", style="yellow")
+            parts.append(text)
+            continue
+        text.append(f"{where}: {plural(len(line.citations), 'citation')}")
+        text.append(f" of {plural(line.urls, 'URL')}")
+        for path, citation in line.citations[:RULE_CITATIONS_SHOWN]:
+            label = f" [{citation.label}]" if citation.label else ""
+            text.append(f"\n  {plain(shown(path))}{plain(label)} ")
+            text.append(citation.shown_state, style=STATE_STYLES.get(citation.state, ""))
+            text.append(f" {plain(citation.url)}")
+        if len(line.citations) > RULE_CITATIONS_SHOWN:
+            more = len(line.citations) - RULE_CITATIONS_SHOWN
+            text.append(f"\n  and {more} more (--format json lists them all)", style="dim")
+        parts.append(text)
+    return parts
 
 
 def _bar(rate: float | None, width: int = 10) -> Text:

@@ -42,6 +42,7 @@ from linkwatch.rewrite.files import (
 from linkwatch.rewrite.splice import rewrite_release
 from linkwatch.rewrite.values import Action, CitationRewrite, Target, wants_archive
 from linkwatch.rewrite.wording import Wording, safe_url
+from linkwatch.rules import RuleSet
 from linkwatch.scan import ParseJob, date_override, parse_release, release_key
 from linkwatch.sources.decoding import decode_release
 from linkwatch.sources.documents import document_format
@@ -78,6 +79,7 @@ class RewriteSummary:
     # must run before a rewrite can (the daemon asks for one).
     needs_scan: bool = False
     skipped_citations: list[str] = field(default_factory=list)  # "path [label] url: reason"
+    excluded: int = 0  # citations left alone: a [[rules]] table excludes their URL
     # Web releases: linkwatch cannot write to a website. Without --output they are listed
     # here and left alone; with it, their edited page is written there for a person to
     # apply in the CMS (`written` has the file, `by_hand` the page).
@@ -106,6 +108,7 @@ class RewriteSummary:
         self.documents += other.documents
         self.outcomes |= other.outcomes
         self.needs_scan = self.needs_scan or other.needs_scan
+        self.excluded = max(self.excluded, other.excluded)  # the same citations, counted again
 
     @property
     def ok(self) -> bool:
@@ -142,7 +145,9 @@ def rewrite_releases(
     wording = Wording(settings.rewrite.template_dir)  # a broken template fails here, once
     states = [state.value for state in State if wants_archive(state.value, chosen)]
     drifted = chosen is RewriteMode.DRIFTED
-    candidates = store.rewrite_candidates(states, drifted=drifted)
+    ruled = _ruled(settings.rules, store.rewrite_candidates(states, drifted=drifted), chosen)
+    summary.excluded = sum(1 for r in ruled if r.excluded)
+    candidates = [r.candidate for r in ruled if not r.excluded]
     by_path = _by_release(candidates)
     copies = _Copies(
         archive_names(settings.archive.lookup, settings.archive.lookup_file),
@@ -183,6 +188,30 @@ def rewrite_releases(
         )
         summary.absorb(again)
     return summary
+
+
+@dataclass(frozen=True, slots=True)
+class _Ruled:
+    candidate: RewriteCandidate
+    excluded: bool  # left as it is: a rule excludes the URL
+
+
+def _ruled(
+    rules: RuleSet, candidates: Sequence[RewriteCandidate], mode: RewriteMode
+) -> list[_Ruled]:
+    """The candidates as `[[rules]]` see them. An excluded URL's citations are never
+    touched; one a rule shows as alive or blocked (`treat_as`) is not rotten, so only
+    `rewrite.mode = all` or a person's pin of it gets it rewritten."""
+    if not rules:
+        return [_Ruled(c, excluded=False) for c in candidates]
+    ruled = []
+    for candidate in candidates:
+        applied = rules.for_url(candidate.url_key or candidate.url)
+        if applied.exclude:
+            ruled.append(_Ruled(candidate, excluded=True))
+        elif applied.treat_as is None or candidate.pinned or mode is RewriteMode.ALL:
+            ruled.append(_Ruled(candidate, excluded=False))
+    return ruled
 
 
 @dataclass(frozen=True, slots=True)

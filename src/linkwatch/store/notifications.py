@@ -95,6 +95,7 @@ class StateCitation:
     title: str | None
     label: str | None
     archive_url: str | None  # the snapshot chosen for this citation
+    pinned: bool = False  # `state` is a person's pin
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,14 +182,17 @@ class NotificationsMixin(StoreBase):
         marks = ",".join("?" * len(states))
         rows = self.db.execute(
             "SELECT u.key, u.url, COALESCE(u.pinned, u.state), u.state_since, r.path, "
-            "r.title, c.label, s.archive_url FROM citations c "
+            "r.title, c.label, s.archive_url, u.pinned IS NOT NULL FROM citations c "
             "JOIN releases r ON r.id = c.release_id JOIN urls u ON u.id = c.url_id "
             "LEFT JOIN citation_snapshots s ON s.release_path = r.path AND s.url_key = u.key "
             f"WHERE {_PRESENT} AND COALESCE(u.pinned, u.state) IN ({marks}) "
             "ORDER BY u.key, r.path, c.position",
             list(states),
         ).fetchall()
-        return [StateCitation(*row) for row in rows]
+        return [
+            StateCitation(key, url, state, since, path, title, label, archive, bool(pinned))
+            for key, url, state, since, path, title, label, archive, pinned in rows
+        ]
 
     def notify_refused_saves(self) -> list[RefusedSave]:
         """Saves every archive refused for good, with the present releases citing each URL."""

@@ -70,6 +70,8 @@ class RewriteCandidate:
     archive_timestamp: str
     url_id: int = 0
     archive_source: str | None = None  # the archive holding the chosen snapshot
+    pinned: bool = False  # `state` is a person's pin
+    url_key: str = ""  # the URL as checked (normalised, unwrapped): what rules match
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +145,8 @@ class RewritesMixin(StoreBase):
             params = list(states)
         rows = self.db.execute(
             'SELECT r.path, r.sha256, c.label, c.url, c.start, c."end", '
-            "COALESCE(u.pinned, u.state), c.archived, s.archive_url, s.timestamp, u.id, s.source "
+            "COALESCE(u.pinned, u.state), c.archived, s.archive_url, s.timestamp, u.id, s.source, "
+            "u.pinned IS NOT NULL, u.key "
             "FROM citation_snapshots s "
             "JOIN releases r ON r.path = s.release_path "
             "JOIN citations c ON c.release_id = r.id "
@@ -152,10 +155,7 @@ class RewritesMixin(StoreBase):
             "ORDER BY r.path, c.position",
             params,
         ).fetchall()
-        return [
-            RewriteCandidate(path, sha, label, url, start, end, state_of(state), *rest)
-            for path, sha, label, url, start, end, state, *rest in rows
-        ]
+        return [_candidate(*row) for row in rows]
 
     def release_sha256(self, path: str) -> str | None:
         """The hash recorded at the last scan of a present release, None if there is none."""
@@ -238,3 +238,36 @@ class RewritesMixin(StoreBase):
                 "JOIN releases r ON r.path = w.path AND r.sha256 = w.sha256 WHERE r.missing = 0"
             )
         }
+
+def _candidate(
+    path: str,
+    sha256: str,
+    label: str | None,
+    url: str,
+    start: int,
+    end: int,
+    state: str,
+    archived: str | None,
+    archive_url: str,
+    timestamp: str,
+    url_id: int,
+    source: str | None,
+    pinned: int,
+    url_key: str,
+) -> RewriteCandidate:
+    return RewriteCandidate(
+        path,
+        sha256,
+        label,
+        url,
+        start,
+        end,
+        state_of(state),
+        archived,
+        archive_url,
+        timestamp,
+        url_id,
+        source,
+        bool(pinned),
+        url_key,
+    )
