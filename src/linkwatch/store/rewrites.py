@@ -239,6 +239,7 @@ class RewritesMixin(StoreBase):
             )
         }
 
+
 def _candidate(
     path: str,
     sha256: str,
