@@ -135,6 +135,8 @@ def _print(summary: RewriteSummary, verbose: bool) -> None:
         f"{summary.unchanged} already did, {len(summary.skipped_citations)} not rewritten, "
         f"{len(summary.skipped)} files skipped"
     )
+    if summary.reverted:
+        line += f"; {summary.reverted} archive links removed, their URLs alive again"
     if summary.dry_run:
         err.print(line, highlight=False, markup=False)
     else:

@@ -73,7 +73,7 @@ def _build_report(store: Store, now: dt.datetime, view: View, filters: Filters) 
     hosts: dict[int, str] = {}  # of every URL looked at
     reported: dict[int, str] = {}  # host of every URL kept: the summary's counts
     state_counts: dict[str, int] = dict.fromkeys(STATE_ORDER, 0)
-    archived = rotten_bare = drifted = 0
+    archived = rotten_bare = drifted = preserved = several = 0
     new_line = tuple.__new__  # CitationLine._make without its length check: 14 values, always
     by_release: dict[int, list[CitationLine]] = defaultdict(list)
     for release_id, label, written, url_id, footnote_archive, assumed in store.report_citations():
@@ -126,6 +126,9 @@ def _build_report(store: Store, now: dt.datetime, view: View, filters: Filters) 
             archived += 1
         elif state in ROTTEN and not url.captures:
             rotten_bare += 1
+        if url.archives:
+            preserved += 1
+            several += url.archives > 1
     sections = tuple(
         ReleaseSection(r.path, r.title, r.published, r.date_source, tuple(by_release[r.id]))
         for r in releases
@@ -140,6 +143,8 @@ def _build_report(store: Store, now: dt.datetime, view: View, filters: Filters) 
         archived=archived,
         rotten_without_archive=rotten_bare,
         drifted=drifted,
+        preserved=preserved,
+        preserved_in_several=several,
     )
     return Report(now, view, filters, sections, len(releases), summary)
 
