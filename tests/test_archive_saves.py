@@ -35,6 +35,7 @@ from linkwatch.scan import scan
 from linkwatch.store import CheckRecord, Store
 from linkwatch.store.archive import LookupRecord
 from linkwatch.store.writer import AsyncStore
+from support.fake_memento import FakeMemento, lookup_toml
 from support.fake_perma import FakePerma
 from support.fake_wayback import FakeWayback, Serve, serve_in_thread, write_project
 from support.simclock import SimClock
@@ -55,9 +56,12 @@ def project(
     extra: str = "",
     saves_per_minute: float | None = None,
     now: dt.datetime = NOW,
+    lookup: str = "[]",
 ) -> Settings:
     """A scanned release citing `urls`, every one of them checked alive."""
-    config = write_project(tmp_path, base, urls, extra=extra, saves_per_minute=saves_per_minute)
+    config = write_project(
+        tmp_path, base, urls, extra=extra, saves_per_minute=saves_per_minute, lookup=lookup
+    )
     settings = load_settings(config)
     with Store.open(settings.state.dir) as store:
         scan(settings, store)
@@ -353,6 +357,38 @@ async def test_the_internet_archive_down_for_a_run_leaves_perma_saving(
         (link or "").startswith(f"{perma_base}/") and len(fake_perma.links_of(url)) == 1
         for url, link in links.items()
     )
+
+
+async def test_with_the_internet_archive_down_look_ups_find_other_copies_and_perma_saves(
+    tmp_path: Path, serve: Serve, aiohttp_server: Any
+) -> None:
+    fake, fake_perma, other = FakeWayback(down=True), FakePerma(), FakeMemento()
+    other.add_capture(PAGES[0], "20160406090000")
+    base = await serve(fake)
+    perma_base = str((await aiohttp_server(fake_perma.app())).make_url("")).rstrip("/")
+    other_base = str((await aiohttp_server(other.app())).make_url("")).rstrip("/")
+    extra = (
+        f'save_to = ["wayback", "perma"]\nperma_api_url = "{perma_base}"\n'
+        f'perma_url = "{perma_base}"\nperma_saves_per_minute = 600\n'
+    )
+    settings = project(
+        tmp_path, base, PAGES[:2], extra=extra, lookup=lookup_toml({"arquivo": other_base})
+    )
+    summary = await run(settings, archives={"perma": perma(perma_base, fake_perma)})
+    # One code path: the backend down costs one request, the list is still asked, and
+    # the archive the run only saves to goes on saving.
+    assert set(summary.down) == {"wayback"} and not summary.all_down
+    assert fake.requests["down"] == 1
+    assert summary.looked_up_in == {"arquivo": 2} and summary.saved_in == {"perma": 2}
+    with Store.open(settings.state.dir) as store:
+        snapshots = store.db.execute(
+            "SELECT u.key, s.source FROM citation_snapshots s JOIN urls u ON u.key = s.url_key"
+        ).fetchall()
+        preserved = store.preservation()
+    chosen = dict(snapshots)
+    assert chosen[PAGES[0]] == "arquivo"  # the copy nearest the release's date
+    assert chosen[PAGES[1]] == "perma"  # the only copy: the one saved in this run
+    assert preserved == (2, 2, 1)  # PAGES[0] is held by arquivo and by Perma.cc
 
 
 async def test_a_silent_internet_archive_costs_one_timeout_replays_included(

@@ -18,7 +18,10 @@
   "daily_captures_limit"}`: the account's quota (`daily_limit`, `sessions`),
   which runs out: past the daily cap a capture request is refused;
 * a rate limit (429 with Retry-After after `rate_limit` save requests in
-  `rate_window` seconds) and excluded sites (`excluded.example`).
+  `rate_window` seconds) and excluded sites (`excluded.example`);
+* a whole-run outage: `down` answers every request with 503 (as in the
+  Internet Archive's October 2024 outage), `silent` accepts connections and
+  never answers.
 
 It records every save request's arrival time, so tests can assert the pace
 from the receiving end. Use it in-process (`app()`, with pytest-aiohttp's

@@ -655,12 +655,14 @@ class ArchiveMixin(StoreBase):
 
     def preservation(self) -> tuple[int, int, int]:
         """(cited valid URLs, those an archive holds a verified capture of, those two or more
-        archives hold). Verified: replayed and found to be the page, or saved by us (a save
-        is recorded only once the archive replays it)."""
+        archives hold). Verified: replayed and found to be the page (a TimeMap's capture has
+        no status until then), or saved by us (a save is recorded only once the archive
+        replays it)."""
         total, once, several = self.db.execute(
             "SELECT count(*), count(*) FILTER (WHERE n >= 1), count(*) FILTER (WHERE n >= 2) "
             f"FROM (SELECT (SELECT count(DISTINCT {SAME_ARCHIVE}) FROM snapshots "
-            "WHERE url_id = u.id AND rejected IS NULL AND status BETWEEN 200 AND 399 "
+            "WHERE url_id = u.id AND rejected IS NULL "
+            "AND (status IS NULL OR status BETWEEN 200 AND 399) "
             "AND (verified_at IS NOT NULL OR saved_by_us = 1)) AS n "
             f"FROM urls u WHERE u.invalid IS NULL AND {_CITED})"
         ).fetchone()

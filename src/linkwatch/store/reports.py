@@ -105,8 +105,8 @@ _CAPTURES = (
 # to be the page (verified_at), or saved by linkwatch and replayed before it was recorded.
 _ARCHIVES = (
     f"SELECT url_id, count(DISTINCT {SAME_ARCHIVE}) FROM snapshots WHERE rejected IS NULL "
-    "AND status BETWEEN 200 AND 399 AND (verified_at IS NOT NULL OR saved_by_us = 1) "
-    "GROUP BY url_id"
+    "AND (status IS NULL OR status BETWEEN 200 AND 399) "
+    "AND (verified_at IS NOT NULL OR saved_by_us = 1) GROUP BY url_id"
 )
 # In document order within each release; which releases are present, and their order,
 # the caller knows from `report_releases`: no join, no sort, an index scan.
