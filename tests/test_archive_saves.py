@@ -28,6 +28,8 @@ from linkwatch.check.verdict import Streak, Verdict
 from linkwatch.cli import main
 from linkwatch.config.loading import load_settings
 from linkwatch.config.settings import Settings
+from linkwatch.digest.build import build_digest
+from linkwatch.digest.render import render_digest
 from linkwatch.model import CheckResult, QueueStatus, Snapshot, State
 from linkwatch.report.build import build_report
 from linkwatch.report.to_json import report_dict
@@ -235,8 +237,13 @@ async def test_saves_go_to_every_archive_each_with_its_own_queue(
     with Store.open(settings.state.dir) as store:
         data = report_dict(build_report(store, now=NOW))
         assert store.preservation() == (3, 3, 3)
+        digest = build_digest(settings, store, period_start=NOW - 7 * DAY, now=NOW + DAY)
     assert [c["archives"] for c in data["releases"][0]["citations"]] == [2, 2, 2]
     assert data["summary"]["preserved"] == 3 and data["summary"]["preserved_in_several"] == 3
+    # ... and so do the digest's totals, in both parts.
+    said = "3 citations preserved in at least one archive, 3 of them in two or more."
+    rendered = render_digest(digest)
+    assert said in rendered.text and said in rendered.html
 
 
 def test_archive_status_shows_each_archive_and_how_many_hold_each_page(tmp_path: Path) -> None:
