@@ -8,6 +8,7 @@ is built from the same store.
 from __future__ import annotations
 
 import datetime as dt
+from hashlib import sha256
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from linkwatch.digest.render import render_digest
 from linkwatch.model import CheckResult, State
 from linkwatch.rewrite.recovery import is_recovered
 from linkwatch.rewrite.run import rewrite_releases
+from linkwatch.rewrite.undo import undo_rewrite
 from linkwatch.scan import scan
 from linkwatch.store import CheckRecord, HistorySpan, Store
 from linkwatch.store.archive import ChosenSnapshot
@@ -102,6 +104,9 @@ def test_a_recovered_citation_loses_its_archive_link_byte_for_byte(
         assert store.rewrites_of(MD)[0].citations == 2
         again = rewrite_releases(settings, store, now=NOW, workers=0)
         assert again.reverted == 0 and again.changed == []
+        first_rewrite = store.rewrites_of(MD)[1]  # the one that added the archive links
+        undo_rewrite(settings, store, project / MD, now=NOW)
+    assert sha256((project / MD).read_bytes()).hexdigest() == first_rewrite.new_sha256
 
 
 def test_the_digest_reports_what_was_reverted(project: Path) -> None:
