@@ -12,8 +12,11 @@ from hashlib import sha256
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from linkwatch.check.verdict import Streak, Verdict
+from linkwatch.cli import main
+from linkwatch.clock import fixed_clock
 from linkwatch.config.loading import load_settings
 from linkwatch.config.settings import Settings
 from linkwatch.digest.build import build_digest
@@ -107,6 +110,22 @@ def test_a_recovered_citation_loses_its_archive_link_byte_for_byte(
         first_rewrite = store.rewrites_of(MD)[1]  # the one that added the archive links
         undo_rewrite(settings, store, project / MD, now=NOW)
     assert sha256((project / MD).read_bytes()).hexdigest() == first_rewrite.new_sha256
+
+
+def test_the_rewrite_command_says_what_it_reverted(project: Path) -> None:
+    settings = configure(project, "revert")
+    with Store.open(settings.state.dir) as store:
+        keys = died_and_rewritten(settings, store, MD)
+        alive_again(store, keys, (8, 4, 1))
+    result = CliRunner().invoke(
+        main,
+        ["--config", str(settings.config_path), "rewrite", "-v"],
+        obj={"clock": fixed_clock(NOW)},
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert any(line.startswith(f"{MD} [") and f"{keys[0]}: reverted -> " in line for line in lines)
+    assert "; 1 archive links removed, their URLs alive again" in result.stdout
 
 
 def test_the_digest_reports_what_was_reverted(project: Path) -> None:
