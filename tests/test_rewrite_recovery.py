@@ -154,6 +154,36 @@ def test_an_html_link_loses_its_robust_links_attributes_too(project: Path) -> No
     assert (project / key).read_bytes() == HTML_RELEASE.encode()
 
 
+def test_an_archive_link_the_author_wrote_stays_when_its_url_recovers(project: Path) -> None:
+    gone = "http://gone.example/report"
+    memento = f"https://web.archive.org/web/20160406120000/{gone}"
+    release = (
+        "# Statement\n\nWarsaw, 7 April 2016\n\nSee the report[^1] and the other[^2].\n\n"
+        f"[^1]: <{gone}> (a copy the author kept: <{memento}>)\n\n"
+        "[^2]: <http://other.example/page>\n"
+    ).encode()
+    (project / "releases" / "kept.md").write_bytes(release)
+    settings = configure(project, "revert")
+    key = "releases/kept.md"
+    with Store.open(settings.state.dir) as store:
+        scan(settings, store)
+        [cited] = [r for r in store.releases_with_citations() if r.path == key]
+        assert cited.citations[0].archived == memento  # the scan sees the author's link
+        for url in (gone, "http://other.example/page"):
+            for days in (40, 38, 36):
+                check(store, url, State.DEAD, NOW - days * DAY)
+        store.set_chosen_snapshot(key, gone, ChosenSnapshot(memento, APRIL_6), NOW - 36 * DAY)
+        other = ChosenSnapshot(
+            "https://web.archive.org/web/20160406120000/http://other.example/page", APRIL_6
+        )
+        store.set_chosen_snapshot(key, "http://other.example/page", other, NOW - 36 * DAY)
+        assert rewrite_releases(settings, store, now=NOW - 35 * DAY, workers=0).added == 1
+        alive_again(store, [gone, "http://other.example/page"], (8, 4, 1))
+        summary = rewrite_releases(settings, store, now=NOW, workers=0)
+        assert summary.reverted == 1 and summary.skipped_citations == []
+    assert (project / key).read_bytes() == release  # linkwatch's link gone, the author's kept
+
+
 @pytest.mark.parametrize(
     ("on_recovery", "alive_days"),
     [

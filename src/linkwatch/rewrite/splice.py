@@ -202,8 +202,10 @@ def _anchor_edits(text: str, tag: _StartTag, add: _Adder) -> list[_Edit]:
     if close is None or reopened is not None:
         raise _Skip("the link has no closing </a>")
     if add.reverting:
-        removals = _version_attribute_removals(text, tag, add.target)
-        return [*add(Format.HTML, close.end()), *removals]
+        removed = add(Format.HTML, close.end())
+        if not removed:  # the archive link is the author's: the tag is theirs too
+            return []
+        return [*removed, *_version_attribute_removals(text, tag, add.target)]
     attributes = _version_attribute_edits(text, tag, add.values, add.target)
     return [*attributes, *add(Format.HTML, close.end())]
 
@@ -291,9 +293,8 @@ class _Adder:
         text = self._doc.text
         earlier_end = self._wording.added_text_end(syntax, text, position)
         if self._target.revert:
-            if earlier_end is None:
-                raise _Skip("recovered, but no archive link added by linkwatch follows it")
-            return [_Edit(position, earlier_end, "")]
+            # Only linkwatch's own wording goes: an archive link the author wrote stays.
+            return [] if earlier_end is None else [_Edit(position, earlier_end, "")]
         wanted = self._encodable(syntax)
         if earlier_end is not None:
             return [_Edit(position, earlier_end, wanted)]
