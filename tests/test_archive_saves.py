@@ -460,6 +460,27 @@ def test_archive_exits_0_naming_the_archive_that_is_down(tmp_path: Path) -> None
     assert "saved 1" in lines[-1] and "(saved in wayback 0, perma 1)" in lines[-1]
 
 
+def test_every_archive_down_is_one_line_each_and_exit_0(tmp_path: Path) -> None:
+    fake, fake_perma = FakeWayback(down=True), FakePerma(mode="503")
+    with serve_in_thread(fake) as base, serve_in_thread(fake_perma) as perma_base:
+        extra = (
+            f'save_to = ["wayback", "perma"]\nperma_api_url = "{perma_base}"\n'
+            f'perma_url = "{perma_base}"\n'
+        )
+        settings = project(tmp_path, base, PAGES[:1], extra=extra)
+        result = CliRunner().invoke(
+            main,
+            ["--config", str(settings.config_path), "archive"],
+            env={PERMA_KEY_ENV: fake_perma.key},
+        )
+    assert result.exit_code == 0, result.output
+    wayback, perma_line = result.stdout.splitlines()  # nothing else: nothing was done
+    assert wayback.startswith("archive wayback unreachable: ") and "503" in wayback
+    assert perma_line.startswith("archive perma unreachable: ") and "503" in perma_line
+    assert perma_line.endswith(": skipped, its saves wait for a later run")
+    assert fake.requests["down"] == 1 and fake_perma.requests["all"] == 1
+
+
 def test_perma_without_its_key_is_a_misconfiguration(tmp_path: Path) -> None:
     with serve_in_thread(FakeWayback()) as base:
         settings = project(tmp_path, base, PAGES[:1], extra='save_to = ["wayback", "perma"]\n')
