@@ -265,6 +265,9 @@ async def archive_job(host: JobHost) -> JobReport:
     fields = summary_fields(summary)
     if summary.disabled:
         return JobReport("skipped: archive.enabled is false", fields)
+    for name, reason in summary.down.items():  # its queue waits; the others went on
+        if not summary.all_down or name != summary.source:  # the backend's is said below
+            event(log, logging.WARNING, f"archive {name}: skipped this run: {reason}", job=ARCHIVE)
     if summary.all_down:
         # Not a failure of linkwatch: the queue waits in the store for the next run.
         event(
@@ -279,9 +282,6 @@ async def archive_job(host: JobHost) -> JobReport:
     for name, why in summary.rested.items():
         event(log, logging.WARNING, f"archive: {name} not asked: {why}", job=ARCHIVE)
     _count_saves(host.metrics, summary)
-    for name, reason in summary.down.items():  # the others went on; this one's queue waits
-        if not summary.all_down:
-            event(log, logging.WARNING, f"archive {name}: skipped this run: {reason}", job=ARCHIVE)
     for name, reason in summary.held.items():
         event(log, logging.INFO, f"archive {name}: {reason}", job=ARCHIVE)
     for line in summary.errors:
