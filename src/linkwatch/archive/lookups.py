@@ -1,7 +1,7 @@
 """Phase 1 of an archive run: look every cited URL up in every archive, storing what is found.
 
-Each archive is asked on its own: the backend (its CDX API; an archive saves go
-to, with those of `archive.save_to`) and each archive of the look-up list
+Each archive is asked on its own: the backend (its CDX API; saved to as well
+when `archive.save_to` lists it) and each archive of the look-up list
 (`archive.lookup`, Memento TimeMaps). Every archive has its own queue of URLs,
 its own workers (as many as its `concurrency`) and its own deadline, and all
 archives are asked at the same time, so a slow one delays none of the others. A
