@@ -183,7 +183,10 @@ async def test_archive_run_with_pywb_saves_and_chooses_its_capture(
     pywb: str, site: str, tmp_path: Path
 ) -> None:
     url = f"{site}/news/2"
-    extra = f'backend = "pywb"\npywb_url = "{pywb}"\npywb_collection = "{COLLECTION}"\n'
+    extra = (
+        f'backend = "pywb"\npywb_url = "{pywb}"\npywb_collection = "{COLLECTION}"\n'
+        'save_to = ["pywb"]\n'
+    )
     # the cited site is on 127.0.0.1: a private address is recorded only when allowed
     extra += "\n[check]\nallow_private = true\n"
     settings = load_settings(write_project(tmp_path, "http://127.0.0.1:9", [url], extra=extra))

@@ -12,7 +12,14 @@ from linkwatch import __version__
 from linkwatch.check.run import net_options
 from linkwatch.config.keys import KEYS
 from linkwatch.config.loading import default_settings, load_settings
-from linkwatch.config.settings import LogFormat, RewriteMode, Settings, SmtpTls
+from linkwatch.config.settings import (
+    LogFormat,
+    OnRecovery,
+    RewriteMode,
+    SaveTarget,
+    Settings,
+    SmtpTls,
+)
 from linkwatch.config.starter import STARTER_CONFIG, write_starter_config
 from linkwatch.config.values import parse_duration, parse_size
 from linkwatch.errors import ConfigError
@@ -491,3 +498,37 @@ def test_parse_size_accepts_decimal_and_binary_units(value: str | int, expected:
 def test_parse_size_refuses_garbage(value: str | int) -> None:
     with pytest.raises(ValueError):
         parse_size(value)
+
+
+# ------------------------------------------------------------------ saves to several archives
+
+
+def test_save_to_lists_archives_in_the_order_written(write_config: WriteConfig) -> None:
+    settings = load_settings(write_config('[archive]\nsave_to = ["perma", "wayback"]\n'))
+    assert settings.archive.save_to == (SaveTarget.PERMA, SaveTarget.WAYBACK)
+    assert default_settings(Path(".")).archive.save_to == (SaveTarget.WAYBACK,)
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ('["wayback", "wayback"]', "'wayback' is twice"),
+        ('["arquivo"]', '"wayback", "pywb", "perma"'),
+        ("[]", "at least one"),
+        ('"wayback"', "an array of"),
+    ],
+)
+def test_a_bad_save_to_names_the_key_and_what_was_expected(
+    write_config: WriteConfig, value: str, said: str
+) -> None:
+    message = error_of(write_config(f"[archive]\nsave_to = {value}\n"))
+    assert "archive.save_to" in message and said in message
+
+
+def test_on_recovery_and_recovered_after_have_their_defaults(tmp_path: Path) -> None:
+    settings = default_settings(tmp_path)
+    assert settings.rewrite.on_recovery is OnRecovery.KEEP
+    assert settings.policy.recovered_after == dt.timedelta(days=7)
+    assert settings.policy.recovered_after_checks == 3
+    assert settings.archive.saves_per_minute == 3
+    assert settings.archive.if_not_archived_within == dt.timedelta(days=30)

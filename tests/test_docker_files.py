@@ -30,6 +30,7 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from linkwatch.archive.backends.perma import PERMA_KEY_ENV
 from linkwatch.archive.backends.wayback import ACCESS_KEY_ENV, SECRET_KEY_ENV
 from linkwatch.config.loading import load_settings
 from linkwatch.config.settings import SMTP_PASSWORD_ENV
@@ -207,7 +208,7 @@ def test_compose_never_creates_the_releases_folder_root_owned() -> None:
 
 def test_compose_passes_the_secrets_by_the_names_linkwatch_reads() -> None:
     environment = compose()["services"]["linkwatch"]["environment"]
-    for name in (SMTP_PASSWORD_ENV, ACCESS_KEY_ENV, SECRET_KEY_ENV):
+    for name in (SMTP_PASSWORD_ENV, ACCESS_KEY_ENV, SECRET_KEY_ENV, PERMA_KEY_ENV):
         assert environment[name] == "${" + name + ":-}"  # from the host, never written here
 
 

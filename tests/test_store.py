@@ -219,6 +219,7 @@ def test_version_6_database_learns_when_each_state_began_from_its_history(
             store.db.execute("DROP TABLE snapshot_prints")  # 0014
             store.db.execute("DROP TABLE citation_drift")
             store.db.execute("DROP TABLE web_outputs")  # 0015
+            store.db.execute("DROP TABLE reverts")  # 0016
             store.db.execute("PRAGMA user_version = 6")
     with Store.open(tmp_path) as store:
         assert store.schema_version == SCHEMA_VERSION

@@ -10,10 +10,18 @@
   a captured redirect replays as a redirect to its target's replay;
 * Save Page Now 1: `GET /save/<url>` -> 302 to the new capture;
 * Save Page Now 2: `POST /save` (`Authorization: LOW access:secret`, form
-  `url`, `capture_outlinks`) -> `{"job_id"}`, then `GET /save/status/<job>`
-  -> pending, then success or error;
+  `url`, `capture_outlinks`, `if_not_archived_within`, `skip_first_archive`)
+  -> `{"job_id"}`, then `GET /save/status/<job>` -> pending, then success or
+  error; a capture within `if_not_archived_within` seconds is answered with
+  that capture, as SPN2 does;
+* `GET /save/status/user` -> `{"available", "processing", "daily_captures",
+  "daily_captures_limit"}`: the account's quota (`daily_limit`, `sessions`),
+  which runs out: past the daily cap a capture request is refused;
 * a rate limit (429 with Retry-After after `rate_limit` save requests in
-  `rate_window` seconds) and excluded sites (`excluded.example`).
+  `rate_window` seconds) and excluded sites (`excluded.example`);
+* a whole-run outage: `down` answers every request with 503 (as in the
+  Internet Archive's October 2024 outage), `silent` accepts connections and
+  never answers.
 
 It records every save request's arrival time, so tests can assert the pace
 from the receiving end. Use it in-process (`app()`, with pytest-aiohttp's
@@ -39,7 +47,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -123,12 +131,14 @@ class SaveRequest:
     at: float  # arrival, epoch seconds
     url: str
     api: str  # spn1 or spn2
-    answer: str = "pending"  # captured, cached, rate_limited, excluded, failed
+    answer: str = "pending"  # captured, cached, rate_limited, excluded, failed, over_cap
+    options: dict[str, str] = field(default_factory=dict)  # SPN2's form, url excepted
 
 
 @dataclass
 class _Job:
     url: str
+    options: dict[str, str] = field(default_factory=dict)
     polls: int = 0
     result: dict[str, Any] = field(default_factory=dict)
 
@@ -150,6 +160,8 @@ class FakeWayback:
         cached_within: float = 0.0,
         clock: Callable[[], float] = time.time,
         down: bool = False,
+        daily_limit: int | None = None,
+        sessions: int = 8,
     ) -> None:
         self.down = down  # every request answers 503, as in the Internet Archive's outages
         self.latency = latency
@@ -162,6 +174,10 @@ class FakeWayback:
         self.spn2_pending_polls = spn2_pending_polls
         self.cached_within = cached_within
         self.clock = clock
+        self.silent = False  # accept connections, never answer
+        self.daily_limit = daily_limit  # captures a day with keys (None: no cap)
+        self.daily_captures = 0  # made today; `new_day()` starts again
+        self.sessions = sessions  # capture sessions that may run at once
         self.captures: dict[str, list[Capture]] = {}
         self.live: dict[str, LivePage] = {}
         self.fail_next: Counter[str] = Counter()  # URL -> saves that answer 520 first
@@ -194,6 +210,10 @@ class FakeWayback:
         captures.append(capture)
         captures.sort(key=lambda c: c.timestamp)
         return ts
+
+    def new_day(self) -> None:
+        """Midnight UTC: the daily count starts again."""
+        self.daily_captures = 0
 
     def archive_url(self, base: str, url: str, ts: str) -> str:
         return f"{base}/web/{ts}/{url}"
@@ -240,6 +260,9 @@ class FakeWayback:
     @web.middleware
     async def _slow(self, request: web.Request, handler: Any) -> web.StreamResponse:
         request[ARRIVED] = self.clock()  # before the latency: what a rate limit counts
+        if self.silent:
+            self.requests["silent"] += 1
+            await asyncio.Event().wait()
         if self.latency:
             await asyncio.sleep(self.latency)
         if self.down:
@@ -258,6 +281,8 @@ class FakeWayback:
             return self._cdx(request)
         if path.startswith("/web/"):
             return self._replay(request)
+        if path == "/save/status/user":
+            return self._user_status(request)
         if path.startswith("/save/status/"):
             return self._spn2_status(request, path.removeprefix("/save/status/"))
         if path == "/save" and request.method == "POST":
@@ -368,12 +393,14 @@ class FakeWayback:
             return "failed"
         return None
 
-    def _capture_now(self, url: str) -> tuple[Capture, bool]:
-        """A new capture of `url` now, or the recent one (cached) when there is one."""
+    def _capture_now(self, url: str, within: float = 0.0) -> tuple[Capture, bool]:
+        """A new capture of `url` now, or the recent one (cached) when there is one
+        (within `cached_within`, or the request's `if_not_archived_within`)."""
         now = self.clock()
         captures = self.captures.setdefault(_key(url), [])
         latest = captures[-1] if captures else None
-        if latest is not None and now - _moment(latest.timestamp).timestamp() <= self.cached_within:
+        recent = max(self.cached_within, within)
+        if latest is not None and now - _moment(latest.timestamp).timestamp() <= recent:
             return latest, True
         ts = stamp(dt.datetime.fromtimestamp(now, dt.UTC))
         while any(c.timestamp == ts for c in captures):  # one capture per second and URL
@@ -427,6 +454,17 @@ class FakeWayback:
         refusal = self._refusal(request, url)
         record = self.save_requests[-1]
         record.api = "spn2"
+        record.options = {k: str(v) for k, v in form.items() if k != "url"}
+        if self.daily_limit is not None and self.daily_captures >= self.daily_limit:
+            record.answer = "over_cap"
+            return web.json_response(
+                {
+                    "status": "error",
+                    "status_ext": "error:too-many-daily-captures",
+                    "message": "You have reached your daily limit of captures.",
+                },
+                status=429,
+            )
         if refusal == "rate_limited":
             record.answer = "rate_limited"
             return web.json_response(
@@ -435,7 +473,7 @@ class FakeWayback:
                 headers={"Retry-After": str(self.retry_after)},
             )
         job_id = f"spn2-{next(self._job_ids):06d}"
-        job = self._jobs[job_id] = _Job(url)
+        job = self._jobs[job_id] = _Job(url, options=record.options)
         if refusal == "excluded":
             record.answer = "excluded"
             job.result = {
@@ -449,6 +487,25 @@ class FakeWayback:
             job.result = {"status": "error", "status_ext": "error:service-unavailable"}
         return web.json_response({"url": url, "job_id": job_id})
 
+    def _authorized(self, request: web.Request) -> bool:
+        authorization = request.headers.get("Authorization", "")
+        return self.keys is not None and authorization == f"LOW {self.keys[0]}:{self.keys[1]}"
+
+    def _user_status(self, request: web.Request) -> web.Response:
+        self.requests["user_status"] += 1
+        if not self._authorized(request):
+            return web.json_response({"message": "You need to be logged in"}, status=401)
+        processing = sum(1 for job in self._jobs.values() if not job.result)
+        limit = self.daily_limit if self.daily_limit is not None else 100_000
+        return web.json_response(
+            {
+                "available": max(0, self.sessions - processing),
+                "processing": processing,
+                "daily_captures": self.daily_captures,
+                "daily_captures_limit": limit,
+            }
+        )
+
     def _spn2_status(self, request: web.Request, job_id: str) -> web.Response:
         self.requests["spn2_status"] += 1
         job = self._jobs.get(job_id)
@@ -458,7 +515,9 @@ class FakeWayback:
         if job.polls <= self.spn2_pending_polls:
             return web.json_response({"status": "pending", "job_id": job_id})
         if not job.result:
-            capture, cached = self._capture_now(job.url)
+            within = float(job.options.get("if_not_archived_within") or 0)
+            capture, cached = self._capture_now(job.url, within)
+            self.daily_captures += not cached
             record = next(r for r in reversed(self.save_requests) if r.url == job.url)
             record.answer = "cached" if cached else "captured"
             job.result = {
@@ -483,14 +542,15 @@ def write_project(
     urls: list[str],
     *,
     extra: str = "",
-    saves_per_minute: float = 600,
+    saves_per_minute: float | None = 600,
     name: str = "r.md",
     lookup: str = "[]",
 ) -> Path:
     """A release (dated 7 April 2016) citing `urls` as footnotes, and a config for `base`.
 
     `extra` is more of the config's [archive] table; `lookup` its `archive.lookup`
-    (by default none besides `base`: tests never ask the archives of the real web).
+    (by default none besides `base`: tests never ask the archives of the real web);
+    `saves_per_minute=None` leaves the default pace.
     """
     releases = directory / "releases"
     releases.mkdir(exist_ok=True)
@@ -500,16 +560,22 @@ def write_project(
     config = directory / "config.toml"
     config.write_text(
         '[sources]\npaths = ["releases/*.md"]\n\n'
-        f'[archive]\nwayback_url = "{base}"\nsaves_per_minute = {saves_per_minute}\n'
-        f"lookup = {lookup}\n{extra}",
+        f'[archive]\nwayback_url = "{base}"\n'
+        + ("" if saves_per_minute is None else f"saves_per_minute = {saves_per_minute}\n")
+        + f"lookup = {lookup}\n{extra}",
         encoding="utf-8",
     )
     return config
 
 
+class HasApp(Protocol):
+    def app(self) -> web.Application: ...
+
+
 @contextmanager
-def serve_in_thread(fake: FakeWayback) -> Iterator[str]:
-    """Serve `fake` from a thread of its own (for the synchronous CLI); yields its base URL."""
+def serve_in_thread(fake: HasApp) -> Iterator[str]:
+    """Serve `fake` (any fake with an `app()`) from a thread of its own, for the synchronous
+    CLI; yields its base URL."""
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()

@@ -44,6 +44,11 @@ async def choose(run: Run, replays: ReplayChecker) -> None:
     for citation in citations:
         by_url.setdefault(citation.url_id, []).append(citation)
     candidates = run.db.read.candidate_snapshots(by_url)
+    if run.summary.down:  # an archive down this run was asked once already: no replays there
+        candidates = {
+            url_id: [s for s in snapshots if s.source not in run.summary.down]
+            for url_id, snapshots in candidates.items()
+        }
     verified = run.db.read.verified_snapshots(by_url)
     chosen = run.db.read.chosen_snapshots()
     work = {

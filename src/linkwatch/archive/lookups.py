@@ -1,12 +1,12 @@
 """Phase 1 of an archive run: look every cited URL up in every archive, storing what is found.
 
-Each archive is asked on its own: the backend (its CDX API, the archive saves
-go to) and each archive of the look-up list (`archive.lookup`, Memento
-TimeMaps). Every archive has its own queue of URLs, its own workers (as many
-as its `concurrency`) and its own deadline, and all archives are asked at the
-same time, so a slow one delays none of the others. A cited URL is asked again
-`archive.fresh_within` later (a day at least), so that captures made by
-others show up.
+Each archive is asked on its own: the backend (its CDX API; saved to as well
+when `archive.save_to` lists it) and each archive of the look-up list
+(`archive.lookup`, Memento TimeMaps). Every archive has its own queue of URLs,
+its own workers (as many as its `concurrency`) and its own deadline, and all
+archives are asked at the same time, so a slow one delays none of the others. A
+cited URL is asked again `archive.fresh_within` later (a day at least), so that
+captures made by others show up.
 
 An archive that fails as a whole (refuses connections, answers 5xx, does not
 answer in time) stops being asked at its first such failure, so it costs at
@@ -56,7 +56,7 @@ class LookupSource:
 
     archive: LooksUp
     concurrency: int
-    backend: bool = False  # the archive saves go to: not rested, its failure stops saves
+    backend: bool = False  # not rested; its failure stops its own saves, not the others'
     todo: deque[UrlRef] = field(default_factory=deque)
     down: str | None = None  # why it stopped being asked in this run
     elapsed: float = 0.0  # seconds this archive's look-ups took in the run
@@ -169,7 +169,7 @@ async def _stopped(run: Run, source: LookupSource, err: ArchiveError) -> None:
     """An archive failed as a whole: ask it no more in this run; rest one of the list."""
     if source.backend:
         if isinstance(err, ArchiveUnreachable):
-            run.summary.unreachable = str(err)  # no saves this run; the others go on
+            run.summary.unreachable = str(err)  # none of its saves this run; the others go on
         else:
             run.summary.rested[source.archive.name] = f"look-ups stopped for this run: {err}"
         return

@@ -55,6 +55,31 @@ class SaveOutcome:
         return cls(SaveStatus.FAILED, retry_after=retry_after, reason=reason)
 
 
+@dataclass(frozen=True, slots=True)
+class SaveQuota:
+    """What an archive says is left of our captures (Save Page Now 2's `/save/status/user`).
+
+    `available` is how many more capture sessions may run at once, `processing`
+    how many run now; the daily count and cap are per account and UTC day.
+    """
+
+    available: int
+    processing: int
+    daily_captures: int
+    daily_captures_limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class SaveOptions:
+    """What the run knows that can spare an archive work.
+
+    `looked_up`: this archive was asked for the URL's captures, so it need not
+    check whether this is the first capture (SPN2's `skip_first_archive`).
+    """
+
+    looked_up: bool = False
+
+
 class Archive(Protocol):
     """A Wayback-compatible archive. Methods raise `ArchiveError` when it gives no answer."""
 
@@ -85,8 +110,12 @@ class Archive(Protocol):
         """Every good capture of `url`, oldest first."""
         ...
 
-    async def save(self, url: str) -> SaveOutcome:
+    async def save(self, url: str, options: SaveOptions | None = None) -> SaveOutcome:
         """Ask for a capture of `url` now. Never raises for an answer the archive gave."""
+        ...
+
+    async def quota(self) -> SaveQuota | None:
+        """What is left of our captures, read before each batch; None: no quota to read."""
         ...
 
     async def verify(self, snapshot: Snapshot) -> Snapshot | None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -80,6 +81,16 @@ class ArchiveRunSummary:
     looked_up_in: dict[str, int] = field(default_factory=dict)  # URLs looked up, per archive
     rested: dict[str, str] = field(default_factory=dict)  # archive -> why it was not asked
     asked_others: int = 0  # archives of the look-up list asked besides the backend
+    save_to: list[str] = field(default_factory=list)  # the archives saves went to, in order
+    saved_in: dict[str, int] = field(default_factory=dict)  # saves made, per archive
+    down: dict[str, str] = field(default_factory=dict)  # archive -> why it was skipped this run
+    held: dict[str, str] = field(default_factory=dict)  # archive -> why its saves wait (a cap)
+
+    @property
+    def all_down(self) -> bool:
+        """No archive of the run could be reached: nothing was done, the queues wait."""
+        names = {self.source, *self.save_to}
+        return self.unreachable is not None and names <= set(self.down)
 
 
 @dataclass(slots=True)
@@ -95,7 +106,17 @@ class Run:
     # asked to fetch it (`save_queue`), and replays captures (`choose`).
     net: Net | None = None
     looked_up_now: set[int] = field(default_factory=set)  # URL ids looked up in this run
+    # How the save phase waits for its pace: tests pass one that moves their clock.
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    looks_up: bool = True  # the run looked URLs up in this archive (else it only saves there)
 
     @property
     def source(self) -> str:
         return self.archive.name
+
+    @property
+    def saves_per_minute(self) -> float:
+        """This archive's own pace: each archive sets its own limit."""
+        if self.archive.name == "perma":
+            return self.settings.archive.perma_saves_per_minute
+        return self.settings.archive.saves_per_minute

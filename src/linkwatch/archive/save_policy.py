@@ -17,15 +17,21 @@ import math
 from collections.abc import Sequence
 from enum import StrEnum
 
+from linkwatch.archive.protocol import SaveQuota
 from linkwatch.model import QueueStatus, State
 
 __all__ = [
+    "DAILY_MARGIN",
     "MAX_ATTEMPTS",
+    "QUOTA_BATCH",
     "SAVABLE_STATES",
+    "QuotaVerdict",
     "SaveDecision",
     "backoff",
     "decide_save",
     "next_save_at",
+    "next_utc_day",
+    "quota_room",
 ]
 
 SAVABLE_STATES = frozenset({State.ALIVE, State.MOVED, State.BLOCKED})
@@ -36,6 +42,44 @@ WINDOW = 60.0  # seconds: a minute
 # The archive counts arrivals, not our starts; network jitter can bring two starts a
 # few milliseconds closer on its side, so the window we keep is a little wider.
 WINDOW_MARGIN = 0.5
+
+
+# With keys, the quota is read again after this many saves: other clients of the same
+# account use it too, so a figure read once at the start of a long run goes stale.
+QUOTA_BATCH = 10
+# Saves left unused of the daily cap: the count is read between saves, and a capture
+# another client of the account starts meanwhile must not be the one refused.
+DAILY_MARGIN = 5
+
+
+class QuotaVerdict(StrEnum):
+    """What the quota read before a batch allows."""
+
+    GO = "go"
+    BUSY = "busy"  # every capture session is in use: wait for a later run
+    DAILY_CAP = "daily cap"  # the day's captures are (nearly) used up: wait for the next UTC day
+
+
+def quota_room(quota: SaveQuota | None) -> tuple[QuotaVerdict, int]:
+    """How many saves the next batch may make, from what the archive said is left.
+
+    Stops `DAILY_MARGIN` short of the daily cap, so that linkwatch never runs
+    into it (a refused capture costs the archive a capture attempt all the same).
+    """
+    if quota is None:
+        return QuotaVerdict.GO, QUOTA_BATCH
+    left_today = quota.daily_captures_limit - quota.daily_captures - DAILY_MARGIN
+    if left_today <= 0:
+        return QuotaVerdict.DAILY_CAP, 0
+    if quota.available <= 0:
+        return QuotaVerdict.BUSY, 0
+    return QuotaVerdict.GO, min(QUOTA_BATCH, left_today)
+
+
+def next_utc_day(now: dt.datetime) -> dt.datetime:
+    """Midnight UTC after `now`: when a daily capture count starts again."""
+    day = now.astimezone(dt.UTC).date() + dt.timedelta(days=1)
+    return dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC)
 
 
 class SaveDecision(StrEnum):

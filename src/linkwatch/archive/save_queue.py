@@ -10,21 +10,24 @@ settled with its outcome, so that a kill never leads to a second save.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Callable
 
 from linkwatch.archive.captures import is_good_capture_status
 from linkwatch.archive.lookups import MAX_PAUSE_WAIT
-from linkwatch.archive.protocol import SaveOutcome, SaveStatus
+from linkwatch.archive.protocol import SaveOptions, SaveOutcome, SaveStatus
 from linkwatch.archive.run_state import ArchiveStep, Run
 from linkwatch.archive.save_policy import (
     MAX_ATTEMPTS,
+    QUOTA_BATCH,
     SAVABLE_STATES,
+    QuotaVerdict,
     SaveDecision,
     backoff,
     decide_save,
     next_save_at,
+    next_utc_day,
+    quota_room,
 )
 from linkwatch.errors import ArchiveError, ArchiveRateLimited, ArchiveUnreachable, NetError
 from linkwatch.model import QueueStatus, Snapshot
@@ -39,7 +42,7 @@ async def decide(run: Run) -> None:
     fresh_within = run.settings.archive.fresh_within
     wanted: list[int] = []
     rules = run.settings.rules
-    for candidate in run.db.read.save_candidates(run.source):
+    for candidate in run.db.read.save_candidates(run.source, looked_up=run.looks_up):
         if rules and not rules.for_url(candidate.url).archived:
             run.summary.not_by_rule += 1
             continue
@@ -57,19 +60,67 @@ async def decide(run: Run) -> None:
             run.summary.fresh += 1
         elif decision is SaveDecision.NOT_SAVABLE:
             run.summary.not_savable += 1
-    run.summary.queued = await run.db.write(Store.enqueue_saves, run.source, wanted, moment)
+    run.summary.queued += await run.db.write(Store.enqueue_saves, run.source, wanted, moment)
+
+
+class _Budget:
+    """Saves left before the archive's quota is read again (None: read it first)."""
+
+    def __init__(self) -> None:
+        self.left: int | None = None
 
 
 async def save_queue(run: Run) -> None:
     run.progress.phase("saving", run.db.read.queue_state(run.source, run.now()).due_now)
+    budget = _Budget()
     while await _waited(run, _pause_wait):
         entry = run.db.read.next_due_save(run.source, run.now())
         if entry is None:
             return
-        outcome = await _attempt(run, entry)
+        outcome = await _attempt(run, entry, budget)
         if outcome is None:
             return  # no room left in this run: the entry stays queued as it was
         run.progress.step(entry.url, outcome)
+
+
+async def _quota_allows(run: Run, budget: _Budget) -> bool:
+    """Read the quota before a batch of saves; False when none may be made in this run.
+
+    At the daily cap every queued save waits for the next UTC day, the reason
+    written on each entry and on the archive's pause. A quota that cannot be
+    read does not stop the saves: the archive still refuses what is over.
+    """
+    if budget.left:
+        return True
+    try:
+        quota = await run.archive.quota()
+    except ArchiveUnreachable:
+        raise
+    except ArchiveError as err:
+        if len(run.summary.errors) < 5:
+            run.summary.errors.append(f"{run.source}: quota not read: {err}")
+        budget.left = QUOTA_BATCH
+        return True
+    verdict, room = quota_room(quota)
+    if verdict is QuotaVerdict.GO:
+        budget.left = room
+        return True
+    assert quota is not None  # GO is all a missing quota gives
+    if verdict is QuotaVerdict.DAILY_CAP:
+        until = next_utc_day(run.now())
+        reason = (
+            f"daily capture cap: {quota.daily_captures} of {quota.daily_captures_limit} "
+            "used today; saves wait for the next UTC day"
+        )
+        await run.db.write(Store.hold_queue, run.source, until, reason)
+        run.summary.paused_until = until
+    else:
+        reason = (
+            f"every capture session is in use ({quota.processing} processing): "
+            "saves wait for the next run"
+        )
+    run.summary.held[run.source] = reason
+    return False
 
 
 async def _waited(run: Run, wait_for: Callable[[Run, dt.datetime], float | None]) -> bool:
@@ -87,7 +138,7 @@ async def _waited(run: Run, wait_for: Callable[[Run, dt.datetime], float | None]
             return False
         if wait <= 0:
             return True
-        await asyncio.sleep(wait)
+        await run.sleep(wait)
 
 
 def _pause_wait(run: Run, moment: dt.datetime) -> float | None:
@@ -109,13 +160,13 @@ def _pace_wait(run: Run, moment: dt.datetime) -> float | None:
         return pause
     now_s = moment.timestamp()
     recent = run.db.read.recent_save_starts(run.source, now_s - 3600)
-    start = next_save_at(recent, now_s, run.settings.archive.saves_per_minute)
+    start = next_save_at(recent, now_s, run.saves_per_minute)
     if run.until is not None and start > run.until.timestamp():
         return None
     return max(0.0, start - now_s)
 
 
-async def _attempt(run: Run, entry: QueuedSave) -> ArchiveStep | None:
+async def _attempt(run: Run, entry: QueuedSave, budget: _Budget) -> ArchiveStep | None:
     """One queue entry: skip it if unwanted, settle an earlier attempt, else save when paced.
 
     Returns the step for the progress display, or None when the pace leaves
@@ -158,10 +209,12 @@ async def _attempt(run: Run, entry: QueuedSave) -> ArchiveStep | None:
         settled = None  # the look was only to spare a save: save anyway
     if settled is not None:
         return settled
-    if not await _waited(run, _pace_wait):
+    if not await _quota_allows(run, budget) or not await _waited(run, _pace_wait):
         return None
     await run.db.write(Store.start_save_attempt, run.source, entry.url_id, run.now())
-    outcome = await run.archive.save(entry.url)
+    if budget.left is not None:
+        budget.left -= 1
+    outcome = await run.archive.save(entry.url, SaveOptions(looked_up=entry.looked_up))
     return await _record_outcome(run, entry, outcome)
 
 
@@ -208,7 +261,7 @@ async def _settle_earlier(run: Run, entry: QueuedSave) -> ArchiveStep | None:
             snapshot=newest,
             saved_by_us=True,
         )
-        run.summary.saved += 1
+        _count_save(run)
         return ArchiveStep.SAVED
     if moment - newest.timestamp <= run.settings.archive.fresh_within:
         await run.db.write(
@@ -282,8 +335,13 @@ async def _captured(run: Run, entry: QueuedSave, attempts: int, snapshot: Snapsh
         snapshot=replayed,
         saved_by_us=True,
     )
-    run.summary.saved += 1
+    _count_save(run)
     return ArchiveStep.SAVED
+
+
+def _count_save(run: Run) -> None:
+    run.summary.saved += 1
+    run.summary.saved_in[run.source] = run.summary.saved_in.get(run.source, 0) + 1
 
 
 async def _failed(

@@ -17,7 +17,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from linkwatch.archive.backends.factory import archive_base_url
+from linkwatch.archive.backends.factory import archive_base_url, save_base_url
 from linkwatch.archive.run import archive_run
 from linkwatch.archive.run_state import ArchiveRunSummary, ArchiveStep
 from linkwatch.cli.common import (
@@ -29,9 +29,10 @@ from linkwatch.cli.common import (
     stderr_console,
 )
 from linkwatch.clock import Clock
-from linkwatch.config.settings import ArchiveBackend, Settings
+from linkwatch.config.settings import ArchiveBackend, SaveTarget, Settings
 from linkwatch.model import QueueStatus
 from linkwatch.store import Store
+from linkwatch.store.archive import QueueState
 from linkwatch.store.lock import hold_state_lock
 from linkwatch.store.writer import AsyncStore
 from linkwatch.text import plural, printable
@@ -124,10 +125,21 @@ def _print_summary(summary: ArchiveRunSummary) -> None:
     if summary.disabled:
         click.echo("archiving is disabled (archive.enabled = false): skipped")
         return
-    if summary.unreachable is not None:
+    if summary.all_down and len(summary.down) == 1:
         click.echo(f"archive unreachable: {summary.unreachable}: skipped")
-        if not summary.asked_others:
-            return
+    else:
+        for name, reason in summary.down.items():
+            waits = "saves" if name in summary.save_to else "look-ups"
+            click.echo(
+                printable(
+                    f"archive {name} unreachable: {reason}: skipped, its {waits} wait "
+                    "for a later run"
+                )
+            )
+    if summary.all_down and not summary.asked_others:
+        return
+    for name, reason in summary.held.items():
+        click.echo(f"archive {name}: {reason}")
     err = stderr_console()
     for name, why in summary.rested.items():
         err.print(printable(f"warning: {name} not asked: {why}"), highlight=False, markup=False)
@@ -144,7 +156,7 @@ def _print_summary(summary: ArchiveRunSummary) -> None:
         f"already fresh {summary.fresh}, refused {summary.refused}, "
         f"rate-limited {summary.rate_limited}, failed {summary.failed}, "
         f"no snapshot {summary.no_snapshot}; {summary.chosen} citations given a snapshot, "
-        f"{summary.queue_left} saves still queued"
+        f"{summary.queue_left} saves still queued" + _saved_in(summary)
     )
     if summary.not_by_rule:
         click.echo(f"not saved, as [[rules]] say: {plural(summary.not_by_rule, 'URL')}")
@@ -157,6 +169,14 @@ def _print_summary(summary: ArchiveRunSummary) -> None:
         sys.exit(130)
 
 
+def _saved_in(summary: ArchiveRunSummary) -> str:
+    """Where the saves went, when they go to more than one archive."""
+    if len(summary.save_to) < 2:
+        return ""
+    each = ", ".join(f"{name} {summary.saved_in.get(name, 0)}" for name in summary.save_to)
+    return f" (saved in {each})"
+
+
 def _when(moment: dt.datetime | None) -> str:
     return "-" if moment is None else moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
@@ -166,15 +186,33 @@ def _print_status(settings: Settings, store: Store, now: dt.datetime) -> None:
     if settings.archive.backend is ArchiveBackend.PYWB:
         backend += f" collection {settings.archive.pywb_collection}"
     state = store.queue_state(settings.archive.backend.value, now)
-    counts = state.counts
     click.echo(f"archive: {backend} at {archive_base_url(settings)}")
     click.echo(f"look-ups: {state.looked_up} URLs looked up, {state.not_looked_up} not yet")
     for source, (until, reason) in sorted(store.archive_rests(now).items()):
         click.echo(printable(f"resting: {source} until {_when(until)}: {reason or ''}"))
+    targets = settings.archive.save_to
+    for target in targets:
+        if len(targets) > 1 or target.value != settings.archive.backend.value:
+            click.echo(f"saves to {target.value} at {save_base_url(target, settings)[0]}:")
+        _print_queue(settings, store.queue_state(target.value, now), target, now)
+    total, once, several = store.preservation()
+    click.echo(
+        f"preserved: {once} of {total} cited URLs in at least one archive, {several} in two or more"
+    )
+
+
+def _print_queue(
+    settings: Settings, state: QueueState, target: SaveTarget, now: dt.datetime
+) -> None:
+    counts = state.counts
+    pace = (
+        settings.archive.perma_saves_per_minute
+        if target is SaveTarget.PERMA
+        else settings.archive.saves_per_minute
+    )
     click.echo(
         f"queue: {counts.get(QueueStatus.QUEUED, 0)} saves queued ({state.due_now} due now), "
-        f"next attempt {_when(state.next_attempt_at)}, "
-        f"pace {settings.archive.saves_per_minute:g} saves per minute"
+        f"next attempt {_when(state.next_attempt_at)}, pace {pace:g} saves per minute"
     )
     if state.paused_until is not None and state.paused_until > now:
         click.echo(f"paused until {_when(state.paused_until)}: {state.pause_reason or ''}")

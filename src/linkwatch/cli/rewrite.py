@@ -57,6 +57,8 @@ def rewrite_command(
 
     Only citations with a chosen snapshot are rewritten: with rewrite.mode
     "dead", those that are dead, soft404 or usurped (pins count); with "all", every one.
+    With rewrite.on_recovery "revert", a citation whose URL has recovered loses
+    the archive link linkwatch added for it, byte for byte.
     A release edited since the last scan is skipped. Each replaced file is
     backed up under <state.dir>/backups/ first; --undo restores the last
     backup. Exits 1 if a release was skipped.
@@ -137,6 +139,8 @@ def _print(summary: RewriteSummary, verbose: bool) -> None:
     )
     if summary.excluded:
         line += f", {summary.excluded} citations left alone as [[rules]] exclude them"
+    if summary.reverted:
+        line += f"; {summary.reverted} archive links removed, their URLs alive again"
     if summary.dry_run:
         err.print(line, highlight=False, markup=False)
     else:

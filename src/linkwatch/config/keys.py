@@ -24,13 +24,16 @@ from linkwatch.config.settings import (
     SMTP_PASSWORD_ENV,
     ArchiveBackend,
     LogFormat,
+    OnRecovery,
     RewriteMode,
+    SaveTarget,
     SmtpTls,
 )
 from linkwatch.config.values import (
     Convert,
     as_boolean,
     as_choice,
+    as_choices,
     as_cron,
     as_dates,
     as_duration,
@@ -262,6 +265,22 @@ KEYS: tuple[KeySpec, ...] = (
         as_integer(0),
     ),
     KeySpec(
+        "policy.recovered_after",
+        "duration > 0",
+        '"7d"',
+        "How long a dead URL must have been alive again before it counts as recovered "
+        '(rewrite.on_recovery = "revert").',
+        as_duration(allow_zero=False),
+    ),
+    KeySpec(
+        "policy.recovered_after_checks",
+        "integer >= 1",
+        "3",
+        "Successful checks in a row, over policy.recovered_after, before a URL counts as "
+        "recovered.",
+        as_integer(1),
+    ),
+    KeySpec(
         "archive.enabled",
         "boolean",
         "true",
@@ -278,8 +297,9 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec(
         "archive.saves_per_minute",
         "number > 0",
-        "10",
-        "Most Save Page Now requests per minute.",
+        "3",
+        "Most save requests per minute to the Wayback Machine (or pywb); the Internet "
+        "Archive allows about 3 anonymously.",
         as_positive_number,
     ),
     KeySpec(
@@ -334,6 +354,49 @@ KEYS: tuple[KeySpec, ...] = (
         as_duration(allow_zero=True),
     ),
     KeySpec(
+        "archive.save_to",
+        "array of wayback | pywb | perma",
+        '["wayback"]',
+        "Archives cited pages are saved to, each with its own queue and pace; a page is "
+        "preserved when one holds a verified capture.",
+        as_choices(SaveTarget),
+    ),
+    KeySpec(
+        "archive.if_not_archived_within",
+        "duration",
+        '"30d"',
+        "Save Page Now 2 (with keys) keeps a capture this recent instead of making another.",
+        as_duration(allow_zero=True),
+    ),
+    KeySpec(
+        "archive.perma_api_url",
+        "http(s) URL",
+        '"https://api.perma.cc"',
+        "Perma.cc's API; the key comes only from env LINKWATCH_PERMA_API_KEY.",
+        as_http_url,
+    ),
+    KeySpec(
+        "archive.perma_url",
+        "http(s) URL",
+        '"https://perma.cc"',
+        "Where Perma Links are read (https://perma.cc/<guid>).",
+        as_http_url,
+    ),
+    KeySpec(
+        "archive.perma_folder",
+        "integer >= 0",
+        "0",
+        "Perma.cc folder the links are made in; 0 for the key owner's own folder.",
+        as_integer(0),
+    ),
+    KeySpec(
+        "archive.perma_saves_per_minute",
+        "number > 0",
+        "2",
+        "Most Perma.cc captures asked for per minute.",
+        as_positive_number,
+    ),
+    KeySpec(
         "rewrite.mode",
         "dead | drifted | all | off",
         '"dead"',
@@ -347,6 +410,14 @@ KEYS: tuple[KeySpec, ...] = (
         '""',
         "Folder of jinja2 templates overriding the wording of added archive links.",
         as_optional_path,
+    ),
+    KeySpec(
+        "rewrite.on_recovery",
+        "keep | revert",
+        '"keep"',
+        "What happens to an archive link added to a dead citation once its URL has "
+        "recovered (policy.recovered_after): kept, or removed byte for byte.",
+        as_choice(OnRecovery),
     ),
     KeySpec(
         "digest.to",

@@ -36,6 +36,21 @@ class ArchiveBackend(StrEnum):
     PYWB = "pywb"  # a self-hosted pywb collection
 
 
+class SaveTarget(StrEnum):
+    """An archive that saves can go to (`archive.save_to`); each keeps its own queue."""
+
+    WAYBACK = "wayback"  # the Internet Archive's Save Page Now (or a server speaking it)
+    PYWB = "pywb"  # a self-hosted pywb collection
+    PERMA = "perma"  # Perma.cc's API, with LINKWATCH_PERMA_API_KEY
+
+
+class OnRecovery(StrEnum):
+    """What `rewrite` does to a citation it rewrote once its URL has come back to life."""
+
+    KEEP = "keep"  # the added archive link stays
+    REVERT = "revert"  # the added text is removed, byte for byte
+
+
 class SmtpTls(StrEnum):
     STARTTLS = "starttls"
     TLS = "tls"  # TLS from the first byte (port 465)
@@ -114,6 +129,8 @@ class CheckSettings:
 class PolicySettings:
     dead_after_failures: int
     dead_after_days: int
+    recovered_after: dt.timedelta  # alive again this long (and for so many checks) = recovered
+    recovered_after_checks: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,12 +145,19 @@ class ArchiveSettings:
     lookup: tuple[ArchiveSpec, ...]  # the archives looked up (besides the backend)
     lookup_file: Path | None  # a JSON list replacing `lookup`, read at each run
     lookup_rest: dt.timedelta  # how long an archive that failed is left alone
+    save_to: tuple[SaveTarget, ...]  # the archives saves go to, each with its own queue
+    if_not_archived_within: dt.timedelta  # Save Page Now 2 keeps a capture this recent
+    perma_api_url: str  # no trailing slash
+    perma_url: str  # where Perma Links are read, no trailing slash
+    perma_folder: int  # 0: the key owner's own folder
+    perma_saves_per_minute: float
 
 
 @dataclass(frozen=True, slots=True)
 class RewriteSettings:
     mode: RewriteMode
     template_dir: Path | None  # None: the built-in templates
+    on_recovery: OnRecovery
 
 
 @dataclass(frozen=True, slots=True)

@@ -171,6 +171,31 @@ def as_choice(enum: type[StrEnum]) -> Convert:
     return convert
 
 
+def as_choices(enum: type[StrEnum], *, allow_empty: bool = False) -> Convert:
+    """An array of an enum's values, each once, in the order written."""
+    expected = "an array of " + ", ".join(f'"{member.value}"' for member in enum)
+
+    def convert(value: object, base_dir: Path) -> tuple[StrEnum, ...]:
+        if not isinstance(value, list):
+            raise Invalid(expected, wrong_type=True)
+        if not value and not allow_empty:
+            raise Invalid(expected + " (at least one)", wrong_type=False)
+        members: list[StrEnum] = []
+        for item in value:
+            if not isinstance(item, str):
+                raise Invalid(expected, wrong_type=False)
+            try:
+                member = enum(item)
+            except ValueError:
+                raise Invalid(expected, wrong_type=False) from None
+            if member in members:
+                raise Invalid(expected + f" (each once; {item!r} is twice)", wrong_type=False)
+            members.append(member)
+        return tuple(members)
+
+    return convert
+
+
 def as_duration(*, allow_zero: bool) -> Convert:
     expected = "a duration like '500ms', '30s', '6h', '3d'"
 

@@ -41,7 +41,7 @@ from linkwatch.archive.run_state import ArchiveRunSummary
 from linkwatch.check.run import check_urls
 from linkwatch.check.verdict import describe
 from linkwatch.clock import Clock
-from linkwatch.config.settings import RewriteMode, Settings
+from linkwatch.config.settings import OnRecovery, RewriteMode, Settings
 from linkwatch.daemon.logs import event
 from linkwatch.daemon.server import Metrics
 from linkwatch.daemon.workers import Stop, in_process
@@ -241,6 +241,10 @@ async def check_job(host: JobHost) -> JobReport:
     changed = await _count_changed(db.read, targets)
     if changed or (summary.drifted and host.settings.rewrite.mode is RewriteMode.DRIFTED):
         host.kick(REWRITE)
+    elif host.settings.rewrite.on_recovery is OnRecovery.REVERT and summary.checked:
+        # A recovery is complete days after the state changed (policy.recovered_after):
+        # no state change marks the moment, so each check run lets the rewrite look.
+        host.kick(REWRITE)
     host.refresh_gauges_soon()  # after every run that checked something: counts never lag
     await notify_after(host, CHECK)
     return JobReport(
@@ -271,7 +275,10 @@ async def archive_job(host: JobHost) -> JobReport:
     fields = summary_fields(summary)
     if summary.disabled:
         return JobReport("skipped: archive.enabled is false", fields)
-    if summary.unreachable:
+    for name, reason in summary.down.items():  # its queue waits; the others went on
+        if not summary.all_down or name != summary.source:  # the backend's is said below
+            event(log, logging.WARNING, f"archive {name}: skipped this run: {reason}", job=ARCHIVE)
+    if summary.all_down:
         # Not a failure of linkwatch: the queue waits in the store for the next run.
         event(
             log,
@@ -285,6 +292,8 @@ async def archive_job(host: JobHost) -> JobReport:
     for name, why in summary.rested.items():
         event(log, logging.WARNING, f"archive: {name} not asked: {why}", job=ARCHIVE)
     _count_saves(host.metrics, summary)
+    for name, reason in summary.held.items():
+        event(log, logging.INFO, f"archive {name}: {reason}", job=ARCHIVE)
     for line in summary.errors:
         event(log, logging.WARNING, f"archive: {line}", job=ARCHIVE)
     if summary.chosen:

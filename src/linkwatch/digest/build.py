@@ -20,6 +20,7 @@ from linkwatch.sources.web import is_web_key
 from linkwatch.store import Store
 from linkwatch.store.archive import ArchiveEvent
 from linkwatch.store.reports import StateChange
+from linkwatch.store.rewrites import Revert
 from linkwatch.text import iso_utc, plural
 
 LIST_LIMIT = 40  # items per digest list; the rest is counted and left to `linkwatch report`
@@ -92,6 +93,7 @@ class Digest:
     recovered: tuple[ChangedUrl, ...]
     archived: tuple[ArchiveEvent, ...]
     refused: tuple[ArchiveEvent, ...]
+    reverted: tuple[Revert, ...]  # archive links removed: their URLs recovered
     without_copy: tuple[NeedsCopy, ...]
     pinned: tuple[Pinned, ...]
     to_rewrite: tuple[ToRewrite, ...]
@@ -110,6 +112,7 @@ class Digest:
                 self.archived,
                 self.refused,
                 self.drifted,
+                self.reverted,
             )
         )
 
@@ -122,6 +125,7 @@ class Digest:
             "moved": len(self.moved),
             "saved": len(self.archived),
             "refused": len(self.refused),
+            "reverted": len(self.reverted),
             "without_copy": len(self.without_copy),
             "drifted": len(self.drifted),
         }
@@ -138,6 +142,7 @@ class Digest:
             ("moved", "moved"),
             ("saved", "saved"),
             ("refused", "refused by the archive"),
+            ("reverted", "archive links reverted"),
         ):
             if counts[key]:
                 parts.append(f"{counts[key]} {words}")
@@ -183,6 +188,7 @@ def build_digest(
         ),
         archived=tuple(e for e in events if e.kind is QueueStatus.SAVED),
         refused=tuple(e for e in events if e.kind is QueueStatus.REFUSED),
+        reverted=tuple(store.reverts_since(period_start)),
         without_copy=_without_copy(report),
         pinned=tuple(
             Pinned(u.url, u.first.pinned, u.first.evidence, u.releases)

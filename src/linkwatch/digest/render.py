@@ -16,8 +16,9 @@ from linkwatch.config.settings import (
     DigestSettings,
 )
 from linkwatch.digest.build import LIST_LIMIT, Digest
-from linkwatch.report.rows import summary_sentence
+from linkwatch.report.rows import Summary, summary_sentence
 from linkwatch.report.to_html import template_environment
+from linkwatch.text import plural
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,16 @@ def _local_day(value: str | dt.datetime | None, timezone: str) -> str:
 _BLANK_LINES = re.compile(r"\n{3,}")  # optional sections leave runs of blank lines behind
 
 
+def preserved_sentence(totals: Summary) -> str:
+    """'12 citations preserved in at least one archive, 5 of them in two or more'."""
+    if not totals.citations:
+        return ""
+    return (
+        f"{plural(totals.preserved, 'citation')} preserved in at least one archive, "
+        f"{totals.preserved_in_several} of them in two or more"
+    )
+
+
 def render_digest(digest: Digest) -> RenderedDigest:
     """Text and HTML parts from the same data and the same templates' structure."""
     env = template_environment()
@@ -50,6 +61,7 @@ def render_digest(digest: Digest) -> RenderedDigest:
         "counts": digest.counts,
         "subject": digest.subject,
         "totals_sentence": summary_sentence(digest.totals),
+        "preserved_sentence": preserved_sentence(digest.totals),
         "limit": LIST_LIMIT,
     }
     return RenderedDigest(

@@ -100,7 +100,7 @@ def _build_report(
     hosts: dict[int, str] = {}  # of every URL looked at
     reported: dict[int, str] = {}  # host of every URL kept: the summary's counts
     state_counts: dict[str, int] = dict.fromkeys(STATE_ORDER, 0)
-    archived = rotten_bare = drifted = 0
+    archived = rotten_bare = drifted = preserved = several = 0
     new_line = tuple.__new__  # CitationLine._make without its length check: 16 values, always
     by_release: dict[int, list[CitationLine]] = defaultdict(list)
     for release_id, label, written, url_id, footnote_archive, assumed in store.report_citations():
@@ -156,6 +156,9 @@ def _build_report(
             archived += 1
         elif state in ROTTEN and not url.captures:
             rotten_bare += 1
+        if url.archives:
+            preserved += 1
+            several += url.archives > 1
     waiting = store.waiting_web_outputs()
     sections = tuple(
         ReleaseSection(
@@ -178,6 +181,8 @@ def _build_report(
         archived=archived,
         rotten_without_archive=rotten_bare,
         drifted=drifted,
+        preserved=preserved,
+        preserved_in_several=several,
     )
     return Report(now, view, filters, sections, len(releases), summary, rules)
 

@@ -150,6 +150,10 @@ class CitationLine(NamedTuple):
         return self.target.captures
 
     @property
+    def archives(self) -> int:
+        return self.target.archives
+
+    @property
     def state_since(self) -> str | None:
         return self.target.state_since
 
@@ -221,6 +225,8 @@ class Summary:
     archived: int  # citations with a chosen snapshot
     rotten_without_archive: int
     drifted: int = 0  # citations whose page now says something else than their snapshot
+    preserved: int = 0  # citations whose page an archive holds a verified capture of
+    preserved_in_several: int = 0  # ... two archives or more
 
     @property
     def rotten(self) -> int:

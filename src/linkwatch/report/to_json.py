@@ -73,6 +73,7 @@ def citation_dict(line: CitationLine) -> dict[str, Any]:
         "drifted": bool(drifted),
         "drift_similarity": drift_similarity,
         "excluded": excluded,
+        "archives": target.archives,
     }
 
 
@@ -139,6 +140,8 @@ def report_dict(report: Report, *, with_lists: bool = True) -> dict[str, Any]:
             "rotten": summary.rotten,
             "rotten_without_archive": summary.rotten_without_archive,
             "drifted": summary.drifted,
+            "preserved": summary.preserved,
+            "preserved_in_several": summary.preserved_in_several,
         },
     }
     if not with_lists:

@@ -21,7 +21,7 @@ from itertools import groupby
 from pathlib import Path, PurePosixPath
 
 from linkwatch.archive.archives import archive_names
-from linkwatch.config.settings import RewriteMode, Settings
+from linkwatch.config.settings import OnRecovery, RewriteMode, Settings
 from linkwatch.errors import ReleaseReadError
 from linkwatch.model import Format, Snapshot, State
 from linkwatch.paths import path_of
@@ -39,6 +39,7 @@ from linkwatch.rewrite.files import (
     sweep_stale_temp_files,
     temp_copy_or_error,
 )
+from linkwatch.rewrite.recovery import is_recovered
 from linkwatch.rewrite.splice import rewrite_release
 from linkwatch.rewrite.values import Action, CitationRewrite, Target, wants_archive
 from linkwatch.rewrite.wording import Wording, safe_url
@@ -73,6 +74,7 @@ class RewriteSummary:
     written: list[Path] = field(default_factory=list)  # files written (the release or a copy)
     added: int = 0
     replaced: int = 0
+    reverted: int = 0  # archive links removed: their URLs recovered (rewrite.on_recovery)
     unchanged: int = 0
     skipped: list[str] = field(default_factory=list)  # "path: reason", whole releases
     # A release was skipped because the store's offsets no longer describe it: a scan
@@ -101,6 +103,7 @@ class RewriteSummary:
         self.written += other.written
         self.added += other.added
         self.replaced += other.replaced
+        self.reverted += other.reverted
         self.unchanged += other.unchanged
         self.skipped += other.skipped
         self.skipped_citations += other.skipped_citations
@@ -148,18 +151,28 @@ def rewrite_releases(
     ruled = _ruled(settings.rules, store.rewrite_candidates(states, drifted=drifted), chosen)
     summary.excluded = sum(1 for r in ruled if r.excluded)
     candidates = [r.candidate for r in ruled if not r.excluded]
+    recovered = [  # an excluded URL's citations are never touched, a revert included
+        c
+        for c in _recovered(settings, store, chosen, now or dt.datetime.now(dt.UTC))
+        if not (settings.rules and settings.rules.for_url(c.url_key or c.url).exclude)
+    ]
+    reverting = {(c.path, c.start) for c in recovered}
     by_path = _by_release(candidates)
+    for candidate in recovered:  # alive now, so not among the candidates of `mode`
+        by_path.setdefault(candidate.path, []).append(candidate)
+    for rows in by_path.values():
+        rows.sort(key=lambda c: c.start)
     copies = _Copies(
         archive_names(settings.archive.lookup, settings.archive.lookup_file),
-        store.verified_captures({c.url_id for c in candidates}),
+        store.verified_captures({c.url_id for c in (*candidates, *recovered)}),
     )
     writer = _Writer(settings, store, summary, output, now)
     written = store.written_hashes()
     jobs: list[_Job] = []
     for key in _selected(settings, store, by_path, paths, summary):
         summary.releases += 1
-        targets = tuple(copies.target(c) for c in by_path[key])
-        if not refresh and all(_links_snapshot(t) for t in targets):
+        targets = tuple(copies.target(c, (key, c.start) in reverting) for c in by_path[key])
+        if not refresh and all(_links_snapshot(t) and not t.revert for t in targets):
             summary.unchanged += len(targets)
             continue
         if is_web_key(key) and output is None and not dry_run:
@@ -405,6 +418,8 @@ class _Writer:
                 self.summary.added += 1
             elif outcome.action is Action.REPLACED:
                 self.summary.replaced += 1
+            elif outcome.action is Action.REVERTED:
+                self.summary.reverted += 1
             elif outcome.action is Action.UNCHANGED:
                 self.summary.unchanged += 1
             else:
@@ -509,6 +524,11 @@ class _Writer:
                         new_sha256=sha256_of(prepared.new or b""),
                         backup=backup.relative_to(self.settings.state.dir).as_posix(),
                         citations=sum(o.changed for o in prepared.outcomes),
+                        reverted=tuple(
+                            (o.target.url, o.target.archive_url)
+                            for o in prepared.outcomes
+                            if o.action is Action.REVERTED
+                        ),
                     )
                     for prepared, _, backup, _ in staged
                 ],
@@ -594,7 +614,7 @@ class _Copies:
     names: dict[str, str]  # archive id -> name, for archives of archive.lookup
     verified: dict[int, list[Snapshot]]  # per URL: captures whose replay was a real page
 
-    def target(self, candidate: RewriteCandidate) -> Target:
+    def target(self, candidate: RewriteCandidate, revert: bool = False) -> Target:
         captured = dt.datetime.fromisoformat(candidate.archive_timestamp)
         others = [
             s
@@ -614,7 +634,33 @@ class _Copies:
             archive_name=self.names.get(candidate.archive_source or "", ""),
             others=tuple((s.archive_url, s.timestamp) for s in others[:MAX_OTHER_COPIES]),
             original=None if original == candidate.url else original,
+            revert=revert,
         )
+
+
+def _recovered(
+    settings: Settings, store: Store, mode: RewriteMode, now: dt.datetime
+) -> list[RewriteCandidate]:
+    """Citations whose added archive link goes (`rewrite.on_recovery = "revert"`).
+
+    Only in `dead` mode: with `all`, every citation keeps its archived copy
+    whatever its state. The history decides (`recovery.is_recovered`).
+    """
+    if settings.rewrite.on_recovery is not OnRecovery.REVERT or mode is not RewriteMode.DEAD:
+        return []
+    policy = settings.policy
+    histories: dict[int, bool] = {}
+    recovered = []
+    for candidate in store.revert_candidates():
+        url_id = candidate.url_id
+        if url_id not in histories:
+            spans = store.history(url_id)
+            histories[url_id] = is_recovered(
+                spans, now, policy.recovered_after, policy.recovered_after_checks
+            )
+        if histories[url_id]:
+            recovered.append(candidate)
+    return recovered
 
 
 def _links_snapshot(target: Target) -> bool:

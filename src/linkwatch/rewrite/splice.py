@@ -201,8 +201,41 @@ def _anchor_edits(text: str, tag: _StartTag, add: _Adder) -> list[_Edit]:
     reopened = _ANCHOR_OPEN.search(text, tag.end, close.start() if close else len(text))
     if close is None or reopened is not None:
         raise _Skip("the link has no closing </a>")
+    if add.reverting:
+        removed = add(Format.HTML, close.end())
+        if not removed:  # the archive link is the author's: the tag is theirs too
+            return []
+        return [*removed, *_version_attribute_removals(text, tag, add.target)]
     attributes = _version_attribute_edits(text, tag, add.values, add.target)
     return [*attributes, *add(Format.HTML, close.end())]
+
+
+_VERSION_ATTRIBUTES = ("data-versionurl", "data-versiondate")
+
+
+def _version_attribute_removals(text: str, tag: _StartTag, target: Target) -> list[_Edit]:
+    """The Robust Links attributes as linkwatch adds them (` name="value"`), removed whole.
+
+    `data-versionurl` and `data-versiondate` go; `data-originalurl` goes when it
+    names the cited page as linkwatch writes it. Only the space linkwatch wrote
+    before each goes with it, so that the tag reads byte for byte as it did
+    before the rewrite.
+    """
+    original = target.original or target.url
+    edits: list[_Edit] = []
+    for attribute in tag.attributes:
+        if attribute.name == "data-originalurl":
+            if attribute.value_start is None or attribute.value_end is None:
+                continue
+            if html.unescape(text[attribute.value_start : attribute.value_end]) != original:
+                continue
+        elif attribute.name not in _VERSION_ATTRIBUTES:
+            continue
+        start = attribute.name_end - len(attribute.name)
+        if start > 0 and text[start - 1] == " ":
+            start -= 1
+        edits.append(_Edit(start, attribute.written_end, ""))
+    return edits
 
 
 def _version_attribute_edits(
@@ -252,10 +285,17 @@ class _Adder:
         self.values = _values(target, language)
         self._fallback = _values(target, None)
 
+    @property
+    def reverting(self) -> bool:
+        return self._target.revert
+
     def __call__(self, syntax: Format, position: int) -> list[_Edit]:
         text = self._doc.text
-        wanted = self._encodable(syntax)
         earlier_end = self._wording.added_text_end(syntax, text, position)
+        if self._target.revert:
+            # Only linkwatch's own wording goes: an archive link the author wrote stays.
+            return [] if earlier_end is None else [_Edit(position, earlier_end, "")]
+        wanted = self._encodable(syntax)
         if earlier_end is not None:
             return [_Edit(position, earlier_end, wanted)]
         if self._target.archived is not None:
@@ -331,7 +371,8 @@ def rewrite_release(
             outcomes.append(CitationRewrite(target, Action.SKIPPED, reason))
             continue
         accepted.extend(edits)
-        outcomes.append(CitationRewrite(target, _action(edits)))
+        action = Action.REVERTED if target.revert and edits else _action(edits)
+        outcomes.append(CitationRewrite(target, action))
     splices = _splices(release, accepted)
     return Rewritten(_apply(release.data, splices), tuple(splices), tuple(outcomes))
 

@@ -15,6 +15,7 @@ class Action(StrEnum):
 
     ADDED = "added"  # the archived copy is now linked next to the citation
     REPLACED = "replaced"  # an earlier archive link was swapped for the chosen snapshot
+    REVERTED = "reverted"  # the URL recovered: the text added for it was removed
     UNCHANGED = "unchanged"  # the file already links the chosen snapshot
     SKIPPED = "skipped"  # left alone; the outcome says why
 
@@ -24,7 +25,9 @@ class Target:
     """A citation to point at its archived copy.
 
     `start`/`end` are the byte offsets the scan stored for the URL as written.
-    `archived` is the archive link the scan found next to it, if any.
+    `archived` is the archive link the scan found next to it, if any. With
+    `revert`, the text linkwatch added for it is removed instead (its URL
+    has recovered, and `rewrite.on_recovery = "revert"`).
     """
 
     label: str | None
@@ -38,6 +41,7 @@ class Target:
     # Robust Links: the other verified copies of the cited page (archive URL, capture time)
     others: tuple[tuple[str, dt.datetime], ...] = ()
     original: str | None = None  # data-originalurl, when not `url` (a wrapper's target)
+    revert: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +52,7 @@ class CitationRewrite:
 
     @property
     def changed(self) -> bool:
-        return self.action in (Action.ADDED, Action.REPLACED)
+        return self.action in (Action.ADDED, Action.REPLACED, Action.REVERTED)
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,7 +49,12 @@ from linkwatch.store.releases import (
     m0012_citation_scheme_assumed,
 )
 from linkwatch.store.reports import ReportsMixin
-from linkwatch.store.rewrites import RewritesMixin, m0005_rewrites, m0015_web_outputs
+from linkwatch.store.rewrites import (
+    RewritesMixin,
+    m0005_rewrites,
+    m0015_web_outputs,
+    m0016_reverts,
+)
 from linkwatch.store.web import WebPagesMixin, WebPageState, m0009_web_pages
 
 __all__ = [
@@ -85,6 +90,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("0013_notifications", m0013_notifications),
     ("0014_content_drift", m0014_content_drift),
     ("0015_web_outputs", m0015_web_outputs),
+    ("0016_reverts", m0016_reverts),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 BUSY_WAIT_MS = 5000  # how long a write waits for another connection's transaction

@@ -29,7 +29,7 @@ from sqlite_utils import Database
 
 from linkwatch.model import QueueStatus, Snapshot, State
 from linkwatch.redact import redact, redact_optional
-from linkwatch.store.base import StoreBase
+from linkwatch.store.base import SAME_ARCHIVE, StoreBase
 from linkwatch.text import from_iso, iso_utc
 
 _PACE_KEEP = 3600.0  # seconds of save starts kept; pacing needs only the last minute
@@ -176,6 +176,7 @@ class QueuedSave:
     state: State
     attempts: int
     attempt_started_at: dt.datetime | None  # set: an earlier attempt was interrupted
+    looked_up: bool = False  # this archive answered a look-up of the URL
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,16 +415,23 @@ class ArchiveMixin(StoreBase):
 
     # the save policy's view -------------------------------------------------
 
-    def save_candidates(self, source: str) -> list[SaveCandidate]:
-        """Every cited URL looked up in `source`, with its state, newest capture and entry."""
+    def save_candidates(self, source: str, *, looked_up: bool = True) -> list[SaveCandidate]:
+        """Every cited URL looked up in `source`, with its state, newest capture and entry.
+
+        `looked_up=False` is for an archive the run only saves to (Perma.cc): every
+        cited URL, its newest capture being the newest known in that archive.
+        """
+        lookup_join = (
+            "JOIN archive_lookups l ON l.url_id = u.id AND l.source = ? " if looked_up else ""
+        )
         rows = self.db.execute(
             "SELECT u.id, u.key, COALESCE(u.pinned, u.state), "
             "(SELECT max(s.timestamp) FROM snapshots s WHERE s.url_id = u.id AND s.source = ? "
             "AND s.status BETWEEN 200 AND 399 AND s.rejected IS NULL), q.status, q.done_at "
-            "FROM urls u JOIN archive_lookups l ON l.url_id = u.id AND l.source = ? "
+            f"FROM urls u {lookup_join}"
             "LEFT JOIN save_queue q ON q.url_id = u.id AND q.source = ? "
             f"WHERE u.invalid IS NULL AND {_CITED} ORDER BY u.id",
-            [source, source, source],
+            [source, source, source] if looked_up else [source, source],
         ).fetchall()
         return [
             SaveCandidate(
@@ -460,15 +468,38 @@ class ArchiveMixin(StoreBase):
         """The queued entry that has waited longest among those due at `now`."""
         row = self.db.execute(
             "SELECT q.url_id, u.key, COALESCE(u.pinned, u.state), q.attempts, "
-            "q.attempt_started_at FROM save_queue q JOIN urls u ON u.id = q.url_id "
+            "q.attempt_started_at, EXISTS (SELECT 1 FROM archive_lookups l "
+            "WHERE l.url_id = q.url_id AND l.source = q.source AND l.error IS NULL) "
+            "FROM save_queue q JOIN urls u ON u.id = q.url_id "
             "WHERE q.source = ? AND q.status = 'queued' AND q.next_attempt_at <= ? "
             "ORDER BY q.next_attempt_at, q.url_id LIMIT 1",
             [source, iso_utc(now)],
         ).fetchone()
         if row is None:
             return None
-        uid, key, state, attempts, started = row
-        return QueuedSave(int(uid), str(key), State(state), int(attempts), from_iso(started))
+        uid, key, state, attempts, started, looked_up = row
+        return QueuedSave(
+            int(uid), str(key), State(state), int(attempts), from_iso(started), bool(looked_up)
+        )
+
+    def hold_queue(self, source: str, until: dt.datetime, reason: str) -> None:
+        """Every queued save to `source` waits until `until` (a daily cap), with the reason.
+
+        The entries stay queued and keep their tries: the cap is the account's,
+        not the pages'. The pause says the same for `archive --status`.
+        """
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE save_queue SET next_attempt_at = max(next_attempt_at, ?), reason = ? "
+                "WHERE source = ? AND status = 'queued'",
+                [_iso_up(until), redact(reason), source],
+            )
+            self.db.execute(
+                "INSERT INTO archive_pause (source, paused_until, streak, reason) "
+                "VALUES (?, ?, 0, ?) ON CONFLICT(source) DO UPDATE SET "
+                "paused_until = excluded.paused_until, reason = excluded.reason",
+                [source, _iso_up(until), redact(reason)],
+            )
 
     def start_save_attempt(self, source: str, url_id: int, at: dt.datetime) -> None:
         """Write the attempt down before the archive is asked (see the module docstring)."""
@@ -621,6 +652,21 @@ class ArchiveMixin(StoreBase):
             looked_up=looked_up,
             not_looked_up=not_looked_up,
         )
+
+    def preservation(self) -> tuple[int, int, int]:
+        """(cited valid URLs, those an archive holds a verified capture of, those two or more
+        archives hold). Verified: replayed and found to be the page (a TimeMap's capture has
+        no status until then), or saved by us (a save is recorded only once the archive
+        replays it)."""
+        total, once, several = self.db.execute(
+            "SELECT count(*), count(*) FILTER (WHERE n >= 1), count(*) FILTER (WHERE n >= 2) "
+            f"FROM (SELECT (SELECT count(DISTINCT {SAME_ARCHIVE}) FROM snapshots "
+            "WHERE url_id = u.id AND rejected IS NULL "
+            "AND (status IS NULL OR status BETWEEN 200 AND 399) "
+            "AND (verified_at IS NOT NULL OR saved_by_us = 1)) AS n "
+            f"FROM urls u WHERE u.invalid IS NULL AND {_CITED})"
+        ).fetchone()
+        return int(total), int(once), int(several)
 
     # choosing -------------------------------------------------------------
 

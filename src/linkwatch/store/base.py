@@ -80,3 +80,12 @@ def _full(path: Path) -> bool:
     except OSError:
         return False
     return stats.f_bavail * stats.f_frsize < 64 * 1024
+
+
+# Which archive a snapshot's source names. The Wayback Machine saved to (`wayback`) and the
+# Internet Archive of the look-up list (`web.archive.org`) are one archive, and so are
+# Perma.cc saved to through its API (`perma`) and asked through Memento (`perma.cc`): a
+# page is preserved in two archives only when two different archives hold it.
+SAME_ARCHIVE = (
+    "CASE source WHEN 'wayback' THEN 'web.archive.org' WHEN 'perma' THEN 'perma.cc' ELSE source END"
+)

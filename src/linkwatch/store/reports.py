@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from linkwatch.model import State
-from linkwatch.store.base import StoreBase, optional_state, state_of
+from linkwatch.store.base import SAME_ARCHIVE, StoreBase, optional_state, state_of
 from linkwatch.store.checks import HistorySpan
 from linkwatch.text import iso_utc
 
@@ -61,6 +61,7 @@ class ReportUrl(NamedTuple):
     reason: str | None
     state_since: str | None  # when the evidence entered its current state
     captures: int  # usable snapshots known for the URL, chosen or not
+    archives: int = 0  # archives holding a verified capture of it (replayed, or saved by us)
 
 
 # (release id, label, URL as checked, URL id, the archived copy the release itself links
@@ -100,6 +101,13 @@ _CAPTURES = (
     "SELECT url_id, count(*) FROM snapshots WHERE rejected IS NULL "
     "AND (status IS NULL OR status BETWEEN 200 AND 399) GROUP BY url_id"
 )
+# A page is preserved in an archive that holds a verified capture of it: replayed and found
+# to be the page (verified_at), or saved by linkwatch and replayed before it was recorded.
+_ARCHIVES = (
+    f"SELECT url_id, count(DISTINCT {SAME_ARCHIVE}) FROM snapshots WHERE rejected IS NULL "
+    "AND (status IS NULL OR status BETWEEN 200 AND 399) "
+    "AND (verified_at IS NOT NULL OR saved_by_us = 1) GROUP BY url_id"
+)
 # In document order within each release; which releases are present, and their order,
 # the caller knows from `report_releases`: no join, no sort, an index scan.
 _CITATIONS = (
@@ -132,6 +140,7 @@ class ReportsMixin(StoreBase):
     def report_urls(self) -> dict[int, ReportUrl]:
         """Every URL by id, with its effective state and when that state began."""
         captures: dict[int, int] = dict(self.db.execute(_CAPTURES).fetchall())
+        archives: dict[int, int] = dict(self.db.execute(_ARCHIVES).fetchall())
         new = tuple.__new__  # ReportUrl._make without its length check
         states = {state.value: state for state in State}
         urls: dict[int, ReportUrl] = {}
@@ -161,6 +170,7 @@ class ReportsMixin(StoreBase):
                     None if pinned is None else states[pinned],
                     *rest,
                     captures.get(uid, 0),
+                    archives.get(uid, 0),
                 ),
             )
         return urls

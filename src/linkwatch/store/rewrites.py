@@ -54,6 +54,32 @@ def m0015_web_outputs(db: Database) -> None:
     )
 
 
+def m0016_reverts(db: Database) -> None:
+    """Citations whose added archive link was removed because their URL recovered."""
+    db.table("reverts").create(
+        {
+            "id": int,
+            "path": str,  # the release
+            "url": str,  # the citation's URL as written
+            "archive_url": str,  # the archived copy it no longer links
+            "at": str,
+        },
+        pk="id",
+        not_null={"path", "url", "at"},
+    )
+    db.table("reverts").create_index(["at"])
+
+
+@dataclass(frozen=True, slots=True)
+class Revert:
+    """One citation whose archive link `rewrite` removed: its URL is alive again."""
+
+    path: str
+    url: str
+    archive_url: str | None
+    at: str
+
+
 @dataclass(frozen=True, slots=True)
 class RewriteCandidate:
     """A present release's citation that has a chosen snapshot, with what rewrite needs."""
@@ -82,7 +108,8 @@ class NewRewrite:
     old_sha256: str
     new_sha256: str
     backup: str  # relative to state.dir
-    citations: int  # added or replaced
+    citations: int  # added, replaced or reverted
+    reverted: tuple[tuple[str, str], ...] = ()  # (URL, archive URL) of each citation reverted
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +184,37 @@ class RewritesMixin(StoreBase):
         ).fetchall()
         return [_candidate(*row) for row in rows]
 
+    def revert_candidates(self) -> list[RewriteCandidate]:
+        """Citations alive again (moved counts) that the scan found linking an archived copy
+        in a release linkwatch has rewritten; whether they recovered for long enough is the
+        caller's call (`rewrite.recovery.is_recovered`)."""
+        rows = self.db.execute(
+            'SELECT r.path, r.sha256, c.label, c.url, c.start, c."end", '
+            "COALESCE(u.pinned, u.state), c.archived, s.archive_url, s.timestamp, u.id, s.source "
+            "FROM citation_snapshots s "
+            "JOIN releases r ON r.path = s.release_path "
+            "JOIN citations c ON c.release_id = r.id "
+            "JOIN urls u ON u.id = c.url_id AND u.key = s.url_key "
+            "WHERE r.missing = 0 AND r.sha256 IS NOT NULL AND c.archived IS NOT NULL "
+            "AND COALESCE(u.pinned, u.state) IN ('alive', 'moved') "
+            "AND EXISTS (SELECT 1 FROM rewrites w WHERE w.path = r.path) "
+            "ORDER BY r.path, c.position"
+        ).fetchall()
+        return [
+            RewriteCandidate(path, sha, label, url, start, end, state_of(state), *rest)
+            for path, sha, label, url, start, end, state, *rest in rows
+        ]
+
+    def reverts_since(self, since: dt.datetime) -> list[Revert]:
+        """Citations reverted at or after `since`, oldest first (for the digest)."""
+        return [
+            Revert(*row)
+            for row in self.db.execute(
+                "SELECT path, url, archive_url, at FROM reverts WHERE at >= ? ORDER BY at, id",
+                [iso_utc(since)],
+            )
+        ]
+
     def release_sha256(self, path: str) -> str | None:
         """The hash recorded at the last scan of a present release, None if there is none."""
         row = self.db.execute(
@@ -175,6 +233,10 @@ class RewritesMixin(StoreBase):
                     (r.path, stamp, r.old_sha256, r.new_sha256, r.backup, r.citations)
                     for r in rewrites
                 ],
+            )
+            self.db.conn.executemany(
+                "INSERT INTO reverts (path, url, archive_url, at) VALUES (?, ?, ?, ?)",
+                [(r.path, url, archive, stamp) for r in rewrites for url, archive in r.reverted],
             )
 
     def rewrites_of(self, path: str) -> list[RewriteRecord]:

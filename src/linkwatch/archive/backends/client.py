@@ -111,7 +111,7 @@ class ArchiveClient(HttpSession):
         url: str,
         *,
         params: Mapping[str, str] | None = None,
-        data: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | bytes | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
     ) -> HttpResponse:

@@ -33,7 +33,7 @@ from linkwatch.archive.backends.client import (
 )
 from linkwatch.archive.captures import from_wayback_timestamp, is_good_capture_status
 from linkwatch.archive.choose import closest
-from linkwatch.archive.protocol import SaveOutcome
+from linkwatch.archive.protocol import SaveOptions, SaveOutcome, SaveQuota
 from linkwatch.errors import ArchiveError, ArchiveUnreachable
 from linkwatch.model import Snapshot
 from linkwatch.net.session import NetOptions
@@ -92,6 +92,8 @@ class Pywb(ClientBacked):
             raise
         except ArchiveError as err:
             raise ArchiveUnreachable(str(err)) from None
+        if answer.status >= 500:  # down, not misconfigured
+            raise ArchiveUnreachable(f"{self.base} answers {answer_reason(answer)}")
         if answer.status != 200:
             raise ArchiveError(
                 f"{self.base} has no pywb collection {self.collection!r} "
@@ -130,7 +132,10 @@ class Pywb(ClientBacked):
     async def lookup(self, url: str, around: dt.datetime) -> Snapshot | None:
         return closest(await self.snapshots(url), around)
 
-    async def save(self, url: str) -> SaveOutcome:
+    async def quota(self) -> SaveQuota | None:
+        return None  # our own server: no quota but the pace
+
+    async def save(self, url: str, options: SaveOptions | None = None) -> SaveOutcome:
         try:
             answer = await self._client.request(
                 "GET", f"{self.collection_url}/record/id_/{url}", timeout=self._save_timeout

@@ -48,7 +48,7 @@ from linkwatch.archive.captures import (
     raw_replay_url,
     wayback_timestamp,
 )
-from linkwatch.archive.protocol import SaveOutcome
+from linkwatch.archive.protocol import SaveOptions, SaveOutcome, SaveQuota
 from linkwatch.errors import ArchiveDown, ArchiveError, ArchiveRateLimited, ArchiveUnreachable
 from linkwatch.model import Snapshot
 from linkwatch.net.response import HttpResponse
@@ -144,10 +144,12 @@ class WaybackMachine(ClientBacked):
         save_timeout: float = 120.0,
         poll_interval: float = 3.0,
         verify_wait: float = 10.0,
+        if_not_archived_within: dt.timedelta = dt.timedelta(0),
     ) -> None:
         self.base = base_url.rstrip("/")
         self._client = ArchiveClient(options, self.base)
         self._keys = keys
+        self._if_not_archived_within = if_not_archived_within
         self._save_timeout = save_timeout
         self._poll_interval = poll_interval
         self._verify_wait = verify_wait
@@ -228,11 +230,11 @@ class WaybackMachine(ClientBacked):
 
     # saves ------------------------------------------------------------------
 
-    async def save(self, url: str) -> SaveOutcome:
+    async def save(self, url: str, options: SaveOptions | None = None) -> SaveOutcome:
         started = dt.datetime.now(dt.UTC)
         try:
             if self._keys is not None:
-                return await self._save_spn2(url, self._keys, started)
+                return await self._save_spn2(url, self._keys, started, options or SaveOptions())
             return await self._save_spn1(url, started)
         except ArchiveUnreachable:
             raise  # no answer at all: the run stops, the attempt is settled next time
@@ -249,13 +251,51 @@ class WaybackMachine(ClientBacked):
             return self._captured(match.group(1), original_of(location) or url, None, started)
         return self._refusal(answer)
 
-    async def _save_spn2(self, url: str, keys: SaveKeys, started: dt.datetime) -> SaveOutcome:
+    async def quota(self) -> SaveQuota | None:
+        """Save Page Now 2's `GET /save/status/user`; None without keys (nothing to read).
+
+        Anonymous saves have no quota to read: the pace alone keeps them under
+        the limit. ArchiveError when the answer is not the documented object.
+        """
+        if self._keys is None:
+            return None
+        answer = await self._client.request(
+            "GET",
+            f"{self.base}/save/status/user",
+            headers={"Authorization": self._keys.authorization(), "Accept": "application/json"},
+        )
+        data = json_body(answer) if answer.status == 200 else None
+        if not isinstance(data, dict):
+            raise ArchiveError(f"Save Page Now 2 user status: {answer_reason(answer)}")
+        try:
+            return SaveQuota(
+                available=int(data["available"]),
+                processing=int(data.get("processing") or 0),
+                daily_captures=int(data["daily_captures"]),
+                daily_captures_limit=int(data["daily_captures_limit"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            raise ArchiveError(
+                f"Save Page Now 2 user status: unexpected answer {str(data)[:80]}"
+            ) from None
+
+    def _spn2_form(self, url: str, options: SaveOptions) -> dict[str, str]:
+        """The capture request: no outlinks (one page per citation), and the options that
+        spare a capture (a recent one is kept) or a look (we already asked the CDX API)."""
+        form = {"url": url, "capture_outlinks": "0"}
+        within = int(self._if_not_archived_within.total_seconds())
+        if within > 0:
+            form["if_not_archived_within"] = str(within)  # seconds, as the API allows
+        if options.looked_up:
+            form["skip_first_archive"] = "1"
+        return form
+
+    async def _save_spn2(
+        self, url: str, keys: SaveKeys, started: dt.datetime, options: SaveOptions
+    ) -> SaveOutcome:
         headers = {"Authorization": keys.authorization(), "Accept": "application/json"}
         answer = await self._client.request(
-            "POST",
-            f"{self.base}/save",
-            data={"url": url, "capture_outlinks": "0"},
-            headers=headers,
+            "POST", f"{self.base}/save", data=self._spn2_form(url, options), headers=headers
         )
         if answer.status != 200:
             return self._refusal(answer)
