@@ -339,6 +339,38 @@ async def test_an_archive_down_for_the_whole_run_costs_one_timeout_and_the_other
     assert queue(settings, "perma") == {}  # nothing decided: its queue waits, untouched
 
 
+async def test_an_archive_that_stops_answering_mid_run_costs_one_timeout_not_one_per_url(
+    tmp_path: Path, serve: Serve, aiohttp_server: Any
+) -> None:
+    fake, fake_perma = FakeWayback(), FakePerma()
+    fake.silent_after_saves = 1  # Save Page Now answers once, then never again
+    base = await serve(fake)
+    perma_base = str((await aiohttp_server(fake_perma.app())).make_url("")).rstrip("/")
+    extra = (
+        f'save_to = ["wayback", "perma"]\nperma_api_url = "{perma_base}"\n'
+        f'perma_url = "{perma_base}"\nperma_saves_per_minute = 600\n'
+    )
+    settings = project(tmp_path, base, PAGES[:4], saves_per_minute=600, extra=extra)
+    wayback = WaybackMachine(base, QUICK, save_timeout=1.0)
+    started = time.monotonic()
+    summary = await run(
+        settings, archive=wayback, archives={"perma": perma(perma_base, fake_perma)}
+    )
+    elapsed = time.monotonic() - started
+    assert fake.requests["silent"] == 1  # one save waited for; the other two never sent
+    assert elapsed < 1.0 + 5
+    assert summary.saved_in == {"wayback": 1, "perma": 4}
+    assert "no answer in time" in summary.down["wayback"] and not summary.all_down
+    statuses = sorted(status for status, _reason in queue(settings, "wayback").values())
+    assert statuses == ["queued", "queued", "queued", "saved"]  # they wait for a later run
+    with Store.open(settings.state.dir) as store:
+        unsettled = store.db.execute(
+            "SELECT COUNT(*) FROM save_queue WHERE source = 'wayback' "
+            "AND attempt_started_at IS NOT NULL AND status = 'queued'"
+        ).fetchone()[0]
+    assert unsettled == 1  # the save in flight: a later run looks before saving again
+
+
 async def test_the_internet_archive_down_for_a_run_leaves_perma_saving(
     tmp_path: Path, serve: Serve, aiohttp_server: Any
 ) -> None:

@@ -119,6 +119,11 @@ class ArchiveDown(ArchiveError):
     """The archive is failing as a whole (a 5xx answer, no answer in time), not for one URL."""
 
 
+class ArchiveSilent(ArchiveDown):
+    """The archive took the request and gave no answer in time. Asking it again in the
+    same run would cost the whole timeout once more, so the run leaves it alone."""
+
+
 class ArchiveRateLimited(ArchiveError):
     """The archive asked us to slow down (HTTP 429)."""
 

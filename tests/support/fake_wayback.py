@@ -175,6 +175,7 @@ class FakeWayback:
         self.cached_within = cached_within
         self.clock = clock
         self.silent = False  # accept connections, never answer
+        self.silent_after_saves: int | None = None  # saves answered before /save/ goes silent
         self.daily_limit = daily_limit  # captures a day with keys (None: no cap)
         self.daily_captures = 0  # made today; `new_day()` starts again
         self.sessions = sessions  # capture sessions that may run at once
@@ -260,7 +261,7 @@ class FakeWayback:
     @web.middleware
     async def _slow(self, request: web.Request, handler: Any) -> web.StreamResponse:
         request[ARRIVED] = self.clock()  # before the latency: what a rate limit counts
-        if self.silent:
+        if self.silent or self._saves_silent(request):
             self.requests["silent"] += 1
             await asyncio.Event().wait()
         if self.latency:
@@ -378,6 +379,16 @@ class FakeWayback:
         return web.Response(status=capture.status, body=capture.body.encode(), headers=headers)
 
     # saves -------------------------------------------------------------------------
+
+    def _saves_silent(self, request: web.Request) -> bool:
+        """Save Page Now stopped answering mid-run (`silent_after_saves`); replay and CDX
+        still answer, as when the Internet Archive's capture service alone is down."""
+        limit = self.silent_after_saves
+        return (
+            limit is not None
+            and request.path.startswith("/save")
+            and len(self.save_requests) >= limit
+        )
 
     def _refusal(self, request: web.Request, url: str) -> str | None:
         """Why a save request is turned away before any capture: excluded or rate limited."""

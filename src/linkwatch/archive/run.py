@@ -41,7 +41,7 @@ from linkwatch.archive.save_queue import decide, save_queue
 from linkwatch.clock import Clock, system_clock
 from linkwatch.config.settings import Settings
 from linkwatch.drift.replays import fingerprint_snapshots
-from linkwatch.errors import ArchiveError, ArchiveUnreachable
+from linkwatch.errors import ArchiveError, ArchiveSilent, ArchiveUnreachable
 from linkwatch.model import QueueStatus
 from linkwatch.net.polite import Net, NetOptions
 from linkwatch.net.session import endpoint_of
@@ -155,10 +155,13 @@ async def _save_everywhere(run: Run, savers: Mapping[str, Archive]) -> None:
     saves to (Perma.cc, or pywb beside the Wayback Machine) is asked once
     whether it is there. An archive that does not answer (refused, 5xx,
     silent) is skipped for the rest of the run, its queue waiting in the
-    store; one that answers but refuses to work with us (a Perma.cc key it
-    rejects) is skipped the same way, with its reason. The others' saves go
-    on. The backend answering, but not like an archive, is a misconfiguration
-    and raises.
+    store, and so is one that stops answering mid-run (a save, a look or a
+    quota read with no answer in time): its timeout is spent once, not once
+    per queued URL, and the attempt in flight is settled by a later run. One
+    that answers but refuses to work with us (a Perma.cc key it rejects) is
+    skipped the same way, with its reason. The others' saves go on. The
+    backend answering, but not like an archive, is a misconfiguration and
+    raises.
     """
 
     async def one(name: str, archive: Archive) -> None:
@@ -176,7 +179,7 @@ async def _save_everywhere(run: Run, savers: Mapping[str, Archive]) -> None:
                 await archive.check_reachable()
             await decide(sub)
             await save_queue(sub)
-        except ArchiveUnreachable as err:
+        except (ArchiveUnreachable, ArchiveSilent) as err:  # before or during its saves
             run.summary.down[name] = str(err)
             if own:
                 run.summary.unreachable = str(err)

@@ -29,7 +29,13 @@ from linkwatch.archive.save_policy import (
     next_utc_day,
     quota_room,
 )
-from linkwatch.errors import ArchiveError, ArchiveRateLimited, ArchiveUnreachable, NetError
+from linkwatch.errors import (
+    ArchiveError,
+    ArchiveRateLimited,
+    ArchiveSilent,
+    ArchiveUnreachable,
+    NetError,
+)
 from linkwatch.model import QueueStatus, Snapshot
 from linkwatch.store import Store
 from linkwatch.store.archive import QueuedSave
@@ -94,7 +100,7 @@ async def _quota_allows(run: Run, budget: _Budget) -> bool:
         return True
     try:
         quota = await run.archive.quota()
-    except ArchiveUnreachable:
+    except (ArchiveUnreachable, ArchiveSilent):
         raise
     except ArchiveError as err:
         if len(run.summary.errors) < 5:
@@ -198,7 +204,7 @@ async def _attempt(run: Run, entry: QueuedSave, budget: _Budget) -> ArchiveStep 
     except ArchiveRateLimited as err:
         outcome = SaveOutcome.rate_limited(err.retry_after, str(err))
         return await _rate_limited(run, entry, outcome, refund=False)
-    except ArchiveUnreachable:
+    except (ArchiveUnreachable, ArchiveSilent):
         raise
     except ArchiveError as err:
         if entry.attempt_started_at is not None:  # saving blind might save twice

@@ -26,7 +26,12 @@ from types import TracebackType
 from typing import Any, Self
 
 from linkwatch.clock import system_clock
-from linkwatch.errors import ArchiveDown, ArchiveError, ArchiveUnreachable, NetError
+from linkwatch.errors import (
+    ArchiveError,
+    ArchiveSilent,
+    ArchiveUnreachable,
+    NetError,
+)
 from linkwatch.model import ErrorKind
 from linkwatch.net.response import HttpResponse
 from linkwatch.net.retry import parse_retry_after
@@ -129,7 +134,7 @@ class ArchiveClient(HttpSession):
                     timeout=deadline,
                 )
         except TimeoutError:
-            raise ArchiveDown(f"{_where(url)}: no answer in time ({deadline:g} s)") from None
+            raise ArchiveSilent(f"{_where(url)}: no answer in time ({deadline:g} s)") from None
         except NetError as error:
             raise _archive_error(error, url) from None
         if answer.truncated:
@@ -146,7 +151,7 @@ def _archive_error(error: NetError, url: str) -> ArchiveError:
     if error.kind in _UNREACHABLE:
         return ArchiveUnreachable(f"{error.detail} ({_where(url)})")
     if error.kind is ErrorKind.TIMEOUT:
-        return ArchiveDown(f"{_where(url)}: {error.detail}")
+        return ArchiveSilent(f"{_where(url)}: {error.detail}")
     return ArchiveError(f"{_where(url)}: {error.detail}")
 
 

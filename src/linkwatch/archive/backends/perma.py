@@ -45,7 +45,7 @@ from linkwatch.archive.backends.client import (
 )
 from linkwatch.archive.choose import closest
 from linkwatch.archive.protocol import SaveOptions, SaveOutcome, SaveQuota
-from linkwatch.errors import ArchiveError, ArchiveUnreachable
+from linkwatch.errors import ArchiveError, ArchiveSilent, ArchiveUnreachable
 from linkwatch.model import Snapshot
 from linkwatch.net.session import NetOptions
 from linkwatch.redact import redact, register
@@ -208,8 +208,8 @@ class PermaCC(ClientBacked):
                 data=json.dumps(body).encode(),
                 headers={**self._headers(), "Content-Type": "application/json"},
             )
-        except ArchiveUnreachable:
-            raise
+        except (ArchiveUnreachable, ArchiveSilent):
+            raise  # no answer at all: the run stops, the attempt is settled next time
         except ArchiveError as err:
             return SaveOutcome.failed(str(err))
         if answer.status == 429:

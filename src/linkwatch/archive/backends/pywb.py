@@ -34,7 +34,7 @@ from linkwatch.archive.backends.client import (
 from linkwatch.archive.captures import from_wayback_timestamp, is_good_capture_status
 from linkwatch.archive.choose import closest
 from linkwatch.archive.protocol import SaveOptions, SaveOutcome, SaveQuota
-from linkwatch.errors import ArchiveError, ArchiveUnreachable
+from linkwatch.errors import ArchiveError, ArchiveSilent, ArchiveUnreachable
 from linkwatch.model import Snapshot
 from linkwatch.net.session import NetOptions
 
@@ -140,7 +140,7 @@ class Pywb(ClientBacked):
             answer = await self._client.request(
                 "GET", f"{self.collection_url}/record/id_/{url}", timeout=self._save_timeout
             )
-        except ArchiveUnreachable:
+        except (ArchiveUnreachable, ArchiveSilent):
             raise  # no answer at all: the run stops, the attempt is settled next time
         except ArchiveError as err:
             return SaveOutcome.failed(str(err))

@@ -49,7 +49,13 @@ from linkwatch.archive.captures import (
     wayback_timestamp,
 )
 from linkwatch.archive.protocol import SaveOptions, SaveOutcome, SaveQuota
-from linkwatch.errors import ArchiveDown, ArchiveError, ArchiveRateLimited, ArchiveUnreachable
+from linkwatch.errors import (
+    ArchiveDown,
+    ArchiveError,
+    ArchiveRateLimited,
+    ArchiveSilent,
+    ArchiveUnreachable,
+)
 from linkwatch.model import Snapshot
 from linkwatch.net.response import HttpResponse
 from linkwatch.net.session import NetOptions
@@ -236,7 +242,7 @@ class WaybackMachine(ClientBacked):
             if self._keys is not None:
                 return await self._save_spn2(url, self._keys, started, options or SaveOptions())
             return await self._save_spn1(url, started)
-        except ArchiveUnreachable:
+        except (ArchiveUnreachable, ArchiveSilent):
             raise  # no answer at all: the run stops, the attempt is settled next time
         except ArchiveError as err:
             return SaveOutcome.failed(str(err))
