@@ -9,6 +9,7 @@ until a deadline.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import resource
@@ -24,6 +25,13 @@ from typing import Any
 
 import pytest
 
+from linkwatch.check.verdict import Streak, Verdict
+from linkwatch.config.loading import load_settings
+from linkwatch.model import CheckResult, State
+from linkwatch.rewrite.run import rewrite_releases
+from linkwatch.scan import scan
+from linkwatch.store import CheckRecord, Store
+from linkwatch.store.archive import ChosenSnapshot
 from support.daemon import EXE, DaemonProcess, LoopbackWeb, history_rows, write_project
 from support.polling import wait_until
 
@@ -324,3 +332,47 @@ def test_a_slowloris_leaves_healthz_answering_and_the_log_quiet(
     assert answers == [200] * 12
     assert descriptors < 64 + 150, descriptors  # the held ones (64) and the daemon's own
     assert len(daemon.lines) - logged_before < 30, daemon.lines[logged_before:]
+
+
+def test_a_recovered_citation_is_reverted_by_the_daemon_after_a_check(
+    tmp_path: Path, loopback_web: LoopbackWeb, start_daemon: Callable[..., DaemonProcess]
+) -> None:
+    """`rewrite.on_recovery = "revert"`: no state change marks the day a recovery is
+    complete, so the daemon lets the rewrite look after every check run. The URL died
+    40 days ago (the release was rewritten to its snapshot) and has been alive for a week;
+    the daemon's first check finds it alive, and the release is its author's text again."""
+    url = f"{loopback_web.base}/page/7"
+    config = write_project(
+        tmp_path, [url], extra='\n[rewrite]\nmode = "dead"\non_recovery = "revert"\n'
+    )
+    config.write_text(
+        config.read_text(encoding="utf-8").replace('[rewrite]\nmode = "off"\n\n', ""),
+        encoding="utf-8",
+    )
+    release = tmp_path / "releases" / "r000.md"
+    original = release.read_bytes()
+    settings = load_settings(config)
+    now = dt.datetime.now(dt.UTC)
+    day = dt.timedelta(days=1)
+
+    def checked(store: Store, state: State, at: dt.datetime) -> None:
+        status = store.url_status(url)
+        assert status is not None
+        code = 200 if state is State.ALIVE else 404
+        result = CheckResult(url=url, checked_at=at, status=code)
+        verdict = Verdict(state, Streak(), f"{state} in the test")
+        store.record_checks([CheckRecord(status.id, result, verdict, at + day)])
+
+    with Store.open(settings.state.dir) as store:
+        scan(settings, store)
+        for ago in (40, 38, 36):
+            checked(store, State.DEAD, now - ago * day)
+        snapshot = ChosenSnapshot(f"https://web.archive.org/web/20160406120000/{url}", now)
+        store.set_chosen_snapshot("releases/r000.md", url, snapshot, now - 36 * day)
+        assert rewrite_releases(settings, store, now=now - 35 * day, workers=0).added == 1
+        for ago in (8, 4, 1):
+            checked(store, State.ALIVE, now - ago * day)
+    assert release.read_bytes() != original
+    daemon = start_daemon(config)
+    daemon.line(r"check: checked 1 URLs")
+    wait_until(lambda: release.read_bytes() == original, what="the archive link removed")
