@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 from pathlib import Path
@@ -10,15 +11,18 @@ from urllib.parse import quote
 import pytest
 from click.testing import CliRunner
 
+from linkwatch.check.run import check_urls
 from linkwatch.cli import main
 from linkwatch.clock import fixed_clock
 from linkwatch.config.loading import load_settings
 from linkwatch.scan import scan
 from linkwatch.store import Store
+from linkwatch.store.writer import AsyncStore
 from linkwatch.wrappers import MAX_DEPTH, is_wrapped, unwrap
 from support.fake_memento import FakeMemento, lookup_toml, serve_in_thread
 from support.fake_wayback import FakeWayback, write_project
 from support.fake_wayback import serve_in_thread as wayback_in_thread
+from support.hostile_web import HostileWeb, NameResolver
 
 TARGET = "https://ngo.example/reports/2016/kazakhstan"
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
@@ -355,3 +359,59 @@ def test_a_wrapped_citation_is_looked_up_and_reported_as_its_target(tmp_path: Pa
     result = CliRunner().invoke(main, [*args, "report", "--format", "json"], obj=obj)
     [again] = json.loads(result.output)["releases"][0]["citations"]  # the copy is no citation
     assert again["url"] == google and again["points_at_archive"] is True
+
+
+async def test_the_checker_requests_the_target_of_each_wrapper(
+    tmp_path: Path, hostile_web: HostileWeb
+) -> None:
+    page = hostile_web.url("plain.test", "/page")
+    moved = hostile_web.url("plain.test", "/moved")
+    encoded = base64.urlsafe_b64encode(page.encode()).decode().rstrip("=")
+    google = "https://www.google.com/url?q=" + quote(page, safe="")
+    v3 = f"https://urldefense.com/v3/__{google}__;!!ABcd3fGh1J!Zq9X$"
+    wrapped = [
+        f"https://www.bing.com/ck/a?!&&p=FakeP&ptn=3&ver=2&hsh=3&u=a1{encoded}&ntb=1",
+        # Safe Links around Proofpoint v3 around Google
+        "https://eur01.safelinks.protection.outlook.com/?url=" + quote(v3, safe="") + "&reserved=0",
+        "https://r.search.yahoo.com/_ylt=Awr;_ylu=Y29s/RV=2/RE=1/RO=10/RU="
+        + quote(moved, safe="")
+        + "/RK=2/RS=abc-",
+    ]
+    malformed = "https://urldefense.com/v3/__https://plain.test/a*b*c__;Iw!!abc$"
+    opaque = hostile_web.url("partner.test", "/away")  # a shortener's redirect, followed
+    urls = [*wrapped, malformed, opaque]
+    (tmp_path / "releases").mkdir()
+    notes = "\n\n".join(f"[^{n}]: <{url}>" for n, url in enumerate(urls, start=1))
+    refs = " ".join(f"[^{n}]" for n in range(1, len(urls) + 1))
+    (tmp_path / "releases" / "r.md").write_text(f"Warsaw, 7 April 2016\n\nText {refs}\n\n{notes}\n")
+    (tmp_path / "config.toml").write_text(
+        '[sources]\npaths = ["releases/*.md"]\n\n'
+        '[check]\nallow_private = true\nhost_delay = "0s"\ntimeout = "2s"\n'
+    )
+    settings = load_settings(tmp_path / "config.toml")
+    with Store.open(settings.state.dir) as store:
+        scan(settings, store)
+        assert sorted(t.key for t in store.urls_to_check()) == sorted(
+            [malformed, page, moved, opaque]
+        )
+    with AsyncStore.open(settings.state.dir) as db:
+        summary = await check_urls(
+            settings, db, db.read.urls_to_check(), resolver=NameResolver(), now=lambda: NOW
+        )
+    assert summary.checked == 4
+    # The page, cited through two wrappers, is checked once as itself; the other two
+    # requests for it are the ends of the /moved and /away redirects.
+    assert len(hostile_web.requests_to("plain.test", "/page")) == 3
+    assert len(hostile_web.requests_to("plain.test", "/moved")) == 1
+    assert len(hostile_web.requests_to("partner.test", "/away")) == 1
+    assert {s.host for s in hostile_web.seen} == {"plain.test", "partner.test"}  # no wrapper
+    with Store.open(settings.state.dir) as store:
+        [release] = store.releases_with_citations()
+    states = {c.url: c.state for c in release.citations}
+    assert states == {
+        wrapped[0]: "alive",
+        wrapped[1]: "alive",
+        wrapped[2]: "moved",
+        malformed: "transient",  # checked as written: urldefense.com does not resolve here
+        opaque: "alive",  # a 302, as a shortener answers, to a page that is there
+    }
