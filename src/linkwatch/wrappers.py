@@ -9,27 +9,45 @@ linkwatch checks, archives and judges the target, and keeps the link as
 written in the release (the rewrite adds the archived copy of the target).
 
 Only wrappers whose target is carried in the URL itself are unwrapped; those
-that keep it on their server (Mimecast, shorteners) are opaque and stay as
-they are. Each rule names the host and the query parameter, as the services
-write them:
+that keep it on their server (t.co, Mimecast, Cisco Secure Email, Mailchimp
+and HubSpot click tracking, lnkd.in, clck.ru, shorteners) are opaque: they
+stay as they are and the checker follows their redirects like any other.
+Each rule names the host and where the target is, as the services write them:
 
-| service | form |
-|---|---|
-| Google (Docs, Search, Gmail) | `https://www.google.<tld>/url?q=TARGET` (or `url=`) |
-| Outlook Safe Links | `https://<region>.safelinks.protection.outlook.com/?url=T` |
-| Facebook link shim | `https://l.facebook.com/l.php?u=TARGET` (`lm.`, `www.`, `m.` too) |
-| Instagram | `https://l.instagram.com/?u=TARGET` |
-| YouTube | `https://www.youtube.com/redirect?q=TARGET` |
-| LinkedIn | `https://www.linkedin.com/redir/redirect?url=TARGET` |
-| Tumblr | `https://t.umblr.com/redirect?z=TARGET` |
-| Reddit | `https://out.reddit.com/...?url=TARGET` |
-| Slack | `https://slack-redir.net/link?url=TARGET` |
-| VK | `https://vk.com/away.php?to=TARGET` |
-| Steam | `https://steamcommunity.com/linkfilter/?url=TARGET` |
-| Proofpoint v2 | `https://urldefense.proofpoint.com/v2/url?u=T` (`-` is `%`, `_` is `/`) |
+- Google (Docs, Search, Gmail): `https://www.google.<tld>/url?q=T` (or `url=`;
+  `docs.`, `mail.`, `sites.` hosts too); AMP `https://www.google.com/amp/s/HOST/PATH`
+  and `https://X.cdn.ampproject.org/c/s/HOST/PATH` (`/v/`; no `s/` is http);
+  Ads `https://www.googleadservices.com/pagead/aclk?adurl=T`
+- Outlook Safe Links `https://<region>.safelinks.protection.outlook.com/?url=T`,
+  Teams' `statics.teams.cdn.office.net/.../atp-safelinks.html?url=T`,
+  `outlook.office.com/mail/safelink.html?url=T`
+- Facebook `https://l.facebook.com/l.php?u=T` (`lm.`, `www.`, `m.`; `/flx/warn/`),
+  Messenger `l.messenger.com/l.php?u=`, Instagram `l.instagram.com/?u=`,
+  YouTube `/redirect?q=`, LinkedIn `/redir/redirect?url=` and `/safety/go?url=`,
+  Tumblr `t.umblr.com/redirect?z=`, Reddit `out.reddit.com/...?url=`, Slack
+  `slack-redir.net/link?url=`, VK `(away.)vk.com/away.php?to=`, Steam
+  `linkfilter/?url=`, X `x.com/i/redirect?url=`, WhatsApp `l.wl.co/l?u=`,
+  Medium `medium.com/r/?url=`
+- Proofpoint URL Defense v1 `https://urldefense.proofpoint.com/v1/url?u=T`, v2
+  `/v2/url?u=` (`-` is `%`, `_` is `/`), v3 `https://urldefense.com/v3/__URL__;B64!!...`
+  (`urldefense.us` too; see `_proofpoint_v3`)
+- Bing `https://www.bing.com/ck/a?...&u=a1<URL-safe base64 of T>`, DuckDuckGo
+  `duckduckgo.com/l/?uddg=T`, Yahoo `r.search.yahoo.com/.../RU=T/RK=...`, Yandex
+  `yandex.<tld>/clck/jsredir?url=T`
+- Mail filters: Barracuda `linkprotect.cudasvc.com/url?a=T`, Trend Micro
+  `<x>-ctp.trendmicro.com/wis/clicktime/v1/query?url=T`, Symantec
+  `clicktime.symantec.com/<id>?u=T`, Sophos `<region>.protection.sophos.com/?u=<base64>`,
+  FireEye `protect2.fireeye.com/v1/url?u=T`, ESVA `urlsand.esvalabs.com/?u=T`,
+  Azure `emails.azure.microsoft.com/redirect/?destination=T`
+- Mailings: Substack `substack.com/redirect/2/<base64 JSON, "e">.<sig>`, Mandrill
+  `mandrillapp.com/track/click/...?p=<base64 JSON>`, Amazon SES
+  `<id>.r.<region>.awstrack.me/L0/T/...`, Cision `c212.net/c/link/?u=T`
 
-Wrappers inside wrappers (Safe Links around a Google link) are unwrapped in
-turn, at most `MAX_DEPTH` times.
+A target must be a well-formed http(s) URL with a host; anything else (a
+`javascript:` target, base64 that does not decode, a Proofpoint v3 link with
+more `*` than replaced characters) leaves the link as written. Wrappers
+inside wrappers (Safe Links around Proofpoint around a Google link) are
+unwrapped in turn, at most `MAX_DEPTH` times.
 """
 
 from __future__ import annotations
