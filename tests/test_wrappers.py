@@ -415,3 +415,18 @@ async def test_the_checker_requests_the_target_of_each_wrapper(
         malformed: "transient",  # checked as written: urldefense.com does not resolve here
         opaque: "alive",  # a 302, as a shortener answers, to a page that is there
     }
+
+
+FORMS = json.loads(
+    (Path(__file__).parent / "fixtures" / "web" / "wrappers.json").read_text(encoding="utf-8")
+)
+
+
+@pytest.mark.parametrize("form", FORMS, ids=[form["name"] for form in FORMS])
+def test_each_recorded_wrapper_form_unwraps_to_its_recorded_target(form: dict[str, str]) -> None:
+    """The manifest's examples, each in the shape of a real link with its source named."""
+    example = form["example"]
+    if form["encoding"] == "opaque":
+        assert not is_wrapped(example) and unwrap(example) == example
+    else:
+        assert unwrap(example) == form["target"]
