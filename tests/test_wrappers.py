@@ -326,8 +326,20 @@ def test_other_links_are_left_as_they_are(url: str) -> None:
     assert unwrap(url) == url
 
 
-def test_a_wrapped_citation_is_looked_up_and_reported_as_its_target(tmp_path: Path) -> None:
-    google = str(WRAPPED[0].values[0])
+@pytest.mark.parametrize(
+    "google",
+    [
+        str(WRAPPED[0].values[0]),
+        # Safe Links around Proofpoint v3 around Google, as a forwarded mail gets
+        str(MORE_WRAPPED[-1].values[0]),
+        "https://www.bing.com/ck/a?!&&p=FakeP&ptn=3&ver=2&hsh=3&fclid=0f1e2d3c"
+        "&u=a1aHR0cHM6Ly9uZ28uZXhhbXBsZS9yZXBvcnRzLzIwMTYva2F6YWtoc3Rhbg&ntb=1",
+    ],
+    ids=["google", "safe-links-proofpoint-google", "bing"],
+)
+def test_a_wrapped_citation_is_looked_up_and_reported_as_its_target(
+    tmp_path: Path, google: str
+) -> None:
     other = FakeMemento()
     other.add_capture(TARGET, "20160406000000")
     with wayback_in_thread(FakeWayback()) as wayback, serve_in_thread(other) as [base]:
