@@ -221,6 +221,29 @@ def _amp_viewer(skip: int) -> Extract:
     return extract
 
 
+# The parameters Google itself adds after `q=` in a /url link (Docs, Gmail, Search).
+_GOOGLE_OWN = re.compile(r"&(?:sa|source|ust|usg|ved|esrc|rct|cd|cad|uact|ei|bvm|opi)=")
+
+
+def _google(url: str, parts: SplitResult) -> str | None:
+    """A Google /url link's target, its own query kept when Docs wrote it unencoded.
+
+    Docs and Gmail often leave the target's `?` and `&` as they are
+    (`/url?q=https://ngo.example/p?id=1&lang=en&sa=D&ust=...`), which merges
+    its query into Google's: everything from `q=` to the first parameter that
+    Google adds is the target. Search links carry it in `url=` instead.
+    """
+    query = "&" + parts.query
+    start = query.find("&q=")
+    if start >= 0:
+        value = query[start + 3 :]
+        end = _GOOGLE_OWN.search(value)
+        target = unquote((value if end is None else value[: end.start()]).replace("+", " "))
+        if _is_target(target):
+            return target
+    return _params("url", "q")(url, parts)
+
+
 def _bing(value: str) -> str | None:
     # u=a1<URL-safe base64 of the target, unpadded> (remove-link-redirects' bing.com.ts).
     return _b64(value[2:], urlsafe=True) if value.startswith("a1") else None
@@ -272,7 +295,7 @@ _GOOGLE = r"(?:(?:www|docs|mail|sites)\.)?google(?:\.com?)?\.[a-z]{2,3}"
 
 _RULES: tuple[_Rule, ...] = (
     # google.com, www.google.co.uk, docs.google.com: not google.example.org
-    _rule(_GOOGLE, r"/url", _params("url", "q")),
+    _rule(_GOOGLE, r"/url", _google),
     _rule(_GOOGLE, r"/amp/.+", _amp_viewer(len("/amp/"))),
     _rule(
         r"[a-z0-9-]+\.cdn\.ampproject\.org",
