@@ -221,9 +221,11 @@ def _wall_sites() -> None:
         file = entry["file"]
         sidecar = json.loads((WEB / "challenge" / entry["sidecar"]).read_text())
         host = _host("challenge", file)
-        SITES[host] = _every_path(
-            _markup("challenge", file), sidecar["status"], sidecar["headers"]
-        )
+        markup, status, headers = _markup("challenge", file), sidecar["status"], sidecar["headers"]
+        if entry["expected_class"] == "ok":  # the control: a real article, at its own path
+            SITES[host] = _only_at("/2016/04/07/statement.html", markup, headers)
+        else:
+            SITES[host] = _every_path(markup, status, headers)
         first, final = WALL_STATES[entry["expected_class"]]
         ROWS.append(Row(f"challenge/{file}", host, "/2016/04/07/statement.html", first, final))
 
