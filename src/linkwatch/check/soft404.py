@@ -19,7 +19,7 @@ import secrets
 import string
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 from yarl import URL
 
@@ -80,6 +80,24 @@ def is_error_page(url: str) -> bool:
     if last != "404":
         return False
     return len(segments) == 1 or bool(_ERROR_FOLDER.fullmatch(segments[-2]))
+
+
+_SEARCH_PATHS = ("", "/", "/search", "/search/")
+_SEARCH_PARAMS = ("s", "q", "query", "search")
+_WORD = re.compile(r"[^\W_]{3,}")
+
+
+def is_search_for(final: str, url: str) -> bool:
+    """A site search for the cited URL's own words: where WordPress' redirect plugins
+    send a missing article ('/2016/04/07/reform-statement/' -> '/?s=reform+statement')."""
+    parts = urlsplit(final)
+    if parts.path not in _SEARCH_PATHS or not parts.query:
+        return False
+    asked = parse_qs(parts.query)
+    terms = {w.lower() for k in _SEARCH_PARAMS for v in asked.get(k, ()) for w in _WORD.findall(v)}
+    cited = urlsplit(url)
+    words = {w.lower() for w in _WORD.findall(unquote(cited.path))}
+    return bool(terms) and terms <= words and not parse_qs(cited.query).keys() & {*_SEARCH_PARAMS}
 
 
 # A script that sends the reader elsewhere: location = '/', location.replace("/")...
@@ -280,6 +298,8 @@ async def judge_page(
         return _matched(f"redirected to the home page {final}", page)
     if hops and is_error_page(final) and not is_error_page(url):
         return PageJudgement(soft404=f"redirected to an error page {final}")
+    if hops and is_search_for(final, url):
+        return PageJudgement(soft404=f"redirected to a search for its own words {final}")
     if page is None or is_home_page(final):
         return _PAGE
     if page.refresh_to is not None and is_home_page(page.refresh_to):
