@@ -203,7 +203,8 @@ def _not_found_sites() -> None:
         live_file = LIVE_BESIDE[file]
         live_path = urlsplit(PAGE_URLS[live_file]).path
         live = (PAGES / live_file).read_text(encoding="utf-8")
-        SITES[host] = _not_found_site(entry, live_path, live, rotating if entry.get("group") else [])
+        variants = rotating if entry.get("group") else []
+        SITES[host] = _not_found_site(entry, live_path, live, variants)
         chain = entry.get("redirect_chain") or []
         cited = urlsplit(chain[0]["url"]).path if chain else entry["request_path"]
         if kind == "soft404":
@@ -230,7 +231,23 @@ def _wall_sites() -> None:
         ROWS.append(Row(f"challenge/{file}", host, "/2016/04/07/statement.html", first, final))
 
 
+def _quoting_site() -> None:
+    """A live article quoting parking pages' words (and a caf.js it writes about): alive,
+    since its site answers an honest 404 for any other path."""
+    quote = (
+        "<p>Readers who follow the old link now see \u201cThis domain has expired\u201d, then "
+        "\u201cThis domain is parked at\u201d a registrar, above a script from "
+        "<code>https://www.google.com/adsense/domains/caf.js</code>.</p></div>"
+    )
+    live = (PAGES / "wordpress-twentytwentyone.html").read_text(encoding="utf-8")
+    live = live.replace("</div>", quote, 1)
+    host = "quoting-parking-words.test"
+    SITES[host] = _only_at("/2024/04/09/lapsed-domains/", live, {})
+    ROWS.append(Row("article quoting parking words", host, "/2024/04/09/lapsed-domains/", A, A))
+
+
 _parked_sites()
+_quoting_site()
 _not_found_sites()
 _wall_sites()
 

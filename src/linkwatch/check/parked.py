@@ -76,6 +76,7 @@ _WORDING = (
     "parked free of charge",
     "parked for free, courtesy of",
     "this domain name has just been registered",
+    "this domain is parked at",
 )
 
 _PARKING_MARKUP = re.compile(
