@@ -246,8 +246,48 @@ def _quoting_site() -> None:
     ROWS.append(Row("article quoting parking words", host, "/2024/04/09/lapsed-domains/", A, A))
 
 
+# Walls known by their vendor's header, as reported from the field (sources in the README):
+# Vercel's Security Checkpoint answers 429 or 403 with `x-vercel-mitigated: challenge`, AWS
+# WAF 202 with an empty body, Cloudflare's challenge now and then a 200.
+CHECKPOINT = (
+    "<!DOCTYPE html><html><head><title>Vercel Security Checkpoint</title></head><body>"
+    '<script src="/.well-known/vercel/security/static/challenge.v2.min.js"></script></body></html>'
+)
+HEADER_WALLS = [
+    ("Vercel checkpoint 429", CHECKPOINT, 429, {"x-vercel-mitigated": "challenge"}),
+    ("Vercel checkpoint 200", CHECKPOINT, 200, {"x-vercel-mitigated": "challenge"}),
+    ("AWS WAF 202, empty", "", 202, {"x-amzn-waf-action": "challenge"}),
+    ("AWS WAF 405 captcha", "", 405, {"x-amzn-waf-action": "captcha"}),
+    (
+        "Cloudflare challenge 200",
+        "<title>Just a moment...</title>",
+        200,
+        {"cf-mitigated": "challenge"},
+    ),
+]
+
+
+def _header_walls() -> None:
+    for name, markup, status, headers in HEADER_WALLS:
+        host = f"wall-{len(ROWS)}.test"
+        SITES[host] = _every_path(markup, status, {"content-type": "text/html", **headers})
+        ROWS.append(Row(name, host, "/2016/04/07/statement.html", B, B))
+    # A live article with a comment form's captcha and DataDome's tag: the page, no wall.
+    live = (PAGES / "ghost-casper.html").read_text(encoding="utf-8")
+    live = live.replace(
+        "</body>",
+        '<form class="comments"><div class="g-recaptcha" data-sitekey="FAKE"></div>'
+        "<p>Please complete the captcha.</p></form>"
+        '<script src="https://js.datadome.co/tags.js" async></script></body>',
+    )
+    path = urlsplit(PAGE_URLS["ghost-casper.html"]).path
+    SITES["captcha-in-comments.test"] = _only_at(path, live, {"x-datadome": "protected"})
+    ROWS.append(Row("live article with a captcha form", "captcha-in-comments.test", path, A, A))
+
+
 _parked_sites()
 _quoting_site()
+_header_walls()
 _not_found_sites()
 _wall_sites()
 
