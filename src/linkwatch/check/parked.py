@@ -38,7 +38,8 @@ PARKING_HOSTS = (
     "domainnamesales.com",
     "parking-lander",  # GoDaddy CashParking's lander: img1.wsimg.com/parking-lander/...
     "adsense/domains/caf.js",  # Google AdSense for Domains, in most monetised landers
-    "domainpark/show_afd_ads.js",  # its older form
+    "apps/domainpark/",  # its older form: googlesyndication.com/apps/domainpark/show_afd_ads.js
+    "underconstruction.networksolutions.com",  # Network Solutions' placeholder
     "parkingpage.namecheap.com",
     "mcc.godaddy.com/park",
     "godaddy.com/parked",
@@ -77,6 +78,16 @@ _WORDING = (
     "parked for free, courtesy of",
     "this domain name has just been registered",
     "this domain is parked at",
+    # A link checker's list of parked, expired and placeholder pages (ODPExtension, read
+    # in the code corpus): Gandi, 1&1/IONOS, GoDaddy, registrars' "pending renewal".
+    "it has been reserved on gandi.net and parked as unused",
+    "this page parked courtesy of",
+    "temporary parking page for",
+    "this domain has just been registered for one of our customers",
+    "the domain owner may currently be creating a great site for this domain",
+    "this domain name has been registered with",
+    "and is pending renewal or deletion",
+    "domain owner maintains no relationship with third party advertisers",
 )
 
 _PARKING_MARKUP = re.compile(
