@@ -29,7 +29,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from linkwatch.check.checker import check_url
-from linkwatch.check.soft404 import SoftNotFoundProbe
+from linkwatch.check.soft404 import SoftNotFoundProbe, is_search_for
 from linkwatch.model import CheckResult, State
 from support.hostile_web import NameResolver, bounded, judged_over_four_days, open_net
 
@@ -330,3 +330,21 @@ def test_every_fixture_of_a_judged_class_has_a_row() -> None:
             if entry["file"] in ("godaddy-lander-shell.html", "rotating-2.html", "rotating-3.html"):
                 continue
             assert f"{folder}/{entry['file']}" in rows
+
+
+@pytest.mark.parametrize(
+    ("final", "url", "search_for_it"),
+    [
+        ("https://x.test/?s=reform+statement", "https://x.test/2016/04/07/reform-statement/", True),
+        ("https://x.test/search?q=climate", "https://x.test/tag/climate/", True),
+        ("https://x.test/?s=budget", "https://x.test/2016/04/07/reform-statement/", False),
+        ("https://x.test/?s=reform", "https://x.test/search/reform", False),  # a search moved
+        ("https://x.test/?s=reform", "https://x.test/?s=reform&page=2", False),
+        ("https://x.test/news?s=reform", "https://x.test/reform", False),  # not the site search
+        ("https://x.test/?p=12", "https://x.test/reform", False),
+    ],
+)
+def test_a_search_for_the_cited_urls_own_words_is_known(
+    final: str, url: str, search_for_it: bool
+) -> None:
+    assert is_search_for(final, url) is search_for_it

@@ -96,8 +96,10 @@ def is_search_for(final: str, url: str) -> bool:
     asked = parse_qs(parts.query)
     terms = {w.lower() for k in _SEARCH_PARAMS for v in asked.get(k, ()) for w in _WORD.findall(v)}
     cited = urlsplit(url)
+    if cited.path.lower().startswith("/search") or parse_qs(cited.query).keys() & {*_SEARCH_PARAMS}:
+        return False  # a search moving to another form of itself: '/search/x' -> '/?q=x'
     words = {w.lower() for w in _WORD.findall(unquote(cited.path))}
-    return bool(terms) and terms <= words and not parse_qs(cited.query).keys() & {*_SEARCH_PARAMS}
+    return bool(terms) and terms <= words
 
 
 # A script that sends the reader elsewhere: location = '/', location.replace("/")...
