@@ -29,6 +29,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from linkwatch.check.checker import check_url
+from linkwatch.check.parked import is_marketplace
 from linkwatch.check.soft404 import SoftNotFoundProbe, is_search_for
 from linkwatch.model import CheckResult, State
 from support.hostile_web import NameResolver, bounded, judged_over_four_days, open_net
@@ -285,7 +286,33 @@ def _header_walls() -> None:
     ROWS.append(Row("live article with a captcha form", "captcha-in-comments.test", path, A, A))
 
 
+# A lapsed domain sent to its sale listing: Dan.com, which now sends it on to Afternic.
+MARKETPLACE_HOSTS = ("dan.com", "www.afternic.com", "forsale.godaddy.com")
+
+
+def _marketplace_chain() -> None:
+    async def lapsed(request: web.Request) -> web.StreamResponse:
+        port = request.url.port
+        return web.Response(
+            status=302, headers={"Location": f"http://dan.com:{port}/buy-domain/lapsed.test"}
+        )
+
+    async def dan(request: web.Request) -> web.StreamResponse:
+        listing = f"http://www.afternic.com:{request.url.port}/forsale/lapsed.test?traffic_id=dan"
+        return web.Response(status=301, headers={"Location": listing})
+
+    async def afternic(request: web.Request) -> web.StreamResponse:
+        page = "<h1>lapsed.test is for sale</h1><p>Buy now or make an offer.</p>"
+        return _respond(f"<html><title>lapsed.test</title><body>{page}</body></html>", 200, {})
+
+    SITES["lapsed-to-dan.test"] = lapsed
+    SITES["dan.com"] = dan
+    SITES["www.afternic.com"] = afternic
+    ROWS.append(Row("lapsed, via Dan.com to Afternic", "lapsed-to-dan.test", "/report", T, U))
+
+
 _parked_sites()
+_marketplace_chain()
 _quoting_site()
 _header_walls()
 _not_found_sites()
@@ -307,7 +334,9 @@ async def fixture_web() -> AsyncIterator[int]:
 
 
 async def checked(url: str) -> CheckResult:
-    async with open_net(resolver=NameResolver()) as net:
+    async with open_net(
+        resolver=NameResolver(dict.fromkeys(MARKETPLACE_HOSTS, "127.0.0.1"))
+    ) as net:
         probes = SoftNotFoundProbe(shaped=True)
         try:
             return await bounded(check_url(net, url, probe_cache=probes))
@@ -348,3 +377,17 @@ def test_a_search_for_the_cited_urls_own_words_is_known(
     final: str, url: str, search_for_it: bool
 ) -> None:
     assert is_search_for(final, url) is search_for_it
+
+
+@pytest.mark.parametrize(
+    ("url", "marketplace"),
+    [
+        ("https://forsale.godaddy.com/forsale/lapsed.test", True),
+        ("https://www.buydomains.com/lander/lapsed.test", True),
+        ("https://www.afternic.com/forsale/lapsed.test", True),
+        ("https://www.godaddy.com/help", False),
+        ("https://notdan.com/", False),
+    ],
+)
+def test_where_lapsed_domains_are_listed_is_known(url: str, marketplace: bool) -> None:
+    assert is_marketplace(url) is marketplace

@@ -46,7 +46,15 @@ PARKING_HOSTS = (
     "domain_profile.cfm?d=",  # HugeDomains' listing
 )
 
-_MARKETPLACES = ("sedo.com", "dan.com", "afternic.com", "hugedomains.com", "undeveloped.com")
+_MARKETPLACES = (
+    "sedo.com",
+    "dan.com",  # now sends its listings on to Afternic / GoDaddy
+    "afternic.com",
+    "forsale.godaddy.com",
+    "hugedomains.com",
+    "buydomains.com",
+    "undeveloped.com",
+)
 
 # Wording of parking and for-sale pages, lower case.
 _WORDING = (
