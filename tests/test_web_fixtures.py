@@ -16,6 +16,7 @@ the same answer came once a day for four days (`judged_over_four_days`).
 
 from __future__ import annotations
 
+import html
 import json
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -157,7 +158,7 @@ PAGE_URLS = {e["file"]: e["url"] for e in json.loads((PAGES / "manifest.json").r
 
 
 def _not_found_site(
-    entry: dict[str, Any], live_path: str, live: str, rotating: list[str]
+    entry: dict[str, Any], live_path: str, live: str, rotating: list[tuple[str, str]]
 ) -> Handler:
     file, headers = entry["file"], entry["headers"]
     markup = _markup("notfound", file)
@@ -182,16 +183,18 @@ def _not_found_site(
             if request.path == "/":
                 return _respond(markup, 200, headers)
             return web.Response(status=chain[0]["status"], headers={"Location": "/"})
-        if rotating:
-            return _respond(random.choice(rotating), 200, headers)
-        return _respond(markup, 200, headers)
+        page, echoed = random.choice(rotating) if rotating else (markup, entry["request_path"])
+        # the page names the path asked, as such sites do, not the one it was captured for
+        return _respond(page.replace(echoed, html.escape(path)), 200, headers)
 
     return handler
 
 
 def _not_found_sites() -> None:
     entries = _manifest("notfound")
-    rotating = [_markup("notfound", e["file"]) for e in entries if e.get("group")]
+    rotating = [
+        (_markup("notfound", e["file"]), e["request_path"]) for e in entries if e.get("group")
+    ]
     for entry in entries:
         file, kind = entry["file"], entry["expected_class"]
         if file in ("rotating-2.html", "rotating-3.html"):
