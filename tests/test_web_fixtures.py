@@ -213,6 +213,8 @@ def _not_found_sites() -> None:
         cited = urlsplit(chain[0]["url"]).path if chain else entry["request_path"]
         if kind == "soft404":
             ROWS.append(Row(f"notfound/{file}", host, cited, T, S))
+        if kind == "indeterminate":  # an app's shell, alike for every path: no evidence
+            ROWS.append(Row(f"notfound/{file}", host, cited, A, A))
         ROWS.append(Row(f"notfound/{file}: live {live_file}", host, live_path, A, A))
 
 
@@ -357,7 +359,7 @@ def test_every_fixture_of_a_judged_class_has_a_row() -> None:
     rows = {r.name.split(" ")[0].split(":")[0] for r in ROWS}
     for folder in ("parked", "notfound", "challenge"):
         for entry in _manifest(folder):
-            if entry["expected_class"] in ("usurped", "parked-or-suspended", "indeterminate"):
+            if entry["expected_class"] in ("usurped", "parked-or-suspended"):
                 continue
             if entry["file"] in ("godaddy-lander-shell.html", "rotating-2.html", "rotating-3.html"):
                 continue

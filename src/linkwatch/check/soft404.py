@@ -127,6 +127,25 @@ def script_redirect(page: Page, base: str) -> str | None:
     return urljoin(base, target)
 
 
+# A single-page app's shell: the same few bytes for every path, real or not, drawn by a
+# script into an empty root element. Matching the site's answer to nonsense says nothing
+# about such a page (its HTML carries no evidence either way), so it is left alive.
+_APP_ROOT = re.compile(r"""<div\s+id=["']?(?:root|app|__next|__nuxt|svelte)["'\s>]""", re.I)
+_APP_SCRIPT = re.compile(r"<script\b[^>]*\bsrc\s*=", re.I)
+_APP_SHELL_WORDS = 15
+
+
+def is_app_shell(page: Page) -> bool:
+    """A page whose content a script draws: an empty root element, a script, no text."""
+    markup = page.markup
+    return (
+        len(markup) <= _SCRIPT_ONLY_SIZE * 2
+        and _APP_ROOT.search(markup) is not None
+        and _APP_SCRIPT.search(markup) is not None
+        and visible_words(page) <= _APP_SHELL_WORDS
+    )
+
+
 _PROBE_ALPHABET = string.ascii_lowercase + string.digits
 
 # A page whose main text has more words than this reads as an article, not as a
@@ -315,6 +334,8 @@ async def judge_page(
     if shape is not None:
         match = _probe_match(await probes.answer(net, url, shape), cited)
     if match is not None:
+        if is_app_shell(page) and parking_signs(page) is None:
+            return _PAGE  # an app's shell answers every path alike: no evidence
         return _matched(match, page)
     refresh = page.refresh_to if (page.refresh_delay or 0) <= _MOVE_REFRESH_DELAY else None
     onwards = refresh or scripted
