@@ -153,6 +153,7 @@ LIVE_BESIDE = {
     "rotating-1.html": "news-bbc-like.html",
     "error-redirect-target.html": "news-townnews-blox.html",
     "redirect-to-homepage.html": "news-reuters-like-wire.html",
+    "ghost-default-404.html": "ghost-casper.html",
 }
 PAGE_URLS = {e["file"]: e["url"] for e in json.loads((PAGES / "manifest.json").read_text())}
 
