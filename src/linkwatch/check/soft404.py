@@ -19,7 +19,7 @@ import secrets
 import string
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 from yarl import URL
 
@@ -82,6 +82,26 @@ def is_error_page(url: str) -> bool:
     return len(segments) == 1 or bool(_ERROR_FOLDER.fullmatch(segments[-2]))
 
 
+_SEARCH_PATHS = ("", "/", "/search", "/search/")
+_SEARCH_PARAMS = ("s", "q", "query", "search")
+_WORD = re.compile(r"[^\W_]{3,}")
+
+
+def is_search_for(final: str, url: str) -> bool:
+    """A site search for the cited URL's own words: where WordPress' redirect plugins
+    send a missing article ('/2016/04/07/reform-statement/' -> '/?s=reform+statement')."""
+    parts = urlsplit(final)
+    if parts.path not in _SEARCH_PATHS or not parts.query:
+        return False
+    asked = parse_qs(parts.query)
+    terms = {w.lower() for k in _SEARCH_PARAMS for v in asked.get(k, ()) for w in _WORD.findall(v)}
+    cited = urlsplit(url)
+    if cited.path.lower().startswith("/search") or parse_qs(cited.query).keys() & {*_SEARCH_PARAMS}:
+        return False  # a search moving to another form of itself: '/search/x' -> '/?q=x'
+    words = {w.lower() for w in _WORD.findall(unquote(cited.path))}
+    return bool(terms) and terms <= words
+
+
 # A script that sends the reader elsewhere: location = '/', location.replace("/")...
 _SCRIPT_REDIRECT = re.compile(
     r"""(?:window\.|document\.|top\.|self\.)?location(?:\.href)?\s*=\s*(['"])([^'"]*)\1"""
@@ -105,6 +125,25 @@ def script_redirect(page: Page, base: str) -> str | None:
     if visible_words(page) > _SCRIPT_ONLY_WORDS:
         return None
     return urljoin(base, target)
+
+
+# A single-page app's shell: the same few bytes for every path, real or not, drawn by a
+# script into an empty root element. Matching the site's answer to nonsense says nothing
+# about such a page (its HTML carries no evidence either way), so it is left alive.
+_APP_ROOT = re.compile(r"""<div\s+id=["']?(?:root|app|__next|__nuxt|svelte)["'\s>]""", re.I)
+_APP_SCRIPT = re.compile(r"<script\b[^>]*\bsrc\s*=", re.I)
+_APP_SHELL_WORDS = 15
+
+
+def is_app_shell(page: Page) -> bool:
+    """A page whose content a script draws: an empty root element, a script, no text."""
+    markup = page.markup
+    return (
+        len(markup) <= _SCRIPT_ONLY_SIZE * 2
+        and _APP_ROOT.search(markup) is not None
+        and _APP_SCRIPT.search(markup) is not None
+        and visible_words(page) <= _APP_SHELL_WORDS
+    )
 
 
 _PROBE_ALPHABET = string.ascii_lowercase + string.digits
@@ -280,6 +319,8 @@ async def judge_page(
         return _matched(f"redirected to the home page {final}", page)
     if hops and is_error_page(final) and not is_error_page(url):
         return PageJudgement(soft404=f"redirected to an error page {final}")
+    if hops and is_search_for(final, url):
+        return PageJudgement(soft404=f"redirected to a search for its own words {final}")
     if page is None or is_home_page(final):
         return _PAGE
     if page.refresh_to is not None and is_home_page(page.refresh_to):
@@ -293,6 +334,8 @@ async def judge_page(
     if shape is not None:
         match = _probe_match(await probes.answer(net, url, shape), cited)
     if match is not None:
+        if is_app_shell(page) and parking_signs(page) is None:
+            return _PAGE  # an app's shell answers every path alike: no evidence
         return _matched(match, page)
     refresh = page.refresh_to if (page.refresh_delay or 0) <= _MOVE_REFRESH_DELAY else None
     onwards = refresh or scripted
