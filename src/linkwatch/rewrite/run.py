@@ -43,7 +43,7 @@ from linkwatch.rewrite.recovery import is_recovered
 from linkwatch.rewrite.splice import rewrite_release
 from linkwatch.rewrite.values import Action, CitationRewrite, Target, wants_archive
 from linkwatch.rewrite.wording import Wording, safe_url
-from linkwatch.rules import RuleSet
+from linkwatch.rules import Applied, RuleSet
 from linkwatch.scan import ParseJob, date_override, parse_release, release_key
 from linkwatch.sources.decoding import decode_release
 from linkwatch.sources.documents import document_format
@@ -154,7 +154,7 @@ def rewrite_releases(
     recovered = [  # an excluded URL's citations are never touched, a revert included
         c
         for c in _recovered(settings, store, chosen, now or dt.datetime.now(dt.UTC))
-        if not (settings.rules and settings.rules.for_url(c.url_key or c.url).exclude)
+        if not (settings.rules and _rules_of(settings.rules, c).exclude)
     ]
     reverting = {(c.path, c.start) for c in recovered}
     by_path = _by_release(candidates)
@@ -203,6 +203,11 @@ def rewrite_releases(
     return summary
 
 
+def _rules_of(rules: RuleSet, candidate: RewriteCandidate) -> Applied:
+    """The rules for a citation's URL as checked (normalised, unwrapped), as everywhere."""
+    return rules.for_url(candidate.url_key or candidate.url)
+
+
 @dataclass(frozen=True, slots=True)
 class _Ruled:
     candidate: RewriteCandidate
@@ -219,7 +224,7 @@ def _ruled(
         return [_Ruled(c, excluded=False) for c in candidates]
     ruled = []
     for candidate in candidates:
-        applied = rules.for_url(candidate.url_key or candidate.url)
+        applied = _rules_of(rules, candidate)
         if applied.exclude:
             ruled.append(_Ruled(candidate, excluded=True))
         elif applied.treat_as is None or candidate.pinned or mode is RewriteMode.ALL:
