@@ -24,22 +24,22 @@ from linkwatch.archive.protocol import SaveQuota
 from linkwatch.archive.run import archive_run
 from linkwatch.archive.run_state import ArchiveRunSummary
 from linkwatch.archive.save_policy import DAILY_MARGIN, QuotaVerdict, next_utc_day, quota_room
-from linkwatch.check.verdict import Streak, Verdict
 from linkwatch.cli import main
 from linkwatch.config.loading import load_settings
 from linkwatch.config.settings import Settings
 from linkwatch.digest.build import build_digest
 from linkwatch.digest.render import render_digest
-from linkwatch.model import CheckResult, QueueStatus, Snapshot, State
+from linkwatch.model import QueueStatus, Snapshot
 from linkwatch.report.build import build_report
 from linkwatch.report.to_json import report_dict
 from linkwatch.scan import scan
-from linkwatch.store import CheckRecord, Store
+from linkwatch.store import Store
 from linkwatch.store.archive import LookupRecord
 from linkwatch.store.writer import AsyncStore
 from support.fake_memento import FakeMemento, lookup_toml
 from support.fake_perma import FakePerma
 from support.fake_wayback import FakeWayback, Serve, serve_in_thread, write_project
+from support.releases import checked_alive
 from support.simclock import SimClock
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -67,18 +67,7 @@ def project(
     settings = load_settings(config)
     with Store.open(settings.state.dir) as store:
         scan(settings, store)
-        ids = {target.key: target.id for target in store.urls_to_check()}
-        store.record_checks(
-            [
-                CheckRecord(
-                    ids[url],
-                    CheckResult(url=url, checked_at=now, status=200),
-                    Verdict(State.ALIVE, Streak(), "alive in the test"),
-                    now + dt.timedelta(days=1),
-                )
-                for url in urls
-            ]
-        )
+        checked_alive(store, urls, now)
     return settings
 
 
@@ -98,6 +87,14 @@ def keyed(base: str, settings: Settings | None = None) -> WaybackMachine:
 
 def perma(base: str, fake: FakePerma, options: Any = OPTIONS, folder: int = 0) -> PermaCC:
     return PermaCC(base, base, PermaKey(fake.key), options, folder=folder, poll_interval=0.01)
+
+
+def perma_beside_wayback(perma_base: str) -> str:
+    """The [archive] keys saving to the Wayback Machine and to Perma.cc at `perma_base`."""
+    return (
+        f'save_to = ["wayback", "perma"]\nperma_api_url = "{perma_base}"\n'
+        f'perma_url = "{perma_base}"\nperma_saves_per_minute = 600\n'
+    )
 
 
 def queue(settings: Settings, source: str) -> dict[str, tuple[str, str | None]]:
@@ -249,10 +246,7 @@ async def test_saves_go_to_every_archive_each_with_its_own_queue(
 def test_archive_status_shows_each_archive_and_how_many_hold_each_page(tmp_path: Path) -> None:
     fake, fake_perma = FakeWayback(), FakePerma(links_limit=1)
     with serve_in_thread(fake) as base, serve_in_thread(fake_perma) as perma_base:
-        extra = (
-            f'save_to = ["wayback", "perma"]\nperma_api_url = "{perma_base}"\n'
-            f'perma_url = "{perma_base}"\nperma_saves_per_minute = 600\n'
-        )
+        extra = perma_beside_wayback(perma_base)
         settings = project(tmp_path, base, PAGES[:2], saves_per_minute=600, extra=extra)
         args = ["--config", str(settings.config_path), "archive"]
         env = {PERMA_KEY_ENV: fake_perma.key}
@@ -346,10 +340,7 @@ async def test_an_archive_that_stops_answering_mid_run_costs_one_timeout_not_one
     fake.silent_after_saves = 1  # Save Page Now answers once, then never again
     base = await serve(fake)
     perma_base = str((await aiohttp_server(fake_perma.app())).make_url("")).rstrip("/")
-    extra = (
-        f'save_to = ["wayback", "perma"]\nperma_api_url = "{perma_base}"\n'
-        f'perma_url = "{perma_base}"\nperma_saves_per_minute = 600\n'
-    )
+    extra = perma_beside_wayback(perma_base)
     settings = project(tmp_path, base, PAGES[:4], saves_per_minute=600, extra=extra)
     wayback = WaybackMachine(base, QUICK, save_timeout=1.0)
     started = time.monotonic()
@@ -378,10 +369,7 @@ async def test_the_internet_archive_down_for_a_run_leaves_perma_saving(
     fake.down = True
     base = await serve(fake)
     perma_base = str((await aiohttp_server(fake_perma.app())).make_url("")).rstrip("/")
-    extra = (
-        f'save_to = ["wayback", "perma"]\nperma_api_url = "{perma_base}"\n'
-        f'perma_url = "{perma_base}"\nperma_saves_per_minute = 600\n'
-    )
+    extra = perma_beside_wayback(perma_base)
     settings = project(tmp_path, base, PAGES[:2], extra=extra)
     summary = await run(settings, archives={"perma": perma(perma_base, fake_perma)})
     assert summary.unreachable is not None and "503" in summary.unreachable
@@ -406,10 +394,7 @@ async def test_with_the_internet_archive_down_look_ups_find_other_copies_and_per
     base = await serve(fake)
     perma_base = str((await aiohttp_server(fake_perma.app())).make_url("")).rstrip("/")
     other_base = str((await aiohttp_server(other.app())).make_url("")).rstrip("/")
-    extra = (
-        f'save_to = ["wayback", "perma"]\nperma_api_url = "{perma_base}"\n'
-        f'perma_url = "{perma_base}"\nperma_saves_per_minute = 600\n'
-    )
+    extra = perma_beside_wayback(perma_base)
     settings = project(
         tmp_path, base, PAGES[:2], extra=extra, lookup=lookup_toml({"arquivo": other_base})
     )
@@ -437,10 +422,7 @@ async def test_a_silent_internet_archive_costs_one_timeout_replays_included(
     fake.silent = True
     base = await serve(fake)
     perma_base = str((await aiohttp_server(fake_perma.app())).make_url("")).rstrip("/")
-    extra = (
-        f'save_to = ["wayback", "perma"]\nperma_api_url = "{perma_base}"\n'
-        f'perma_url = "{perma_base}"\nperma_saves_per_minute = 600\n'
-    )
+    extra = perma_beside_wayback(perma_base)
     settings = project(tmp_path, base, PAGES[:3], extra=extra)
     with Store.open(settings.state.dir) as store:  # captures an earlier run found, not judged
         ids = {target.key: target.id for target in store.urls_to_check()}
@@ -476,10 +458,7 @@ def test_archive_exits_0_naming_the_archive_that_is_down(tmp_path: Path) -> None
     fake, fake_perma = FakeWayback(), FakePerma()
     fake.down = True
     with serve_in_thread(fake) as base, serve_in_thread(fake_perma) as perma_base:
-        extra = (
-            f'save_to = ["wayback", "perma"]\nperma_api_url = "{perma_base}"\n'
-            f'perma_url = "{perma_base}"\nperma_saves_per_minute = 600\n'
-        )
+        extra = perma_beside_wayback(perma_base)
         settings = project(tmp_path, base, PAGES[:1], extra=extra)
         result = CliRunner().invoke(
             main,

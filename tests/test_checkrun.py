@@ -23,16 +23,14 @@ from linkwatch.scan import scan
 from linkwatch.store import Store, UrlToCheck
 from linkwatch.store.writer import AsyncStore
 from support.hostile_web import HostileWeb, NameResolver, html
+from support.releases import write_release
 
 START = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 
 
 def project(tmp_path: Path, urls: list[str]) -> Settings:
     """A release citing `urls` as footnotes, scanned into a fresh store."""
-    (tmp_path / "releases").mkdir()
-    notes = "\n\n".join(f"[^{n}]: <{url}>" for n, url in enumerate(urls, start=1))
-    refs = " ".join(f"[^{n}]" for n in range(1, len(urls) + 1))
-    (tmp_path / "releases" / "r.md").write_text(f"Warsaw, 7 April 2016\n\nText {refs}\n\n{notes}\n")
+    write_release(tmp_path, urls)
     (tmp_path / "config.toml").write_text(
         '[sources]\npaths = ["releases/*.md"]\n\n'
         '[check]\nallow_private = true\nhost_delay = "0s"\ntimeout = "2s"\n'

@@ -31,6 +31,7 @@ from linkwatch.store.archive import ChosenSnapshot
 from linkwatch.store.writer import AsyncStore
 from support.fake_wayback import FakeWayback, Serve, write_project
 from support.hostile_web import HostileWeb, NameResolver
+from support.releases import checked_alive, write_release
 
 START = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 
@@ -232,10 +233,7 @@ def test_rules_matching_no_url_are_named() -> None:
 
 def project(tmp_path: Path, urls: list[str], rules: str) -> Settings:
     """A release citing `urls`, scanned into a fresh store, with these [[rules]]."""
-    (tmp_path / "releases").mkdir()
-    notes = "\n\n".join(f"[^{n}]: <{url}>" for n, url in enumerate(urls, start=1))
-    refs = " ".join(f"[^{n}]" for n in range(1, len(urls) + 1))
-    (tmp_path / "releases" / "r.md").write_text(f"Warsaw, 7 April 2016\n\nText {refs}\n\n{notes}\n")
+    write_release(tmp_path, urls)
     settings = load(tmp_path, rules)
     with Store.open(settings.state.dir) as store:
         scan(settings, store)
@@ -346,18 +344,7 @@ def archive_project(tmp_path: Path, base: str, urls: list[str], rules: str) -> S
     settings = load_settings(write_project(tmp_path, base, urls, extra="\n" + rules))
     with Store.open(settings.state.dir) as store:
         scan(settings, store)
-        ids = {target.key: target.id for target in store.urls_to_check()}
-        store.record_checks(
-            [
-                CheckRecord(
-                    ids[url],
-                    CheckResult(url=url, checked_at=START, status=200),
-                    Verdict(State.ALIVE, Streak(), "alive in the test"),
-                    START + dt.timedelta(days=1),
-                )
-                for url in urls
-            ]
-        )
+        checked_alive(store, urls, START)
     return settings
 
 

@@ -23,6 +23,7 @@ from support.fake_memento import FakeMemento, lookup_toml, serve_in_thread
 from support.fake_wayback import FakeWayback, write_project
 from support.fake_wayback import serve_in_thread as wayback_in_thread
 from support.hostile_web import HostileWeb, NameResolver
+from support.releases import write_release
 
 TARGET = "https://ngo.example/reports/2016/kazakhstan"
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
@@ -399,10 +400,7 @@ async def test_the_checker_requests_the_target_of_each_wrapper(
     malformed = "https://urldefense.com/v3/__https://plain.test/a*b*c__;Iw!!abc$"
     opaque = hostile_web.url("partner.test", "/away")  # a shortener's redirect, followed
     urls = [*wrapped, malformed, opaque]
-    (tmp_path / "releases").mkdir()
-    notes = "\n\n".join(f"[^{n}]: <{url}>" for n, url in enumerate(urls, start=1))
-    refs = " ".join(f"[^{n}]" for n in range(1, len(urls) + 1))
-    (tmp_path / "releases" / "r.md").write_text(f"Warsaw, 7 April 2016\n\nText {refs}\n\n{notes}\n")
+    write_release(tmp_path, urls)
     (tmp_path / "config.toml").write_text(
         '[sources]\npaths = ["releases/*.md"]\n\n'
         '[check]\nallow_private = true\nhost_delay = "0s"\ntimeout = "2s"\n'
