@@ -169,7 +169,8 @@ async def _stopped(run: Run, source: LookupSource, err: ArchiveError) -> None:
     """An archive failed as a whole: ask it no more in this run; rest one of the list."""
     if source.backend:
         if isinstance(err, ArchiveUnreachable):
-            run.summary.unreachable = str(err)  # none of its saves this run; the others go on
+            # none of its saves this run; the others go on
+            run.summary.down[source.archive.name] = str(err)
         else:
             run.summary.rested[source.archive.name] = f"look-ups stopped for this run: {err}"
         return

@@ -125,12 +125,10 @@ async def archive_run(
             try:
                 await backend.check_reachable()
             except ArchiveUnreachable as err:
-                summary.unreachable = str(err)
+                summary.down[backend.name] = str(err)
             else:
                 sources.insert(0, LookupSource(backend, LOOKUP_CONCURRENCY, backend=True))
-            await look_up(run, sources)
-            if summary.unreachable is not None:  # before the look-ups, or during them
-                summary.down[backend.name] = summary.unreachable
+            await look_up(run, sources)  # the backend failing as a whole is `down` too
             await _save_everywhere(run, savers)
             replays = ReplayChecker(net)
             try:
@@ -181,8 +179,6 @@ async def _save_everywhere(run: Run, savers: Mapping[str, Archive]) -> None:
             await save_queue(sub)
         except (ArchiveUnreachable, ArchiveSilent) as err:  # before or during its saves
             run.summary.down[name] = str(err)
-            if own:
-                run.summary.unreachable = str(err)
         except ArchiveError as err:
             if own:
                 raise

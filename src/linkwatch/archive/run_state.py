@@ -58,7 +58,6 @@ class ArchiveRunSummary:
 
     source: str = ""
     disabled: bool = False
-    unreachable: str | None = None  # one line: why the archive could not be reached
     interrupted: bool = False
     looked_up: int = 0
     lookup_errors: int = 0
@@ -85,6 +84,11 @@ class ArchiveRunSummary:
     saved_in: dict[str, int] = field(default_factory=dict)  # saves made, per archive
     down: dict[str, str] = field(default_factory=dict)  # archive -> why it was skipped this run
     held: dict[str, str] = field(default_factory=dict)  # archive -> why its saves wait (a cap)
+
+    @property
+    def unreachable(self) -> str | None:
+        """One line: why the backend (the run's look-up archive) could not be reached."""
+        return self.down.get(self.source) if self.source else None
 
     @property
     def all_down(self) -> bool:

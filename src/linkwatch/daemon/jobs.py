@@ -272,7 +272,7 @@ async def archive_job(host: JobHost) -> JobReport:
     )
     if summary.interrupted:
         raise asyncio.CancelledError  # what finished is stored; the stop goes on
-    fields = summary_fields(summary)
+    fields = summary_fields(summary) | {"unreachable": summary.unreachable}  # derived
     if summary.disabled:
         return JobReport("skipped: archive.enabled is false", fields)
     for name, reason in summary.down.items():  # its queue waits; the others went on
